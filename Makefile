@@ -1,0 +1,103 @@
+# Top-level build.  Run ./configure first (make does it for you with defaults).
+-include config/config.mk
+
+CC      ?= cc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread
+CPPFLAGS += -Iconfig -Itools/include -Ixen/include -Itools/libs/guest
+LDLIBS  += -pthread $(ZLIB_LIBS)
+ifeq ($(CONFIG_SANITIZERS),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+# Absolute path of the vcpu runner, compiled into the simulated hypervisor (override: SIMXEN_VCPU).
+SIMXEN_VCPU_PATH := $(CURDIR)/xen/simxen-vcpu
+CPPFLAGS += -DSIMXEN_VCPU_DEFAULT='"$(SIMXEN_VCPU_PATH)"'
+
+# ---- simulated hypervisor ----------------------------------------------------------------
+SIMXEN_SRCS := $(wildcard xen/common/*.c xen/guest/*.c)
+SIMXEN_OBJS := $(SIMXEN_SRCS:.c=.o)
+xen/libsimxen.a: $(SIMXEN_OBJS)
+	$(AR) rcs $@ $^
+xen/simxen-vcpu: xen/vcpu/simxen-vcpu.o xen/libsimxen.a
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# ---- hypervisor interface (backends) -----------------------------------------------------
+CTRL_SRCS := $(wildcard tools/libs/ctrl/*.c)
+CTRL_OBJS := $(CTRL_SRCS:.c=.o)
+tools/libs/ctrl/libxhv.a: $(CTRL_OBJS)
+	$(AR) rcs $@ $^
+
+# ---- save/restore engine -----------------------------------------------------------------
+ifeq ($(CONFIG_MIGRATION),1)
+GUEST_SRCS := $(filter-out tools/libs/guest/nomigration.c,$(wildcard tools/libs/guest/*.c))
+else
+GUEST_SRCS := tools/libs/guest/nomigration.c
+endif
+GUEST_OBJS := $(GUEST_SRCS:.c=.o)
+tools/libs/guest/libxenguest-colo.a: $(GUEST_OBJS)
+	$(AR) rcs $@ $^
+
+LIBS := tools/libs/guest/libxenguest-colo.a tools/libs/ctrl/libxhv.a xen/libsimxen.a
+
+# ---- programs ----------------------------------------------------------------------------
+MISC_SRCS := $(wildcard tools/misc/*.c)
+MISC_BINS := $(MISC_SRCS:.c=)
+$(MISC_BINS): %: %.o $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+
+# ---- tests -------------------------------------------------------------------------------
+ifeq ($(CONFIG_MIGRATION),1)
+TEST_SRCS := $(wildcard tools/tests/unit/*.c tools/tests/integration/*.c)
+else
+TEST_SRCS := tools/tests/unit/test_nomigration.c
+endif
+TEST_COMMON_SRCS := $(wildcard tools/tests/common/*.c)
+TEST_COMMON_OBJS := $(TEST_COMMON_SRCS:.c=.o)
+TEST_BINS := $(TEST_SRCS:.c=)
+$(TEST_BINS): %: %.o $(TEST_COMMON_OBJS) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(TEST_COMMON_OBJS) $(LIBS) $(LDLIBS)
+
+ALL := xen/simxen-vcpu $(LIBS) $(MISC_BINS) $(TEST_BINS)
+all: config/config.mk $(ALL)
+
+config/config.mk:
+	./configure
+
+%.o: %.c config/config.mk $(wildcard tools/include/*.h xen/include/*.h tools/libs/guest/*.h tools/tests/common/*.h)
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+
+# `make demo`: the README's first command.
+demo: all
+	./scripts/demo.sh
+
+# `make check`: the whole suite (installs its own Debian dependencies when run as root).
+check: all
+	./scripts/install-deps.sh
+	./tools/tests/run-tests.sh
+	$(MAKE) check-nomigration
+
+# The no-migration variant is built from a copy of the tree so that both variants are
+# checked in one run: an API change that forgets nomigration.c fails here.
+check-nomigration:
+	rm -rf build/nomigration && mkdir -p build/nomigration
+	tar --exclude=./build --exclude=./.git -cf - . | tar -C build/nomigration -xf -
+	cd build/nomigration && $(MAKE) clean >/dev/null && ./configure --disable-migration && $(MAKE) all
+	cd build/nomigration && ./tools/tests/run-tests.sh nomigration
+
+check-asan:
+	rm -rf build/asan && mkdir -p build/asan
+	tar --exclude=./build --exclude=./.git -cf - . | tar -C build/asan -xf -
+	cd build/asan && $(MAKE) clean >/dev/null && ./configure --enable-sanitizers && $(MAKE) all
+	cd build/asan && ./tools/tests/run-tests.sh
+
+bench: all
+	./scripts/bench.sh
+
+clean:
+	rm -f $(ALL) xen/vcpu/*.o xen/*/*.o tools/*/*.o tools/*/*/*.o tools/*/*/*/*.o
+	rm -rf build
+
+.PHONY: all demo check check-nomigration check-asan bench clean
+.SECONDARY:

@@ -1,0 +1,175 @@
+/*
+ * xhv: the narrow hypervisor interface the toolstack is written against.
+ *
+ * It is shaped by what real Xen offers (libxenctrl, libxenforeignmemory): domain
+ * info, pause/unpause, suspend with a shutdown reason, log-dirty enable/peek/clean,
+ * foreign mapping, populate, HVM context and params, TSC info.  Two backends
+ * implement it: the embedded simulated hypervisor (xen/) and, later, real Xen.
+ * Names carry the xhv_ prefix so that a backend file may include Debian's
+ * <xenctrl.h> without clashes.
+ *
+ * Every function returns 0 (or a count) on success and -1 with errno set on failure.
+ */
+#ifndef XHV_H
+#define XHV_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define XHV_PAGE_SHIFT 12
+#define XHV_PAGE_SIZE  (1UL << XHV_PAGE_SHIFT)
+
+/* Shutdown reasons (values as in Xen's public sched.h). */
+#define XHV_SHUTDOWN_poweroff 0
+#define XHV_SHUTDOWN_reboot   1
+#define XHV_SHUTDOWN_suspend  2
+#define XHV_SHUTDOWN_crash    3
+
+/* Page types reported by xhv_get_pfn_type_batch, already in the stream's nibble
+ * position (bits 28..31 of a 32-bit type, as XEN_DOMCTL_PFINFO_*). */
+#define XHV_PFINFO_NOTAB 0x0U
+#define XHV_PFINFO_XTAB  (0xfU << 28)   /* no page at this pfn */
+
+typedef struct xhv_handle xc_interface;
+
+typedef struct xhv_dominfo {
+    uint32_t domid;
+    unsigned int paused:1, shutdown:1, dying:1, hvm:1, running:1;
+    unsigned int shutdown_reason;
+    uint64_t max_pages;       /* pages the domain may hold */
+    uint64_t nr_pages;        /* pages populated */
+    uint64_t p2m_size;        /* highest gfn + 1 (xc_domain_nr_gpfns) */
+    char name[64];
+} xhv_dominfo_t;
+
+typedef struct xhv_logdirty_stats {
+    uint64_t dirty_count;     /* pages reported dirty by this operation */
+} xhv_logdirty_stats_t;
+
+enum xhv_logdirty_op {
+    XHV_LOGDIRTY_ENABLE,      /* start tracking with an empty dirty set */
+    XHV_LOGDIRTY_OFF,         /* stop tracking */
+    XHV_LOGDIRTY_PEEK,        /* read the dirty set, leave it as it is */
+    XHV_LOGDIRTY_CLEAN,       /* read and clear the dirty set atomically */
+};
+
+/* ---- handle ---------------------------------------------------------------------------- */
+
+/*
+ * Open a handle.  backend: "sim" (the simulated hypervisor in $SIMXEN_DIR, default
+ * /dev/shm/simxen), "xen" (real Xen, when built with libxen-dev), or NULL for
+ * $XHV_BACKEND, defaulting to "sim".  A sim handle runs the log-dirty probe once and
+ * fails (errno ENOTSUP, message on stderr) when the kernel's tracker does not report
+ * a page that was just written.
+ */
+xc_interface *xhv_open(const char *backend);
+void xhv_close(xc_interface *xch);
+const char *xhv_backend_name(xc_interface *xch);
+
+/* ---- domains --------------------------------------------------------------------------- */
+
+/* Configuration for creating a simulated domain (the real backend ignores program). */
+typedef struct xhv_domain_config {
+    char name[64];
+    uint64_t max_pages;           /* guest RAM in pages, special pages excluded */
+    char program[32];             /* sim guest program: "incrementer", "crcblocks",
+                                     "dirtyrate", "divergent", or "" for an empty domain
+                                     that a restore will fill (context decides) */
+    uint64_t prog_args[4];        /* program parameters, see docs/simulated-hypervisor.md */
+    uint64_t host_input;          /* host-local input for the "divergent" program */
+    int start_paused;             /* 1: created paused (restore targets) */
+} xhv_domain_config_t;
+
+int xhv_domain_create(xc_interface *xch, const xhv_domain_config_t *cfg, uint32_t *domid);
+int xhv_domain_destroy(xc_interface *xch, uint32_t domid);
+int xhv_domain_info(xc_interface *xch, uint32_t domid, xhv_dominfo_t *info);
+/* Fill up to max entries; returns the number of domains. */
+int xhv_domain_list(xc_interface *xch, xhv_dominfo_t *info, int max);
+int xhv_domain_lookup(xc_interface *xch, const char *name, uint32_t *domid);
+int xhv_domain_rename(xc_interface *xch, uint32_t domid, const char *name);
+
+/* Pause is synchronous: when it returns, the domain's vcpus no longer run. */
+int xhv_domain_pause(xc_interface *xch, uint32_t domid);
+int xhv_domain_unpause(xc_interface *xch, uint32_t domid);
+
+/*
+ * Ask the guest to suspend itself (Xen: control/shutdown = "suspend").  Returns when
+ * the domain is shut down with reason SHUTDOWN_suspend and its vcpu context is
+ * saved, or fails with ETIMEDOUT after timeout_ms.
+ */
+int xhv_domain_suspend(xc_interface *xch, uint32_t domid, unsigned int timeout_ms);
+/*
+ * Resume a suspended domain.  fast=1: the suspend is cancelled and the guest
+ * continues where it stopped (checkpointing); fast=0: the guest resumes as after a
+ * restore (it re-reads its context and runs its resume path).
+ */
+int xhv_domain_resume(xc_interface *xch, uint32_t domid, int fast);
+
+/* ---- memory ---------------------------------------------------------------------------- */
+
+int xhv_populate(xc_interface *xch, uint32_t domid, const uint64_t *pfns, size_t n);
+
+/* types[i] in: pfn, out: pfn | type (XHV_PFINFO_*), as xc_get_pfn_type_batch. */
+int xhv_get_pfn_type_batch(xc_interface *xch, uint32_t domid, size_t n, uint32_t *types);
+
+/*
+ * Map n guest pages of domid.  pages[i] receives the address of pfns[i], errs[i] 0 or
+ * an errno (ENOENT: not populated).  The mapping stays valid until
+ * xhv_unmap_foreign with the same arrays.  prot is PROT_READ or PROT_READ|PROT_WRITE.
+ * Returns 0 if the call itself worked (check errs), -1 otherwise.
+ */
+int xhv_map_foreign(xc_interface *xch, uint32_t domid, int prot, const uint64_t *pfns,
+                    void **pages, int *errs, size_t n);
+int xhv_unmap_foreign(xc_interface *xch, uint32_t domid, void **pages, size_t n);
+
+/* ---- log-dirty ------------------------------------------------------------------------- */
+
+/*
+ * bitmap: one bit per pfn, nr_pfns bits (may be NULL for ENABLE/OFF).  Bits of pages
+ * found dirty are set; other bits are left unchanged (callers clear first), so a
+ * caller may OR several results together.  stats may be NULL.
+ */
+int xhv_logdirty(xc_interface *xch, uint32_t domid, enum xhv_logdirty_op op,
+                 unsigned long *bitmap, uint64_t nr_pfns, xhv_logdirty_stats_t *stats);
+
+/* ---- vcpu and platform state ----------------------------------------------------------- */
+
+/* Copy the HVM context blob into buf.  buf NULL: return the size needed. Returns size. */
+int xhv_hvm_getcontext(xc_interface *xch, uint32_t domid, uint8_t *buf, size_t size);
+int xhv_hvm_setcontext(xc_interface *xch, uint32_t domid, const uint8_t *buf, size_t size);
+
+int xhv_hvm_param_get(xc_interface *xch, uint32_t domid, uint32_t index, uint64_t *value);
+int xhv_hvm_param_set(xc_interface *xch, uint32_t domid, uint32_t index, uint64_t value);
+
+int xhv_tsc_info_get(xc_interface *xch, uint32_t domid, uint32_t *mode, uint64_t *elapsed_nsec,
+                     uint32_t *khz, uint32_t *incarnation);
+int xhv_tsc_info_set(xc_interface *xch, uint32_t domid, uint32_t mode, uint64_t elapsed_nsec,
+                     uint32_t khz, uint32_t incarnation);
+
+/* Xen version the hypervisor reports (for the stream's domain header). */
+int xhv_version(xc_interface *xch, uint32_t *major, uint32_t *minor);
+
+/* ---- simulated-hypervisor extras (real backend: ENOSYS) ------------------------------ */
+
+typedef struct xhv_sim_status {
+    uint64_t steps;               /* guest program steps executed since creation */
+    uint64_t resumes;             /* times the guest ran its resume path */
+    uint64_t selfchecks_passed;   /* resume-time memory self-checks that passed */
+    uint64_t selfchecks_failed;   /* ... that found a violation */
+    uint64_t first_bad_pfn;       /* first pfn of the last failed self-check */
+    int vcpu_alive;               /* the vcpu process exists */
+} xhv_sim_status_t;
+
+int xhv_sim_status(xc_interface *xch, uint32_t domid, xhv_sim_status_t *st);
+
+/* ---- logging --------------------------------------------------------------------------- */
+
+enum xhv_loglevel { XHV_LOG_DEBUG, XHV_LOG_INFO, XHV_LOG_WARN, XHV_LOG_ERROR };
+typedef void xhv_log_fn(void *opaque, enum xhv_loglevel level, int errnoval,
+                        const char *context, const char *msg);
+/* Default: messages at INFO and above to stderr ($XHV_LOGLEVEL=debug for more). */
+void xhv_set_logger(xc_interface *xch, xhv_log_fn *fn, void *opaque);
+void xhv_log(xc_interface *xch, enum xhv_loglevel level, int errnoval, const char *context,
+             const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+#endif /* XHV_H */

@@ -1,0 +1,175 @@
+/*
+ * Engine internals shared by save and restore: one context struct per operation,
+ * per-guest-type operation tables, record helpers.
+ */
+#ifndef SR_COMMON_H
+#define SR_COMMON_H
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "xenguest_colo.h"
+#include "sr_stream_format.h"
+
+#define PAGE_SHIFT XHV_PAGE_SHIFT
+#define PAGE_SIZE  XHV_PAGE_SIZE
+
+#define ERROR(fmt, ...)  xhv_log(ctx->xch, XHV_LOG_ERROR, 0, "xc_sr", fmt, ##__VA_ARGS__)
+#define PERROR(fmt, ...) xhv_log(ctx->xch, XHV_LOG_ERROR, errno, "xc_sr", fmt, ##__VA_ARGS__)
+#define IPRINTF(fmt, ...) xhv_log(ctx->xch, XHV_LOG_INFO, 0, "xc_sr", fmt, ##__VA_ARGS__)
+#define DPRINTF(fmt, ...) xhv_log(ctx->xch, XHV_LOG_DEBUG, 0, "xc_sr", fmt, ##__VA_ARGS__)
+
+/* A record with its body (malloc'd, padded length allocated). */
+struct sr_record {
+    uint32_t type;
+    uint32_t length;
+    void *data;
+};
+
+/* Return values of restore_ops.process_record besides 0 / -1. */
+#define RECORD_NOT_PROCESSED 1
+#define BROKEN_CHANNEL       2
+
+struct sr_context;
+
+struct sr_save_ops {
+    int (*setup)(struct sr_context *ctx);
+    int (*static_data)(struct sr_context *ctx);
+    int (*start_of_stream)(struct sr_context *ctx);
+    int (*start_of_checkpoint)(struct sr_context *ctx);
+    int (*end_of_checkpoint)(struct sr_context *ctx);
+    int (*check_vm_state)(struct sr_context *ctx);
+    int (*cleanup)(struct sr_context *ctx);
+};
+
+struct sr_restore_ops {
+    bool (*pfn_is_valid)(const struct sr_context *ctx, uint64_t pfn);
+    int (*setup)(struct sr_context *ctx);
+    /* 0 handled, RECORD_NOT_PROCESSED, or -1. */
+    int (*process_record)(struct sr_context *ctx, struct sr_record *rec);
+    int (*static_data_complete)(struct sr_context *ctx, unsigned int *missing);
+    /* Apply the state gathered so far (context, params): end of stream or checkpoint. */
+    int (*stream_complete)(struct sr_context *ctx);
+    int (*cleanup)(struct sr_context *ctx);
+};
+
+struct sr_save_state {
+    const struct sr_save_ops *ops;
+    struct save_callbacks *callbacks;
+    int recv_fd;
+    bool live, debug, checkpointed_started;
+    uint64_t p2m_size;
+    unsigned long *dirty_bitmap;
+    struct precopy_stats stats;
+    /* Current batch. */
+    uint64_t *batch_pfns;
+    unsigned int nr_batch_pfns;
+    unsigned int nr_batch_runs;   /* runs of contiguous pfns: iovecs the batch will need */
+    /* Flush buffers, sized once for MAX_BATCH_SIZE. */
+    uint32_t *types;
+    uint64_t *rec_pfns;
+    void **pages;
+    int *errs;
+    struct iovec *iov;
+    uint64_t pages_sent;          /* statistics */
+    uint64_t batches_sent;
+};
+
+struct sr_restore_state {
+    const struct sr_restore_ops *ops;
+    struct restore_callbacks *callbacks;
+    int send_back_fd;
+    uint32_t format_version;
+    uint32_t guest_type;
+    uint32_t xen_major, xen_minor;
+    uint64_t p2m_size;
+    bool seen_static_data_end;
+    bool buffer_all_records;       /* after the first CHECKPOINT */
+    bool have_whole_checkpoint;    /* a complete checkpoint has been applied */
+    unsigned int checkpoints;      /* checkpoints applied */
+    struct sr_record *buffered;
+    unsigned int nr_buffered, max_buffered;
+    size_t buffered_bytes;
+    unsigned long *dirty_bitmap;   /* COLO: the secondary's own dirty set */
+    xen_pfn_t xenstore_gfn, console_gfn;
+    unsigned int store_evtchn, console_evtchn;
+    uint32_t store_domid, console_domid;
+    bool logdirty_enabled;
+};
+
+struct sr_context {
+    xc_interface *xch;
+    uint32_t domid;
+    int fd;
+    xc_stream_type_t stream_type;
+    xhv_dominfo_t dominfo;
+    union {
+        struct sr_save_state save;
+        struct sr_restore_state restore;
+    };
+    /* x86 HVM guest-type state. */
+    struct {
+        void *context;             /* HVM_CONTEXT blob (restore: stashed until complete) */
+        uint32_t context_size;
+        struct sr_hvm_params_entry params[HVM_NR_PARAMS];
+        unsigned int nr_params;
+        bool have_context;
+    } hvm;
+};
+
+extern const struct sr_save_ops save_ops_x86_hvm;
+extern const struct sr_restore_ops restore_ops_x86_hvm;
+
+/* ---- record I/O (sr_stream.c) ---- */
+const char *rec_type_to_str(uint32_t type);
+/* Header + body + body2 + zero padding in one writev. */
+int write_split_record(struct sr_context *ctx, int fd, struct sr_record *rec,
+                       const void *body2, size_t body2_len);
+static inline int write_record(struct sr_context *ctx, int fd, struct sr_record *rec)
+{
+    return write_split_record(ctx, fd, rec, NULL, 0);
+}
+/* Read one record; rec->data is malloc'd (NULL for length 0).  Returns 0, or -1 with
+ * errno: EBADMSG for a bad header or length, ENODATA for EOF at a record boundary,
+ * EPIPE for EOF inside a record, or the read error. */
+int read_record(struct sr_context *ctx, int fd, struct sr_record *rec);
+void free_record(struct sr_record *rec);
+int write_headers(struct sr_context *ctx, uint32_t dhdr_type);
+int read_headers(struct sr_context *ctx);
+/* Write all of iov (loops over partial writes and IOV_MAX). */
+int writev_exact(int fd, struct iovec *iov, int iovcnt);
+int read_exact(int fd, void *buf, size_t len);
+int write_exact(int fd, const void *buf, size_t len);
+
+/* Page-type predicates for PAGE_DATA entries (type = nibble 0..15). */
+bool page_type_is_known(unsigned int type);
+bool page_type_to_populate(unsigned int type);
+bool page_type_has_stream_data(unsigned int type);
+
+/* COLO back channel (sr_backchannel.c). */
+int colo_send_dirty_pfn_list(struct sr_context *ctx, int fd, const unsigned long *bitmap,
+                             uint64_t nr_pfns);
+/* Read one CHECKPOINT_DIRTY_PFN_LIST from fd and set its pfns in bitmap. */
+int colo_merge_dirty_pfn_list(struct sr_context *ctx, int fd, unsigned long *bitmap,
+                              uint64_t nr_pfns, uint64_t *merged);
+
+/* Bitmap helpers. */
+#define BITS_PER_LONG (sizeof(unsigned long) * 8)
+static inline size_t bitmap_longs(uint64_t nbits)
+{
+    return (size_t)((nbits + BITS_PER_LONG - 1) / BITS_PER_LONG);
+}
+static inline void bitmap_set_bit(unsigned long *bm, uint64_t bit)
+{
+    bm[bit / BITS_PER_LONG] |= 1UL << (bit % BITS_PER_LONG);
+}
+static inline bool bitmap_test_bit(const unsigned long *bm, uint64_t bit)
+{
+    return (bm[bit / BITS_PER_LONG] >> (bit % BITS_PER_LONG)) & 1;
+}
+uint64_t bitmap_count(const unsigned long *bm, uint64_t nbits);
+
+#endif /* SR_COMMON_H */

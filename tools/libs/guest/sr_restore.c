@@ -1,0 +1,564 @@
+/*
+ * The generic restore engine: record loop, PAGE_DATA, checkpoint buffering (a
+ * checkpoint is validated whole and then applied, or not at all), failover, and the
+ * COLO secondary's side of the back channel.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "sr_common.h"
+
+/* ---- PAGE_DATA ----------------------------------------------------------------------- */
+
+/* Check a PAGE_DATA record completely; on success *count and *nr_data describe it. */
+static int validate_page_data(struct sr_context *ctx, const struct sr_record *rec,
+                              uint32_t *count, uint32_t *nr_data)
+{
+    const struct sr_page_data_header *pdh = rec->data;
+    const uint64_t *pfns;
+    uint64_t i, pages = 0;
+
+    if (rec->length < sizeof(*pdh)) {
+        ERROR("PAGE_DATA record truncated: length %u, header needs %zu", rec->length,
+              sizeof(*pdh));
+        goto bad;
+    }
+    if (pdh->count < 1) {
+        ERROR("PAGE_DATA record with no pages");
+        goto bad;
+    }
+    if (pdh->count > MAX_BATCH_SIZE) {
+        ERROR("PAGE_DATA record with %u pages, more than a batch (%u)", pdh->count,
+              MAX_BATCH_SIZE);
+        goto bad;
+    }
+    if (rec->length < sizeof(*pdh) + (uint64_t)pdh->count * sizeof(uint64_t)) {
+        ERROR("PAGE_DATA record truncated: length %u, %u pfns need %zu", rec->length,
+              pdh->count, sizeof(*pdh) + pdh->count * sizeof(uint64_t));
+        goto bad;
+    }
+    pfns = (const uint64_t *)(pdh + 1);
+    for (i = 0; i < pdh->count; i++) {
+        uint64_t pfn = pfns[i] & PAGE_DATA_PFN_MASK;
+        unsigned int type = (unsigned int)((pfns[i] & PAGE_DATA_TYPE_MASK) >> 60);
+
+        if (pfns[i] & ~(PAGE_DATA_PFN_MASK | PAGE_DATA_TYPE_MASK)) {
+            ERROR("PAGE_DATA entry %llu (%#llx): reserved bits set", (unsigned long long)i,
+                  (unsigned long long)pfns[i]);
+            goto bad;
+        }
+        if (!ctx->restore.ops->pfn_is_valid(ctx, pfn)) {
+            ERROR("PAGE_DATA entry %llu: pfn %#llx is beyond the p2m size %#llx",
+                  (unsigned long long)i, (unsigned long long)pfn,
+                  (unsigned long long)ctx->restore.p2m_size);
+            goto bad;
+        }
+        if (!page_type_is_known(type)) {
+            ERROR("PAGE_DATA entry %llu: pfn %#llx has unknown type %#x",
+                  (unsigned long long)i, (unsigned long long)pfn, type);
+            goto bad;
+        }
+        if (type != PT_NOTAB && type != PT_XTAB && type != PT_XALLOC && type != PT_BROKEN) {
+            ERROR("PAGE_DATA entry %llu: page-table type %#x in an HVM stream",
+                  (unsigned long long)i, type);
+            goto bad;
+        }
+        pages += page_type_has_stream_data(type);
+    }
+    if (rec->length != sizeof(*pdh) + pdh->count * sizeof(uint64_t) + pages * PAGE_SIZE) {
+        ERROR("PAGE_DATA record length %u, expected %llu for %u pfns with %llu pages of data",
+              rec->length,
+              (unsigned long long)(sizeof(*pdh) + pdh->count * sizeof(uint64_t) +
+                                   pages * PAGE_SIZE),
+              pdh->count, (unsigned long long)pages);
+        goto bad;
+    }
+    *count = pdh->count;
+    *nr_data = (uint32_t)pages;
+    return 0;
+ bad:
+    errno = EBADMSG;
+    return -1;
+}
+
+static int apply_page_data(struct sr_context *ctx, const struct sr_record *rec)
+{
+    const struct sr_page_data_header *pdh = rec->data;
+    const uint64_t *entries = (const uint64_t *)(pdh + 1);
+    const char *data;
+    uint32_t count, nr_data, i, j;
+    uint64_t pfns[MAX_BATCH_SIZE], populate[MAX_BATCH_SIZE];
+    uint32_t types[MAX_BATCH_SIZE];
+    void *pages[MAX_BATCH_SIZE];
+    int errs[MAX_BATCH_SIZE];
+    size_t nr_populate = 0;
+    int rc = -1;
+
+    if (validate_page_data(ctx, rec, &count, &nr_data))
+        return -1;
+    data = (const char *)(entries + count);
+
+    /* Populate pfns that need RAM and have none yet. */
+    for (i = 0; i < count; i++)
+        types[i] = (uint32_t)(entries[i] & PAGE_DATA_PFN_MASK);
+    if (xhv_get_pfn_type_batch(ctx->xch, ctx->domid, count, types)) {
+        PERROR("Failed to query %u pfns", count);
+        return -1;
+    }
+    for (i = 0; i < count; i++) {
+        unsigned int type = (unsigned int)(entries[i] >> 60);
+
+        if (page_type_to_populate(type) && (types[i] >> 28) == PT_XTAB)
+            populate[nr_populate++] = entries[i] & PAGE_DATA_PFN_MASK;
+    }
+    if (nr_populate && xhv_populate(ctx->xch, ctx->domid, populate, nr_populate)) {
+        PERROR("Failed to populate %zu pfns", nr_populate);
+        return -1;
+    }
+    if (!nr_data)
+        return 0;
+
+    for (i = j = 0; i < count; i++)
+        if (page_type_has_stream_data((unsigned int)(entries[i] >> 60)))
+            pfns[j++] = entries[i] & PAGE_DATA_PFN_MASK;
+    if (xhv_map_foreign(ctx->xch, ctx->domid, PROT_READ | PROT_WRITE, pfns, pages, errs,
+                        nr_data)) {
+        PERROR("Failed to map %u guest pages", nr_data);
+        return -1;
+    }
+    for (i = 0; i < nr_data; i++) {
+        if (errs[i]) {
+            errno = errs[i];
+            PERROR("Failed to map guest pfn %#llx", (unsigned long long)pfns[i]);
+            goto out;
+        }
+    }
+    for (i = 0; i < nr_data; i++)
+        memcpy(pages[i], data + (size_t)i * PAGE_SIZE, PAGE_SIZE);
+    rc = 0;
+ out:
+    xhv_unmap_foreign(ctx->xch, ctx->domid, pages, nr_data);
+    return rc;
+}
+
+/* ---- records ------------------------------------------------------------------------- */
+
+static int handle_static_data_end(struct sr_context *ctx)
+{
+    unsigned int missing = 0;
+    struct restore_callbacks *cb = ctx->restore.callbacks;
+
+    if (ctx->restore.seen_static_data_end) {
+        ERROR("Multiple STATIC_DATA_END records");
+        errno = EBADMSG;
+        return -1;
+    }
+    ctx->restore.seen_static_data_end = true;
+    if (ctx->restore.ops->static_data_complete(ctx, &missing))
+        return -1;
+    if (cb && cb->static_data_done && cb->static_data_done(missing, cb->data)) {
+        ERROR("static_data_done callback failed");
+        errno = EIO;
+        return -1;
+    }
+    return 0;
+}
+
+static int handle_checkpoint(struct sr_context *ctx);
+
+/*
+ * Validate a record as it would be processed, without side effects.  Used on a
+ * buffered checkpoint before any of it is applied.
+ */
+static int validate_record(struct sr_context *ctx, struct sr_record *rec)
+{
+    uint32_t count, nr_data;
+
+    switch (rec->type) {
+    case REC_TYPE_PAGE_DATA:
+        return validate_page_data(ctx, rec, &count, &nr_data);
+    case REC_TYPE_STATIC_DATA_END:
+        if (ctx->restore.seen_static_data_end) {
+            ERROR("Multiple STATIC_DATA_END records");
+            errno = EBADMSG;
+            return -1;
+        }
+        return 0;
+    default:
+        return 0;   /* guest-type records are checked when processed */
+    }
+}
+
+static int process_record(struct sr_context *ctx, struct sr_record *rec)
+{
+    int rc;
+
+    switch (rec->type) {
+    case REC_TYPE_END:
+        return 0;
+    case REC_TYPE_PAGE_DATA:
+        if (!ctx->restore.seen_static_data_end) {
+            if (ctx->restore.format_version >= 3) {
+                ERROR("PAGE_DATA record before STATIC_DATA_END in a v3 stream");
+                errno = EBADMSG;
+                return -1;
+            }
+            if (handle_static_data_end(ctx))   /* v2: inferred here */
+                return -1;
+        }
+        return apply_page_data(ctx, rec);
+    case REC_TYPE_STATIC_DATA_END:
+        return handle_static_data_end(ctx);
+    case REC_TYPE_CHECKPOINT:
+        return handle_checkpoint(ctx);
+    case REC_TYPE_CHECKPOINT_DIRTY_PFN_LIST:
+        ERROR("%s record on the main stream: it belongs to the back channel only",
+              rec_type_to_str(rec->type));
+        errno = EBADMSG;
+        return -1;
+    case REC_TYPE_VERIFY:
+        ERROR("VERIFY (debug) streams are not supported");
+        errno = EOPNOTSUPP;
+        return -1;
+    default:
+        rc = ctx->restore.ops->process_record(ctx, rec);
+        if (rc != RECORD_NOT_PROCESSED)
+            return rc;
+        if (rec->type & REC_TYPE_OPTIONAL) {
+            DPRINTF("Ignoring optional record 0x%08x (%u bytes)", rec->type, rec->length);
+            return 0;
+        }
+        ERROR("Unknown mandatory record 0x%08x (%s), %u bytes", rec->type,
+              rec_type_to_str(rec->type), rec->length);
+        errno = EBADMSG;
+        return -1;
+    }
+}
+
+static int buffer_record(struct sr_context *ctx, struct sr_record *rec)
+{
+    struct sr_restore_state *r = &ctx->restore;
+    /* A checkpoint cannot legitimately exceed the guest's memory plus headers. */
+    size_t limit = (size_t)r->p2m_size * (PAGE_SIZE + 16) + (64U << 20);
+
+    if (r->buffered_bytes + rec->length > limit) {
+        ERROR("Checkpoint exceeds %zu bytes, more than the guest's memory could need", limit);
+        errno = EFBIG;
+        return -1;
+    }
+    if (r->nr_buffered == r->max_buffered) {
+        unsigned int new_max = r->max_buffered ? r->max_buffered * 2 : 1024;
+        struct sr_record *p = realloc(r->buffered, new_max * sizeof(*p));
+
+        if (!p) {
+            ERROR("Unable to grow the checkpoint buffer to %u records", new_max);
+            errno = ENOMEM;
+            return -1;
+        }
+        r->buffered = p;
+        r->max_buffered = new_max;
+    }
+    r->buffered[r->nr_buffered++] = *rec;
+    r->buffered_bytes += rec->length;
+    rec->data = NULL;
+    return 0;
+}
+
+static void discard_buffered(struct sr_context *ctx)
+{
+    struct sr_restore_state *r = &ctx->restore;
+    unsigned int i;
+
+    for (i = 0; i < r->nr_buffered; i++)
+        free_record(&r->buffered[i]);
+    r->nr_buffered = 0;
+    r->buffered_bytes = 0;
+}
+
+/* Apply a buffered checkpoint: validate all of it first, then process in order. */
+static int apply_buffered_checkpoint(struct sr_context *ctx)
+{
+    struct sr_restore_state *r = &ctx->restore;
+    unsigned int i;
+    int rc = -1;
+
+    for (i = 0; i < r->nr_buffered; i++) {
+        if (validate_record(ctx, &r->buffered[i])) {
+            ERROR("Checkpoint %u rejected at record %u (0x%08x, %s): nothing applied",
+                  r->checkpoints + 1, i, r->buffered[i].type,
+                  rec_type_to_str(r->buffered[i].type));
+            goto out;
+        }
+    }
+    for (i = 0; i < r->nr_buffered; i++) {
+        if (process_record(ctx, &r->buffered[i])) {
+            ERROR("Failed to apply record %u (0x%08x, %s) of checkpoint %u", i,
+                  r->buffered[i].type, rec_type_to_str(r->buffered[i].type),
+                  r->checkpoints + 1);
+            goto out;
+        }
+    }
+    rc = 0;
+ out:
+    discard_buffered(ctx);
+    return rc;
+}
+
+/* Map a COLO callback's return: 1 OK, 2 failover, anything else an error. */
+static int colo_callback(struct sr_context *ctx, int (*fn)(void *), const char *name)
+{
+    int r = fn(ctx->restore.callbacks->data);
+
+    if (r == 1)
+        return 0;
+    if (r == 2) {
+        IPRINTF("%s callback reports a broken channel: failover", name);
+        return BROKEN_CHANNEL;
+    }
+    ERROR("%s callback failed (%d)", name, r);
+    errno = EIO;
+    return -1;
+}
+
+/* The COLO secondary's part of a checkpoint, after it has been applied. */
+static int colo_secondary_checkpoint(struct sr_context *ctx)
+{
+    struct sr_restore_state *r = &ctx->restore;
+    struct restore_callbacks *cb = r->callbacks;
+    xhv_logdirty_stats_t stats = { 0 };
+    int rc;
+
+    if (r->ops->stream_complete(ctx))
+        return -1;
+    if (cb->restore_results)
+        cb->restore_results(r->xenstore_gfn, r->console_gfn, cb->data);
+    /* B must cover everything the SVM writes from its first resume on. */
+    if (!r->logdirty_enabled) {
+        if (xhv_logdirty(ctx->xch, ctx->domid, XHV_LOGDIRTY_ENABLE, NULL, r->p2m_size, NULL)) {
+            PERROR("Failed to enable log-dirty on the secondary");
+            return -1;
+        }
+        r->logdirty_enabled = true;
+    }
+    if ((rc = colo_callback(ctx, cb->postcopy, "Postcopy")) ||
+        (rc = colo_callback(ctx, cb->wait_checkpoint, "Wait checkpoint")) ||
+        (rc = colo_callback(ctx, cb->suspend, "Suspend")))
+        return rc;
+
+    memset(r->dirty_bitmap, 0, bitmap_longs(r->p2m_size) * sizeof(unsigned long));
+    if (xhv_logdirty(ctx->xch, ctx->domid, XHV_LOGDIRTY_CLEAN, r->dirty_bitmap, r->p2m_size,
+                     &stats)) {
+        PERROR("Failed to read the secondary's log-dirty bitmap");
+        return -1;
+    }
+    if (colo_send_dirty_pfn_list(ctx, r->send_back_fd, r->dirty_bitmap, r->p2m_size)) {
+        IPRINTF("Back channel broken while sending the dirty pfn list: failover");
+        return BROKEN_CHANNEL;
+    }
+    return 0;
+}
+
+static int handle_checkpoint(struct sr_context *ctx)
+{
+    struct sr_restore_state *r = &ctx->restore;
+    int ret;
+
+    if (ctx->stream_type == XC_STREAM_PLAIN) {
+        ERROR("CHECKPOINT record found in a plain stream");
+        errno = EBADMSG;
+        return -1;
+    }
+    ret = r->callbacks->checkpoint(r->callbacks->data);
+    if (ret == XGR_CHECKPOINT_FAILOVER) {
+        if (r->buffer_all_records)
+            return BROKEN_CHANNEL;
+        ERROR("Failover requested before the first whole checkpoint: no consistent state");
+        errno = EIO;
+        return -1;
+    }
+    if (ret != XGR_CHECKPOINT_SUCCESS) {
+        ERROR("Checkpoint callback failed (%d)", ret);
+        errno = EIO;
+        return -1;
+    }
+    if (r->buffer_all_records) {
+        if (apply_buffered_checkpoint(ctx))
+            return -1;
+    } else
+        r->buffer_all_records = true;
+    r->checkpoints++;
+    r->have_whole_checkpoint = true;
+    DPRINTF("Checkpoint %u applied", r->checkpoints);
+
+    if (ctx->stream_type == XC_STREAM_COLO)
+        return colo_secondary_checkpoint(ctx);
+    return 0;
+}
+
+/* ---- main loop ----------------------------------------------------------------------- */
+
+static int setup(struct sr_context *ctx)
+{
+    struct sr_restore_state *r = &ctx->restore;
+
+    if (r->ops->setup(ctx))
+        return -1;
+    if (xhv_domain_info(ctx->xch, ctx->domid, &ctx->dominfo)) {
+        PERROR("Unable to get information on domain %u", ctx->domid);
+        return -1;
+    }
+    r->p2m_size = ctx->dominfo.p2m_size;
+    if (ctx->stream_type == XC_STREAM_COLO) {
+        r->dirty_bitmap = calloc(bitmap_longs(r->p2m_size), sizeof(unsigned long));
+        if (!r->dirty_bitmap) {
+            errno = ENOMEM;
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static void cleanup(struct sr_context *ctx)
+{
+    struct sr_restore_state *r = &ctx->restore;
+    int saved_errno = errno;
+
+    if (r->logdirty_enabled)
+        xhv_logdirty(ctx->xch, ctx->domid, XHV_LOGDIRTY_OFF, NULL, 0, NULL);
+    discard_buffered(ctx);
+    free(r->buffered);
+    free(r->dirty_bitmap);
+    if (r->ops)
+        r->ops->cleanup(ctx);
+    free(ctx->hvm.context);
+    errno = saved_errno;
+}
+
+static int restore(struct sr_context *ctx)
+{
+    struct sr_restore_state *r = &ctx->restore;
+    struct sr_record rec = { 0 };
+    int rc;
+
+    if (read_headers(ctx))
+        return -1;
+    if (r->guest_type != DHDR_TYPE_X86_HVM) {
+        ERROR("Domain header type %u is not supported (only x86 HVM, type %u)", r->guest_type,
+              DHDR_TYPE_X86_HVM);
+        errno = EOPNOTSUPP;
+        return -1;
+    }
+    r->ops = &restore_ops_x86_hvm;
+    if (setup(ctx))
+        return -1;
+
+    for (;;) {
+        if (read_record(ctx, ctx->fd, &rec)) {
+            if (r->buffer_all_records)
+                goto failover;
+            if (errno == ENODATA) {
+                ERROR("Stream ended before its END record");
+                errno = EPIPE;
+            }
+            return -1;
+        }
+        if (rec.type == REC_TYPE_END)
+            break;
+        if (r->buffer_all_records && rec.type != REC_TYPE_CHECKPOINT) {
+            rc = buffer_record(ctx, &rec);
+            free_record(&rec);
+            if (rc)
+                return -1;
+            continue;
+        }
+        rc = process_record(ctx, &rec);
+        free_record(&rec);
+        if (rc == BROKEN_CHANNEL)
+            goto failover;
+        if (rc)
+            return -1;
+    }
+    free_record(&rec);
+    if (ctx->stream_type != XC_STREAM_PLAIN && r->nr_buffered) {
+        ERROR("END record inside an unfinished checkpoint");
+        errno = EBADMSG;
+        return -1;
+    }
+    /* Plain stream: apply the final state. */
+    return r->ops->stream_complete(ctx);
+
+ failover:
+    free_record(&rec);
+    discard_buffered(ctx);
+    if (ctx->stream_type == XC_STREAM_COLO) {
+        /* The SVM's state was applied at the last checkpoint; it continues from there. */
+        IPRINTF("COLO failover after checkpoint %u", r->checkpoints);
+        return 0;
+    }
+    IPRINTF("Remus failover to checkpoint %u", r->checkpoints);
+    return r->ops->stream_complete(ctx);
+}
+
+int xc_domain_restore(xc_interface *xch, int io_fd, uint32_t dom,
+                      unsigned int store_evtchn, xen_pfn_t *store_mfn, uint32_t store_domid,
+                      unsigned int console_evtchn, xen_pfn_t *console_mfn, uint32_t console_domid,
+                      xc_stream_type_t stream_type, struct restore_callbacks *callbacks,
+                      int send_back_fd)
+{
+    struct sr_context ctx_s, *ctx = &ctx_s;
+    int rc, saved_errno;
+
+    memset(ctx, 0, sizeof(*ctx));
+    ctx->xch = xch;
+    ctx->domid = dom;
+    ctx->fd = io_fd;
+    ctx->stream_type = stream_type;
+    ctx->restore.callbacks = callbacks;
+    ctx->restore.send_back_fd = send_back_fd;
+    ctx->restore.store_evtchn = store_evtchn;
+    ctx->restore.console_evtchn = console_evtchn;
+    ctx->restore.store_domid = store_domid;
+    ctx->restore.console_domid = console_domid;
+
+    switch (stream_type) {
+    case XC_STREAM_PLAIN:
+        break;
+    case XC_STREAM_COLO:
+        if (!callbacks || !callbacks->suspend || !callbacks->postcopy ||
+            !callbacks->wait_checkpoint || send_back_fd < 0) {
+            ERROR("COLO restore needs suspend, postcopy and wait_checkpoint callbacks and "
+                  "a back channel (send_back_fd)");
+            errno = EINVAL;
+            return -1;
+        }
+        /* fall through */
+    case XC_STREAM_REMUS:
+        if (!callbacks || !callbacks->checkpoint) {
+            ERROR("Checkpointed restore needs a checkpoint callback");
+            errno = EINVAL;
+            return -1;
+        }
+        break;
+    default:
+        ERROR("Unknown stream type %d", (int)stream_type);
+        errno = EINVAL;
+        return -1;
+    }
+
+    errno = 0;
+    rc = restore(ctx);
+    saved_errno = errno;
+    if (!rc) {
+        if (store_mfn)
+            *store_mfn = ctx->restore.xenstore_gfn;
+        if (console_mfn)
+            *console_mfn = ctx->restore.console_gfn;
+    }
+    cleanup(ctx);
+    if (rc) {
+        errno = saved_errno ? saved_errno : EIO;
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,175 @@
+/*
+ * Restore operations for x86 HVM-type domains: TSC_INFO, HVM_CONTEXT, HVM_PARAMS.
+ * The context is stashed and applied at stream (or COLO checkpoint) completion.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sr_common.h"
+
+#define HVM_PARAM_STORE_EVTCHN   2
+#define HVM_PARAM_CONSOLE_EVTCHN 18
+
+static bool hvm_pfn_is_valid(const struct sr_context *ctx, uint64_t pfn)
+{
+    return pfn < ctx->restore.p2m_size;
+}
+
+static int hvm_setup(struct sr_context *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
+static int handle_tsc_info(struct sr_context *ctx, struct sr_record *rec)
+{
+    const struct sr_tsc_info *tsc = rec->data;
+
+    if (rec->length != sizeof(*tsc)) {
+        ERROR("X86_TSC_INFO record length %u, expected %zu", rec->length, sizeof(*tsc));
+        errno = EBADMSG;
+        return -1;
+    }
+    if (xhv_tsc_info_set(ctx->xch, ctx->domid, tsc->mode, tsc->nsec, tsc->khz,
+                         tsc->incarnation)) {
+        PERROR("Unable to set TSC information");
+        return -1;
+    }
+    return 0;
+}
+
+static int handle_hvm_context(struct sr_context *ctx, struct sr_record *rec)
+{
+    void *copy;
+
+    if (rec->length == 0 || rec->length > HVM_CONTEXT_MAX) {
+        ERROR("HVM_CONTEXT record length %u out of range (1..%u)", rec->length,
+              HVM_CONTEXT_MAX);
+        errno = EBADMSG;
+        return -1;
+    }
+    copy = malloc(rec->length);
+    if (!copy) {
+        errno = ENOMEM;
+        return -1;
+    }
+    memcpy(copy, rec->data, rec->length);
+    free(ctx->hvm.context);
+    ctx->hvm.context = copy;
+    ctx->hvm.context_size = rec->length;
+    ctx->hvm.have_context = true;
+    return 0;
+}
+
+static int handle_hvm_params(struct sr_context *ctx, struct sr_record *rec)
+{
+    const struct sr_hvm_params *hdr = rec->data;
+    const struct sr_hvm_params_entry *entry;
+    uint32_t i;
+
+    if (rec->length < sizeof(*hdr)) {
+        ERROR("HVM_PARAMS record truncated: length %u", rec->length);
+        errno = EBADMSG;
+        return -1;
+    }
+    if (hdr->count > HVM_NR_PARAMS ||
+        rec->length != sizeof(*hdr) + (uint64_t)hdr->count * sizeof(*entry)) {
+        ERROR("HVM_PARAMS record length %u does not match count %u", rec->length, hdr->count);
+        errno = EBADMSG;
+        return -1;
+    }
+    entry = (const struct sr_hvm_params_entry *)(hdr + 1);
+    for (i = 0; i < hdr->count; i++) {
+        if (entry[i].index >= HVM_NR_PARAMS) {
+            ERROR("HVM_PARAMS entry %u: param index %llu out of range", i,
+                  (unsigned long long)entry[i].index);
+            errno = EBADMSG;
+            return -1;
+        }
+    }
+    for (i = 0; i < hdr->count; i++) {
+        switch (entry[i].index) {
+        case HVM_PARAM_PAE_ENABLED:
+            continue;   /* not settable; upstream discards it too */
+        case HVM_PARAM_CONSOLE_PFN:
+            ctx->restore.console_gfn = entry[i].value;
+            break;
+        case HVM_PARAM_STORE_PFN:
+            ctx->restore.xenstore_gfn = entry[i].value;
+            break;
+        }
+        if (xhv_hvm_param_set(ctx->xch, ctx->domid, (uint32_t)entry[i].index, entry[i].value)) {
+            PERROR("Failed to set HVM param %llu", (unsigned long long)entry[i].index);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int hvm_process_record(struct sr_context *ctx, struct sr_record *rec)
+{
+    switch (rec->type) {
+    case REC_TYPE_X86_TSC_INFO:
+        return handle_tsc_info(ctx, rec);
+    case REC_TYPE_HVM_CONTEXT:
+        return handle_hvm_context(ctx, rec);
+    case REC_TYPE_HVM_PARAMS:
+        return handle_hvm_params(ctx, rec);
+    case REC_TYPE_X86_CPUID_POLICY:
+    case REC_TYPE_X86_MSR_POLICY:
+        /* Accepted and checked for shape; the simulated CPU has no policy to set. */
+        if (rec->length == 0 ||
+            rec->length % (rec->type == REC_TYPE_X86_CPUID_POLICY ? 24 : 16)) {
+            ERROR("%s record length %u invalid", rec_type_to_str(rec->type), rec->length);
+            errno = EBADMSG;
+            return -1;
+        }
+        return 0;
+    default:
+        return RECORD_NOT_PROCESSED;
+    }
+}
+
+static int hvm_static_data_complete(struct sr_context *ctx, unsigned int *missing)
+{
+    (void)ctx;
+    /* Our saver sends no CPU policy records for simulated guests. */
+    *missing = XGR_SDD_MISSING_CPUID | XGR_SDD_MISSING_MSR;
+    return 0;
+}
+
+static int hvm_stream_complete(struct sr_context *ctx)
+{
+    if (!ctx->hvm.have_context) {
+        ERROR("Stream complete without an HVM_CONTEXT record");
+        errno = EBADMSG;
+        return -1;
+    }
+    if (xhv_hvm_param_set(ctx->xch, ctx->domid, HVM_PARAM_STORE_EVTCHN,
+                          ctx->restore.store_evtchn) ||
+        xhv_hvm_param_set(ctx->xch, ctx->domid, HVM_PARAM_CONSOLE_EVTCHN,
+                          ctx->restore.console_evtchn)) {
+        PERROR("Failed to set event channel params");
+        return -1;
+    }
+    if (xhv_hvm_setcontext(ctx->xch, ctx->domid, ctx->hvm.context, ctx->hvm.context_size)) {
+        PERROR("Unable to set the HVM context");
+        return -1;
+    }
+    return 0;
+}
+
+static int hvm_cleanup(struct sr_context *ctx)
+{
+    (void)ctx;
+    return 0;
+}
+
+const struct sr_restore_ops restore_ops_x86_hvm = {
+    .pfn_is_valid = hvm_pfn_is_valid,
+    .setup = hvm_setup,
+    .process_record = hvm_process_record,
+    .static_data_complete = hvm_static_data_complete,
+    .stream_complete = hvm_stream_complete,
+    .cleanup = hvm_cleanup,
+};

@@ -1,0 +1,140 @@
+/*
+ * Migration stream v2 wire layouts (docs/stream-format.md).  Plain structs with
+ * reserved fields and static size checks; the image header is big-endian, everything
+ * else native (little-endian on x86).
+ */
+#ifndef SR_STREAM_FORMAT_H
+#define SR_STREAM_FORMAT_H
+
+#include <assert.h>
+#include <stdint.h>
+
+/* Image header: 24 bytes, big-endian. */
+struct sr_ihdr {
+    uint64_t marker;
+    uint32_t id;
+    uint32_t version;
+    uint16_t options;
+    uint16_t _res1;
+    uint32_t _res2;
+};
+#define IHDR_MARKER   0xffffffffffffffffULL
+#define IHDR_ID       0x58454E46U        /* "XENF" */
+#define IHDR_VERSION  3
+#define IHDR_OPT_BIG_ENDIAN 0x0001
+static_assert(sizeof(struct sr_ihdr) == 24, "image header is 24 bytes");
+
+/* Domain header: 16 bytes. */
+struct sr_dhdr {
+    uint32_t type;
+    uint16_t page_shift;
+    uint16_t _res1;
+    uint32_t xen_major;
+    uint32_t xen_minor;
+};
+#define DHDR_TYPE_X86_PV  1
+#define DHDR_TYPE_X86_HVM 2
+static_assert(sizeof(struct sr_dhdr) == 16, "domain header is 16 bytes");
+
+/* Record header: 8 bytes; body padded to 8. */
+struct sr_rhdr {
+    uint32_t type;
+    uint32_t length;
+};
+static_assert(sizeof(struct sr_rhdr) == 8, "record header is 8 bytes");
+
+#define REC_ALIGN_ORDER 3U
+#define REC_ALIGN       (1U << REC_ALIGN_ORDER)
+#define REC_LENGTH_MAX  (128U << 20)
+#define REC_TYPE_OPTIONAL 0x80000000U
+
+#define REC_TYPE_END                      0x00000000U
+#define REC_TYPE_PAGE_DATA                0x00000001U
+#define REC_TYPE_X86_PV_INFO              0x00000002U
+#define REC_TYPE_X86_PV_P2M_FRAMES        0x00000003U
+#define REC_TYPE_X86_PV_VCPU_BASIC        0x00000004U
+#define REC_TYPE_X86_PV_VCPU_EXTENDED     0x00000005U
+#define REC_TYPE_X86_PV_VCPU_XSAVE        0x00000006U
+#define REC_TYPE_SHARED_INFO              0x00000007U
+#define REC_TYPE_X86_TSC_INFO             0x00000008U
+#define REC_TYPE_HVM_CONTEXT              0x00000009U
+#define REC_TYPE_HVM_PARAMS               0x0000000AU
+#define REC_TYPE_TOOLSTACK                0x0000000BU
+#define REC_TYPE_X86_PV_VCPU_MSRS         0x0000000CU
+#define REC_TYPE_VERIFY                   0x0000000DU
+#define REC_TYPE_CHECKPOINT               0x0000000EU
+#define REC_TYPE_CHECKPOINT_DIRTY_PFN_LIST 0x0000000FU
+#define REC_TYPE_STATIC_DATA_END          0x00000010U
+#define REC_TYPE_X86_CPUID_POLICY         0x00000011U
+#define REC_TYPE_X86_MSR_POLICY           0x00000012U
+
+/* PAGE_DATA body header, followed by pfn[count] then page contents. */
+struct sr_page_data_header {
+    uint32_t count;
+    uint32_t _res1;
+};
+static_assert(sizeof(struct sr_page_data_header) == 8, "page data header is 8 bytes");
+
+#define PAGE_DATA_PFN_MASK  0x000fffffffffffffULL
+#define PAGE_DATA_TYPE_MASK 0xf000000000000000ULL
+#define PAGE_DATA_TYPE_SHIFT 32   /* u32 PFINFO type (nibble at bit 28) << 32 */
+
+/* Page type nibbles (XEN_DOMCTL_PFINFO_* >> 28). */
+#define PT_NOTAB   0x0U
+#define PT_L1TAB   0x1U
+#define PT_L4TAB   0x4U
+#define PT_LPINTAB 0x8U
+#define PT_L1PIN   0x9U
+#define PT_L4PIN   0xCU
+#define PT_BROKEN  0xDU
+#define PT_XALLOC  0xEU
+#define PT_XTAB    0xFU
+
+#define MAX_BATCH_SIZE 1024U
+
+/* X86_TSC_INFO body. */
+struct sr_tsc_info {
+    uint32_t mode;
+    uint32_t khz;
+    uint64_t nsec;
+    uint32_t incarnation;
+    uint32_t _res1;
+};
+static_assert(sizeof(struct sr_tsc_info) == 24, "TSC_INFO body is 24 bytes");
+
+/* HVM_PARAMS body. */
+struct sr_hvm_params_entry {
+    uint64_t index;
+    uint64_t value;
+};
+struct sr_hvm_params {
+    uint32_t count;
+    uint32_t _res1;
+};
+static_assert(sizeof(struct sr_hvm_params_entry) == 16, "HVM param entry is 16 bytes");
+static_assert(sizeof(struct sr_hvm_params) == 8, "HVM params header is 8 bytes");
+
+/* HVM params upstream's saver sends, in its order (non-zero values only). */
+#define HVM_PARAM_STORE_PFN              1
+#define HVM_PARAM_PAE_ENABLED            4
+#define HVM_PARAM_IOREQ_PFN              5
+#define HVM_PARAM_BUFIOREQ_PFN           6
+#define HVM_PARAM_VIRIDIAN               9
+#define HVM_PARAM_IDENT_PT               12
+#define HVM_PARAM_CONSOLE_PFN            17
+#define HVM_PARAM_ACPI_IOPORTS_LOCATION  19
+#define HVM_PARAM_PAGING_RING_PFN        27
+#define HVM_PARAM_MONITOR_RING_PFN       28
+#define HVM_PARAM_SHARING_RING_PFN       29
+#define HVM_PARAM_IOREQ_SERVER_PFN       32
+#define HVM_PARAM_NR_IOREQ_SERVER_PAGES  33
+#define HVM_PARAM_VM_GENERATION_ID_ADDR  34
+#define HVM_PARAM_X87_FIP_WIDTH          36
+#define HVM_PARAM_VM86_TSS_SIZED         37
+#define HVM_PARAM_MCA_CAP                38
+#define HVM_NR_PARAMS                    64   /* restorer bound on indexes */
+
+/* Upper bounds the restorer applies before allocating. */
+#define HVM_CONTEXT_MAX  (1U << 20)
+
+#endif /* SR_STREAM_FORMAT_H */
