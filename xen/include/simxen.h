@@ -1,0 +1,95 @@
+/*
+ * simxen: the simulated hypervisor's own API (used by the sim backend of xhv in
+ * tools/libs/ctrl/xhv_sim.c and by the vcpu runner xen/simxen-vcpu).
+ *
+ * State lives in a directory on tmpfs ($SIMXEN_DIR, default /dev/shm/simxen) and is
+ * shared between processes; see docs/simulated-hypervisor.md.  All functions return
+ * 0 (or a count) on success and -1 with errno set on failure.  Where a char *err
+ * buffer is taken, a human-readable reason is written to it on failure.
+ */
+#ifndef SIMXEN_H
+#define SIMXEN_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "xhv.h"
+
+#define SIMXEN_DEFAULT_DIR   "/dev/shm/simxen"
+#define SIMXEN_SPECIAL_PAGES 2              /* console, xenstore: the top two pfns */
+#define SIMXEN_MAX_PAGES     (1ULL << 22)   /* 16 GiB of guest RAM (sparse tmpfs) */
+#define SIMXEN_NR_PARAMS     64
+#define SIMXEN_PARAM_STORE_PFN   1
+#define SIMXEN_PARAM_CONSOLE_PFN 17
+#define SIMXEN_CTX_MAX       1024           /* max HVM context blob size */
+#define SIMXEN_PAUSE_TIMEOUT_MS 5000
+#define SIMXEN_START_TIMEOUT_MS 10000
+
+/* Generic program arguments (cfg->prog_args[]), the same slots for every program. */
+#define SIMXEN_ARG_FLAGS     0   /* SIMXEN_PF_* */
+#define SIMXEN_ARG_MAX_STEPS 1   /* stop writing after this many steps (0: never) */
+#define SIMXEN_ARG_RATE      2   /* steps (= page writes) per second (0: as fast as possible) */
+#define SIMXEN_ARG_PROG      3   /* program specific: seed (crcblocks, divergent),
+                                    working set in pages (dirtyrate, 0: all RAM) */
+#define SIMXEN_PF_NO_SELFCHECK 1ULL  /* skip the memory self-check on resume */
+#define SIMXEN_PF_ALL          1ULL
+
+typedef struct simxen simxen_t;
+
+/* dir NULL: $SIMXEN_DIR, else SIMXEN_DEFAULT_DIR.  Creates the directory and the
+ * shared `domains` file if missing. */
+simxen_t *simxen_open(const char *dir);
+void simxen_close(simxen_t *sx);
+const char *simxen_dir(simxen_t *sx);
+
+/* The log-dirty probe (uffd WP-async + PAGEMAP_SCAN on a private shmem mapping).
+ * 0: the tracker works; -1/ENOTSUP with the missing feature named in why. */
+int simxen_probe_logdirty(char *why, size_t len);
+
+/* Domains. */
+int simxen_domain_create(simxen_t *sx, const xhv_domain_config_t *cfg, uint32_t *domid,
+                         char *err, size_t errlen);
+int simxen_domain_destroy(simxen_t *sx, uint32_t domid);
+int simxen_domain_info(simxen_t *sx, uint32_t domid, xhv_dominfo_t *info);
+int simxen_domain_list(simxen_t *sx, xhv_dominfo_t *info, int max);
+int simxen_domain_lookup(simxen_t *sx, const char *name, uint32_t *domid);
+int simxen_domain_rename(simxen_t *sx, uint32_t domid, const char *name);
+
+/* Run control (semantics in xhv.h and the doc). */
+int simxen_domain_pause(simxen_t *sx, uint32_t domid);
+int simxen_domain_unpause(simxen_t *sx, uint32_t domid);
+int simxen_domain_suspend(simxen_t *sx, uint32_t domid, unsigned int timeout_ms);
+int simxen_domain_resume(simxen_t *sx, uint32_t domid, int fast);
+
+/* Memory. */
+int simxen_populate(simxen_t *sx, uint32_t domid, const uint64_t *pfns, size_t n);
+/* Cached MAP_SHARED mapping of the whole guest memory file (p2m_size pages) and of
+ * the populated bitmap; valid until simxen_close or the domain is destroyed through
+ * this handle. */
+int simxen_map_domain(simxen_t *sx, uint32_t domid, uint8_t **mem, const uint64_t **p2m,
+                      uint64_t *p2m_size);
+int simxen_pfn_types(simxen_t *sx, uint32_t domid, size_t n, uint32_t *types);
+int simxen_map_pages(simxen_t *sx, uint32_t domid, const uint64_t *pfns, void **pages,
+                     int *errs, size_t n);
+
+/* Log-dirty (op: enum xhv_logdirty_op). */
+int simxen_logdirty(simxen_t *sx, uint32_t domid, int op, unsigned long *bitmap,
+                    uint64_t nr_pfns, uint64_t *dirty_count);
+
+/* Context, params, TSC, status. */
+int simxen_getcontext(simxen_t *sx, uint32_t domid, uint8_t *buf, size_t size);
+int simxen_setcontext(simxen_t *sx, uint32_t domid, const uint8_t *buf, size_t size);
+int simxen_param_get(simxen_t *sx, uint32_t domid, uint32_t index, uint64_t *value);
+int simxen_param_set(simxen_t *sx, uint32_t domid, uint32_t index, uint64_t value);
+int simxen_tsc_get(simxen_t *sx, uint32_t domid, uint32_t *mode, uint64_t *elapsed_nsec,
+                   uint32_t *khz, uint32_t *incarnation);
+int simxen_tsc_set(simxen_t *sx, uint32_t domid, uint32_t mode, uint64_t elapsed_nsec,
+                   uint32_t khz, uint32_t incarnation);
+int simxen_status(simxen_t *sx, uint32_t domid, xhv_sim_status_t *st);
+/* The vcpu process id (for tests that kill it). */
+int simxen_vcpu_pid(simxen_t *sx, uint32_t domid, int *pid);
+
+/* Entry point of the vcpu runner process (xen/vcpu/simxen-vcpu.c). */
+int simxen_vcpu_main(const char *dir, uint32_t domid);
+
+#endif
