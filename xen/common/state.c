@@ -153,6 +153,11 @@ const char *simxen_dir(simxen_t *sx)
     return sx->dir;
 }
 
+const char *simxen_last_error(simxen_t *sx)
+{
+    return sx->last_error;
+}
+
 void simxen_lock(simxen_t *sx)
 {
     int rc = pthread_mutex_lock(&sx->sh->lock);

@@ -86,6 +86,8 @@ int simxen_tsc_get(simxen_t *sx, uint32_t domid, uint32_t *mode, uint64_t *elaps
 int simxen_tsc_set(simxen_t *sx, uint32_t domid, uint32_t mode, uint64_t elapsed_nsec,
                    uint32_t khz, uint32_t incarnation);
 int simxen_status(simxen_t *sx, uint32_t domid, xhv_sim_status_t *st);
+/* Reason for the last EINVAL/EBUSY of setcontext on this handle ("" if none). */
+const char *simxen_last_error(simxen_t *sx);
 /* The vcpu process id (for tests that kill it). */
 int simxen_vcpu_pid(simxen_t *sx, uint32_t domid, int *pid);
 
