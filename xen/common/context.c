@@ -59,6 +59,7 @@ size_t sim_ctx_encode(uint8_t *buf, size_t size, const struct sim_cpu_state *cpu
     for (int i = 0; i < 4; i++)
         p = put64(p, cpu->regs.r[i]);
     p = put64(p, cpu->host_input);
+    p += CPU_LEN - 128;             /* reserved, zero */
     p = put_desc(p, SIM_CTX_TYPE_END, 0, 0);
     return (size_t)(p - buf);
 }
