@@ -1,10 +1,11 @@
 # Top-level build.  Run ./configure first (make does it for you with defaults).
+.DEFAULT_GOAL := all
 -include config/config.mk
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread
-CPPFLAGS += -Iconfig -Itools/include -Ixen/include -Itools/libs/guest
+CPPFLAGS += -Iconfig -Itools/include -Ixen/include -Itools/libs/guest -Itools/libs/light -Itools/tests/common
 LDLIBS  += -pthread $(ZLIB_LIBS)
 ifeq ($(CONFIG_SANITIZERS),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
@@ -33,13 +34,19 @@ tools/libs/ctrl/libxhv.a: $(CTRL_OBJS)
 ifeq ($(CONFIG_MIGRATION),1)
 GUEST_SRCS := $(filter-out tools/libs/guest/nomigration.c,$(wildcard tools/libs/guest/*.c))
 else
-GUEST_SRCS := tools/libs/guest/nomigration.c
+GUEST_SRCS := tools/libs/guest/nomigration.c tools/libs/guest/sr_stream.c
 endif
 GUEST_OBJS := $(GUEST_SRCS:.c=.o)
 tools/libs/guest/libxenguest-colo.a: $(GUEST_OBJS)
 	$(AR) rcs $@ $^
 
-LIBS := tools/libs/guest/libxenguest-colo.a tools/libs/ctrl/libxhv.a xen/libsimxen.a
+# ---- libxl layer (so far: the libxl records and the local COLO pair) --------------------
+LIGHT_SRCS := $(wildcard tools/libs/light/*.c)
+LIGHT_OBJS := $(LIGHT_SRCS:.c=.o)
+tools/libs/light/libxenlight-colo.a: $(LIGHT_OBJS)
+	$(AR) rcs $@ $^
+
+LIBS := tools/libs/light/libxenlight-colo.a tools/libs/guest/libxenguest-colo.a tools/libs/ctrl/libxhv.a xen/libsimxen.a
 
 # ---- programs ----------------------------------------------------------------------------
 MISC_SRCS := $(wildcard tools/misc/*.c)
@@ -63,9 +70,10 @@ ALL := xen/simxen-vcpu $(LIBS) $(MISC_BINS) $(TEST_BINS)
 all: config/config.mk $(ALL)
 
 config/config.mk:
+	./scripts/install-deps.sh
 	./configure
 
-%.o: %.c config/config.mk $(wildcard tools/include/*.h xen/include/*.h tools/libs/guest/*.h tools/tests/common/*.h)
+%.o: %.c config/config.mk $(wildcard tools/include/*.h xen/include/*.h tools/libs/guest/*.h tools/libs/light/*.h tools/tests/common/*.h)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # `make demo`: the README's first command.
@@ -74,7 +82,6 @@ demo: all
 
 # `make check`: the whole suite (installs its own Debian dependencies when run as root).
 check: all
-	./scripts/install-deps.sh
 	./tools/tests/run-tests.sh
 	$(MAKE) check-nomigration
 

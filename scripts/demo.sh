@@ -1,0 +1,6 @@
+#!/bin/bash
+# The README's first command: a COLO-protected guest on the simulated hypervisor.
+set -e
+cd "$(dirname "$0")/.."
+export SIMXEN_DIR=${SIMXEN_DIR:-/dev/shm/simxen-demo}
+exec ./tools/misc/colo-demo "${@:-10}"

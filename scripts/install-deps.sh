@@ -1,0 +1,20 @@
+#!/bin/sh
+# Installs the Debian 12 packages the build and the test suite need (as root; a no-op
+# when they are already there).  Non-root: prints what is missing and fails.
+set -e
+pkgs="gcc make pkg-config libc6-dev zlib1g-dev libxen-dev xen-utils-4.17 python3 tar"
+missing=""
+for p in $pkgs; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+    echo "install-deps: missing Debian packages:$missing (run as root, or apt-get install them)" >&2
+    exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+# xen-utils-4.17 provides upstream's verify-stream-v2 (the conformance check); it needs
+# no running hypervisor.  Its services are not started here.
+apt-get install -y -qq --no-install-recommends $missing

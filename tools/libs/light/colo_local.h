@@ -1,0 +1,49 @@
+/*
+ * A COLO pair on one host: the primary (xc_domain_save, in the calling process) and
+ * the secondary (xc_domain_restore, in a forked process), joined by a socketpair for
+ * the main stream and one for the back channel, with the libxl-level handshake
+ * (CHECKPOINT_END, CHECKPOINT_STATE NEW / SVM_SUSPENDED / SVM_READY / SVM_RESUMED)
+ * played as libxl plays it.  Used by the demo and the COLO tests; the two-host path
+ * through xl and the save helper is built on the same records.
+ */
+#ifndef COLO_LOCAL_H
+#define COLO_LOCAL_H
+
+#include <stdint.h>
+
+#include "xenguest_colo.h"
+
+/* Reported by the secondary after it applied a checkpoint, before it resumes: at
+ * that moment both domains are stopped. */
+struct colo_checkpoint_report {
+    uint32_t checkpoint;      /* 1, 2, ... */
+    int32_t diff;             /* pages (+1 if the contexts differ) where SVM != PVM */
+    uint64_t first_pfn;       /* first differing pfn, or UINT64_MAX */
+    uint64_t svm_dirty;       /* |B|: pages the SVM dirtied in the epoch before */
+    uint64_t svm_steps;       /* guest steps the SVM has executed */
+};
+
+struct colo_local_opts {
+    uint32_t pvm_domid;       /* running primary */
+    uint32_t svm_domid;       /* empty, paused domain of the same size */
+    unsigned int checkpoints; /* stop after this many */
+    unsigned int interval_ms; /* time between checkpoints */
+    int compare;              /* compare SVM and PVM at every checkpoint */
+    /* Fault injection for tests: a proxy on the back channel empties every dirty pfn
+     * list, so the primary sends A only. */
+    int drop_dirty_list;
+    void (*report)(const struct colo_checkpoint_report *r, void *opaque);
+    void *opaque;
+};
+
+struct colo_local_result {
+    int save_rc;              /* xc_domain_save's return */
+    int restore_rc;           /* the secondary's xc_domain_restore return */
+    unsigned int reports;     /* checkpoints reported */
+};
+
+/* Runs the pair to completion; returns 0 if both sides ended cleanly. */
+int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
+                   struct colo_local_result *res);
+
+#endif

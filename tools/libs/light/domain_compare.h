@@ -1,0 +1,26 @@
+/*
+ * Snapshots and page-by-page comparison of domains (memory and vcpu context), through
+ * foreign mapping: how the COLO pair and the tests prove two domains are equal.
+ */
+#ifndef DOMAIN_COMPARE_H
+#define DOMAIN_COMPARE_H
+
+#include <stdint.h>
+
+#include "xhv.h"
+
+struct snapshot {
+    uint64_t p2m_size;
+    uint8_t *mem;
+    uint8_t ctx[4096];
+    int ctx_len;
+};
+
+int snapshot_take(xc_interface *xch, uint32_t domid, struct snapshot *snap);
+void snapshot_free(struct snapshot *snap);
+/* Number of pages that differ (+1 if the contexts differ), -1 if not comparable;
+ * *first_pfn gets the first differing pfn (UINT64_MAX if none). */
+long snapshot_diff(const struct snapshot *a, const struct snapshot *b, uint64_t *first_pfn);
+long domain_diff(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *first_pfn);
+
+#endif
