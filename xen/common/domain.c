@@ -510,8 +510,8 @@ static void fill_info(const struct simxen_slot *s, xhv_dominfo_t *info)
     info->shutdown_reason = alive ? s->shutdown_reason : XHV_SHUTDOWN_crash;
     info->dying = s->dying;
     info->hvm = 1;
-    info->running = alive && !info->paused && !s->shutdown &&
-                    atomic_load(&((struct simxen_slot *)s)->vcpu_state) == VCPU_RUNNING;
+    /* runnable: not paused, not shut down, vcpu alive (it may still be waking up) */
+    info->running = alive && !info->paused && !s->shutdown;
     info->max_pages = s->max_pages;
     info->nr_pages = s->nr_pages;
     info->p2m_size = s->p2m_size;
