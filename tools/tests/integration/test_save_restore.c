@@ -120,7 +120,8 @@ static void save_restore_file(xc_interface *xch, const char *program, int live)
     }
     snapshot_free(&src);
     CHECK(xhv_domain_unpause(xch, target) == 0, "restored domain unpauses");
-    CHECK(wait_resumed(xch, target, &st) == 0, "restored guest runs (steps %llu, resumes %llu)",
+    rc = wait_resumed(xch, target, &st);
+    CHECK(rc == 0, "restored guest runs (steps %llu, resumes %llu)",
           (unsigned long long)st.steps, (unsigned long long)st.resumes);
     CHECK(st.selfchecks_passed >= 1 && st.selfchecks_failed == 0,
           "restored guest's self-check passes (passed %llu failed %llu)",
