@@ -184,6 +184,8 @@ extern const struct sim_program sim_prog_incrementer, sim_prog_crcblocks, sim_pr
 #define SIM_CTX_TYPE_CPU    0x5349          /* 'SI' */
 #define SIM_CTX_MAGIC       0x54381286U
 #define SIM_CTX_VERSION     1
+/* byte offset of the CPU record's host_input field in a valid blob (fixed layout) */
+#define SIM_CTX_HOST_INPUT_OFF (8 + 24 + 8 + 120)
 
 struct sim_cpu_state {
     uint32_t prog_id;
