@@ -287,8 +287,9 @@ int simxen_setcontext(simxen_t *sx, uint32_t domid, const uint8_t *buf, size_t s
     }
     memcpy(s->ctx, buf, size);
     s->ctx_len = (uint32_t)size;
-    /* host_input is host-local: the stored context reports this domain's own */
-    memcpy(s->ctx + SIM_CTX_HOST_INPUT_OFF, &s->host_input, 8);
+    /* Stored verbatim (getcontext before the vcpu ran returns exactly this blob).
+     * Its host_input field is ignored: the vcpu always uses the domain's own, and
+     * reports that one in the registers it saves at its next stop. */
     s->ctx_set = 1;
     s->resume_pending |= RESUME_PATH;
     simxen_unlock(sx);
