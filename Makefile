@@ -99,12 +99,9 @@ check-asan:
 	cd build/asan && $(MAKE) clean >/dev/null && ./configure --enable-sanitizers && $(MAKE) all
 	cd build/asan && ./tools/tests/run-tests.sh
 
-bench: all
-	./scripts/bench.sh
-
 clean:
 	rm -f $(ALL) xen/vcpu/*.o xen/*/*.o tools/*/*.o tools/*/*/*.o tools/*/*/*/*.o
 	rm -rf build
 
-.PHONY: all demo check check-nomigration check-asan bench clean
+.PHONY: all demo check check-nomigration check-asan clean
 .SECONDARY:

@@ -27,6 +27,8 @@ static size_t len;
 
 static void put(const void *p, size_t n)
 {
+    if (!n)
+        return;
     memcpy(buf + len, p, n);
     len += n;
 }
