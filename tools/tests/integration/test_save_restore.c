@@ -51,6 +51,10 @@ static int logging_policy(struct precopy_stats stats, void *data)
     struct policy_log *log = (struct policy_log *)(d + 1);
 
     log->calls++;
+    /* Before each log-dirty collection give the guest time to write, however slow
+     * the build (sanitizers), so the live rounds always have pages to find. */
+    if (stats.dirty_count == -1)
+        sleep_ms(20);
     if (stats.iteration > 0 && stats.dirty_count > log->max_dirty_after_first)
         log->max_dirty_after_first = stats.dirty_count;
     if ((stats.dirty_count >= 0 && stats.dirty_count < XG_PRECOPY_TARGET_DIRTY) ||
