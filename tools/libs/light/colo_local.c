@@ -158,15 +158,26 @@ static int run_dropping_proxy(int from_fd, int to_fd)
 struct pvm {
     xc_interface *xch;
     const struct colo_local_opts *opts;
+    struct colo_local_result *res;
     int main_fd, recv_fd;
     int svm_running;
     unsigned int checkpoints;
+    uint64_t suspended_at;
 };
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
 
 static int pvm_suspend(void *data)
 {
     struct pvm *p = data;
 
+    p->suspended_at = now_ns();
     if (xhv_domain_suspend(p->xch, p->opts->pvm_domid, 5000))
         return 0;
     if (p->svm_running && libxl_expect_state(p->recv_fd, COLO_CHECKPOINT_SVM_SUSPENDED))
@@ -189,6 +200,14 @@ static int pvm_postcopy(void *data)
         return 0;
     if (xhv_domain_resume(p->xch, p->opts->pvm_domid, 1))
         return -1;
+    if (p->svm_running) {
+        uint64_t d = now_ns() - p->suspended_at;
+
+        p->res->downtimes++;
+        p->res->downtime_ns_total += d;
+        if (d > p->res->downtime_ns_max)
+            p->res->downtime_ns_max = d;
+    }
     if (libxl_expect_state(p->recv_fd, COLO_CHECKPOINT_SVM_RESUMED))
         return 0;
     p->svm_running = 1;
@@ -211,7 +230,7 @@ int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
     int main_sv[2] = { -1, -1 }, back_sv[2] = { -1, -1 }, proxy_sv[2] = { -1, -1 };
     int report_pipe[2] = { -1, -1 };
     pid_t svm_pid = -1, proxy_pid = -1;
-    struct pvm p = { .xch = xch, .opts = opts };
+    struct pvm p = { .xch = xch, .opts = opts, .res = res };
     struct save_callbacks cb = {
         .suspend = pvm_suspend, .checkpoint = pvm_checkpoint, .postcopy = pvm_postcopy,
         .wait_checkpoint = pvm_wait_checkpoint, .data = &p,

@@ -40,6 +40,10 @@ struct colo_local_result {
     int save_rc;              /* xc_domain_save's return */
     int restore_rc;           /* the secondary's xc_domain_restore return */
     unsigned int reports;     /* checkpoints reported */
+    /* Primary downtime (suspend .. resumed) of the checkpoints after the first (the
+     * first is a live migration): count, sum and maximum, in nanoseconds. */
+    unsigned int downtimes;
+    uint64_t downtime_ns_total, downtime_ns_max;
 };
 
 /* Runs the pair to completion; returns 0 if both sides ended cleanly. */
