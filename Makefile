@@ -94,6 +94,9 @@ check-nomigration:
 	cd build/nomigration && $(MAKE) clean >/dev/null && ./configure --disable-migration && $(MAKE) all
 	cd build/nomigration && ./tools/tests/run-tests.sh nomigration
 
+bench: all
+	./scripts/bench.sh
+
 check-asan:
 	rm -rf build/asan && mkdir -p build/asan
 	tar --exclude=./build --exclude=./.git -cf - . | tar -C build/asan -xf -
@@ -104,5 +107,5 @@ clean:
 	rm -f $(ALL) xen/vcpu/*.o xen/*/*.o tools/*/*.o tools/*/*/*.o tools/*/*/*/*.o
 	rm -rf build
 
-.PHONY: all demo check check-nomigration check-asan clean
+.PHONY: all demo check check-nomigration check-asan bench clean
 .SECONDARY:

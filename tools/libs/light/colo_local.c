@@ -15,110 +15,80 @@
 #include <unistd.h>
 
 #include "domain_compare.h"
+#include "libxl_checkpoint.h"
 #include "libxl_records.h"
 #include "sr_common.h"
-
-static void sleep_ms(unsigned int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) && errno == EINTR)
-        ;
-}
 
 /* ---- secondary ----------------------------------------------------------------------- */
 
 struct svm {
-    xc_interface *xch;
+    struct ckpt_secondary c;       /* the libxl side (libxl_checkpoint.c) */
     const struct colo_local_opts *opts;
-    int main_fd, back_fd, report_fd;
-    unsigned int applied;
+    int report_fd;
     uint64_t last_dirty;
 };
 
-static int svm_checkpoint(void *data)
+static int svm_after_apply(unsigned int n, void *opaque)
 {
-    struct svm *s = data;
-    uint32_t type = 0, id = 0;
-
-    /* libxl reads its own records up to CHECKPOINT_END. */
-    if (libxl_read_record(s->main_fd, &type, &id) || type != LIBXL_REC_CHECKPOINT_END)
-        return XGR_CHECKPOINT_FAILOVER;
-    return XGR_CHECKPOINT_SUCCESS;
-}
-
-static int svm_postcopy(void *data)
-{
-    struct svm *s = data;
+    struct svm *s = opaque;
     struct colo_checkpoint_report r = { .first_pfn = UINT64_MAX };
     xhv_sim_status_t st = { 0 };
     uint32_t svm = s->opts->svm_domid;
 
     /* The checkpoint is applied and the primary waits for SVM_READY: both stopped. */
-    r.checkpoint = ++s->applied;
+    r.checkpoint = n;
     if (s->opts->compare)
-        r.diff = (int32_t)domain_diff(s->xch, s->opts->pvm_domid, svm, &r.first_pfn);
+        r.diff = (int32_t)domain_diff(s->c.xch, s->opts->pvm_domid, svm, &r.first_pfn);
     r.svm_dirty = s->last_dirty;
-    if (!xhv_sim_status(s->xch, svm, &st))
+    if (!xhv_sim_status(s->c.xch, svm, &st))
         r.svm_steps = st.steps;
-    if (write_exact(s->report_fd, &r, sizeof(r)))
-        return 0;
-
-    if (libxl_write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_READY))
-        return 2;
-    /* First time: start the SVM; later: resume it into the checkpoint's context. */
-    if (s->applied == 1 ? xhv_domain_unpause(s->xch, svm) : xhv_domain_resume(s->xch, svm, 0))
-        return 0;
-    if (libxl_write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_RESUMED))
-        return 2;
-    return 1;
-}
-
-static int svm_wait_checkpoint(void *data)
-{
-    struct svm *s = data;
-
-    return libxl_expect_state(s->main_fd, COLO_CHECKPOINT_NEW) ? 2 : 1;
+    return write_exact(s->report_fd, &r, sizeof(r)) ? -1 : 0;
 }
 
 static int svm_suspend(void *data)
 {
     struct svm *s = data;
-    uint32_t svm = s->opts->svm_domid;
     xhv_logdirty_stats_t stats = { 0 };
     xhv_dominfo_t info;
     unsigned long *bm;
+    int r = ckpt_secondary_suspend(&s->c);
 
-    if (xhv_domain_suspend(s->xch, svm, 5000))
-        return 0;
+    if (r != 1)
+        return r;
     /* |B| for the report; PEEK leaves the set for the engine to collect. */
-    if (!xhv_domain_info(s->xch, svm, &info)) {
+    if (!xhv_domain_info(s->c.xch, s->c.domid, &info)) {
         bm = calloc(bitmap_longs(info.p2m_size), sizeof(*bm));
-        if (bm && !xhv_logdirty(s->xch, svm, XHV_LOGDIRTY_PEEK, bm, info.p2m_size, &stats))
+        if (bm && !xhv_logdirty(s->c.xch, s->c.domid, XHV_LOGDIRTY_PEEK, bm, info.p2m_size,
+                                &stats))
             s->last_dirty = stats.dirty_count;
         free(bm);
     }
-    return libxl_write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_SUSPENDED) ? 2 : 1;
+    return 1;
 }
 
 static int run_secondary(const char *backend, const struct colo_local_opts *opts, int main_fd,
                          int back_fd, int report_fd)
 {
-    struct svm s = { .opts = opts, .main_fd = main_fd, .back_fd = back_fd,
-                     .report_fd = report_fd };
+    struct svm s = { .opts = opts, .report_fd = report_fd };
     struct restore_callbacks cb = {
-        .checkpoint = svm_checkpoint, .postcopy = svm_postcopy,
-        .wait_checkpoint = svm_wait_checkpoint, .suspend = svm_suspend, .data = &s,
+        .checkpoint = ckpt_secondary_checkpoint, .postcopy = ckpt_secondary_postcopy,
+        .wait_checkpoint = ckpt_secondary_wait_checkpoint, .suspend = svm_suspend, .data = &s,
     };
     xen_pfn_t store = 0, console = 0;
     int rc;
 
-    s.xch = xhv_open(backend);
-    if (!s.xch)
+    s.c.domid = opts->svm_domid;
+    s.c.main_fd = main_fd;
+    s.c.back_fd = back_fd;
+    s.c.colo = 1;
+    s.c.after_apply = svm_after_apply;
+    s.c.opaque = &s;
+    s.c.xch = xhv_open(backend);
+    if (!s.c.xch)
         return 1;
-    rc = xc_domain_restore(s.xch, main_fd, opts->svm_domid, 1, &store, 0, 2, &console, 0,
+    rc = xc_domain_restore(s.c.xch, main_fd, opts->svm_domid, 1, &store, 0, 2, &console, 0,
                            XC_STREAM_COLO, &cb, back_fd);
-    xhv_close(s.xch);
+    xhv_close(s.c.xch);
     return rc ? 1 : 0;
 }
 
@@ -153,87 +123,19 @@ static int run_dropping_proxy(int from_fd, int to_fd)
     }
 }
 
-/* ---- primary ------------------------------------------------------------------------- */
-
-struct pvm {
-    xc_interface *xch;
-    const struct colo_local_opts *opts;
-    struct colo_local_result *res;
-    int main_fd, recv_fd;
-    int svm_running;
-    unsigned int checkpoints;
-    uint64_t suspended_at;
-};
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static int pvm_suspend(void *data)
-{
-    struct pvm *p = data;
-
-    p->suspended_at = now_ns();
-    if (xhv_domain_suspend(p->xch, p->opts->pvm_domid, 5000))
-        return 0;
-    if (p->svm_running && libxl_expect_state(p->recv_fd, COLO_CHECKPOINT_SVM_SUSPENDED))
-        return 0;
-    return 1;
-}
-
-static int pvm_checkpoint(void *data)
-{
-    struct pvm *p = data;
-
-    return libxl_write_checkpoint_end(p->main_fd) ? 0 : 1;
-}
-
-static int pvm_postcopy(void *data)
-{
-    struct pvm *p = data;
-
-    if (libxl_expect_state(p->recv_fd, COLO_CHECKPOINT_SVM_READY))
-        return 0;
-    if (xhv_domain_resume(p->xch, p->opts->pvm_domid, 1))
-        return -1;
-    if (p->svm_running) {
-        uint64_t d = now_ns() - p->suspended_at;
-
-        p->res->downtimes++;
-        p->res->downtime_ns_total += d;
-        if (d > p->res->downtime_ns_max)
-            p->res->downtime_ns_max = d;
-    }
-    if (libxl_expect_state(p->recv_fd, COLO_CHECKPOINT_SVM_RESUMED))
-        return 0;
-    p->svm_running = 1;
-    return 1;
-}
-
-static int pvm_wait_checkpoint(void *data)
-{
-    struct pvm *p = data;
-
-    if (++p->checkpoints >= p->opts->checkpoints)
-        return 0;
-    sleep_ms(p->opts->interval_ms);
-    return libxl_write_checkpoint_state(p->main_fd, COLO_CHECKPOINT_NEW) ? 0 : 1;
-}
-
 int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
                    struct colo_local_result *res)
 {
     int main_sv[2] = { -1, -1 }, back_sv[2] = { -1, -1 }, proxy_sv[2] = { -1, -1 };
     int report_pipe[2] = { -1, -1 };
     pid_t svm_pid = -1, proxy_pid = -1;
-    struct pvm p = { .xch = xch, .opts = opts, .res = res };
+    struct ckpt_primary p = { .xch = xch, .domid = opts->pvm_domid, .colo = 1,
+                              .interval_ms = opts->interval_ms,
+                              .max_checkpoints = opts->checkpoints };
     struct save_callbacks cb = {
-        .suspend = pvm_suspend, .checkpoint = pvm_checkpoint, .postcopy = pvm_postcopy,
-        .wait_checkpoint = pvm_wait_checkpoint, .data = &p,
+        .suspend = ckpt_primary_suspend, .checkpoint = ckpt_primary_checkpoint,
+        .postcopy = ckpt_primary_postcopy, .wait_checkpoint = ckpt_primary_wait_checkpoint,
+        .data = &p,
     };
     struct colo_checkpoint_report r;
     void (*old_sigpipe)(int);
@@ -280,6 +182,9 @@ int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
 
     res->save_rc = xc_domain_save(xch, main_sv[0], opts->pvm_domid, XCFLAGS_LIVE, &cb,
                                   XC_STREAM_COLO, p.recv_fd);
+    res->downtimes = p.downtimes;
+    res->downtime_ns_total = p.downtime_ns_total;
+    res->downtime_ns_max = p.downtime_ns_max;
     /* The primary stops: the secondary sees the stream end and fails over. */
     close(main_sv[0]);
     main_sv[0] = -1;

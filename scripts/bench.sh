@@ -1,0 +1,7 @@
+#!/bin/bash
+# `make bench`: speed figures with their baselines, measured in the same run.
+set -e
+cd "$(dirname "$0")/.."
+export SIMXEN_DIR=${SIMXEN_DIR:-/dev/shm/simxen-bench}
+export XHV_LOGLEVEL=${XHV_LOGLEVEL:-error}
+exec ./tools/misc/colo-bench "$@"
