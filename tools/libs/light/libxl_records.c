@@ -1,46 +1,271 @@
 #include "libxl_records.h"
 
+#include <endian.h>
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "sr_common.h"
 
+static void seterr(char *err, size_t len, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void seterr(char *err, size_t len, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (!err || !len)
+        return;
+    va_start(ap, fmt);
+    vsnprintf(err, len, fmt, ap);
+    va_end(ap);
+}
+
+const char *libxl_rec_type_str(uint32_t type)
+{
+    switch (type) {
+    case LIBXL_REC_END: return "END";
+    case LIBXL_REC_LIBXC_CONTEXT: return "LIBXC_CONTEXT";
+    case LIBXL_REC_EMULATOR_XENSTORE_DATA: return "EMULATOR_XENSTORE_DATA";
+    case LIBXL_REC_EMULATOR_CONTEXT: return "EMULATOR_CONTEXT";
+    case LIBXL_REC_CHECKPOINT_END: return "CHECKPOINT_END";
+    case LIBXL_REC_CHECKPOINT_STATE: return "CHECKPOINT_STATE";
+    default: return "unknown";
+    }
+}
+
+int libxl_write_stream_header(int fd)
+{
+    struct { uint64_t ident; uint32_t version, options; } h = {
+        htobe64(LIBXL_STREAM_IDENT), htobe32(LIBXL_STREAM_VERSION), 0,
+    };
+
+    return write_exact(fd, &h, sizeof(h));
+}
+
+int libxl_read_stream_header(int fd, char *err, size_t errlen)
+{
+    struct { uint64_t ident; uint32_t version, options; } h;
+    uint32_t opts;
+
+    if (read_exact(fd, &h, sizeof(h))) {
+        seterr(err, errlen, "reading the libxl stream header: %s", strerror(errno));
+        return -1;
+    }
+    opts = be32toh(h.options);
+    if (be64toh(h.ident) != LIBXL_STREAM_IDENT) {
+        seterr(err, errlen, "not a libxl stream (ident 0x%016llx, expected 0x%016llx)",
+               (unsigned long long)be64toh(h.ident), (unsigned long long)LIBXL_STREAM_IDENT);
+    } else if (be32toh(h.version) != LIBXL_STREAM_VERSION) {
+        seterr(err, errlen, "libxl stream version %u (only %u is supported)",
+               be32toh(h.version), LIBXL_STREAM_VERSION);
+    } else if (opts & LIBXL_STREAM_OPT_BIG_ENDIAN) {
+        seterr(err, errlen, "big-endian libxl stream not supported");
+    } else if (opts & LIBXL_STREAM_OPT_LEGACY) {
+        seterr(err, errlen, "legacy (converted) libxl stream not supported");
+    } else if (opts & ~3u) {
+        seterr(err, errlen, "unknown libxl stream options 0x%x", opts);
+    } else {
+        return 0;
+    }
+    errno = EBADMSG;
+    return -1;
+}
+
+int libxl_write_rec(int fd, uint32_t type, const void *body, uint32_t length)
+{
+    static const uint8_t zero[8];
+    uint32_t hdr[2] = { type, length };
+    struct iovec iov[3] = {
+        { hdr, sizeof(hdr) }, { (void *)body, length }, { (void *)zero, (8 - (length & 7)) & 7 },
+    };
+
+    if (length > LIBXL_REC_LENGTH_MAX) {
+        errno = E2BIG;
+        return -1;
+    }
+    return writev_exact(fd, iov, 3);
+}
+
+int libxl_read_rec(int fd, struct libxl_rec *rec, char *err, size_t errlen)
+{
+    uint32_t hdr[2];
+    size_t padded;
+    uint8_t *body = NULL;
+
+    memset(rec, 0, sizeof(*rec));
+    if (read_exact(fd, hdr, sizeof(hdr))) {
+        seterr(err, errlen, "reading a libxl record header: %s", strerror(errno));
+        return -1;
+    }
+    if (hdr[1] > LIBXL_REC_LENGTH_MAX) {
+        seterr(err, errlen, "libxl record type %#x (%s): length %u exceeds the cap of %u",
+               hdr[0], libxl_rec_type_str(hdr[0]), hdr[1], LIBXL_REC_LENGTH_MAX);
+        errno = EBADMSG;
+        return -1;
+    }
+    padded = ((size_t)hdr[1] + 7) & ~(size_t)7;
+    if (padded) {
+        body = malloc(padded);
+        if (!body)
+            return -1;
+        if (read_exact(fd, body, padded)) {
+            if (errno == ENODATA)
+                errno = EPIPE;
+            seterr(err, errlen, "reading the body of libxl record %s: %s",
+                   libxl_rec_type_str(hdr[0]), strerror(errno));
+            free(body);
+            return -1;
+        }
+        for (size_t i = hdr[1]; i < padded; i++)
+            if (body[i]) {
+                seterr(err, errlen, "libxl record %s: non-zero padding",
+                       libxl_rec_type_str(hdr[0]));
+                free(body);
+                errno = EBADMSG;
+                return -1;
+            }
+    }
+    rec->type = hdr[0];
+    rec->length = hdr[1];
+    rec->body = body;
+    return 0;
+}
+
+void libxl_free_rec(struct libxl_rec *rec)
+{
+    free(rec->body);
+    rec->body = NULL;
+}
+
+int libxl_write_stream_start(int fd)
+{
+    if (libxl_write_stream_header(fd))
+        return -1;
+    return libxl_write_rec(fd, LIBXL_REC_LIBXC_CONTEXT, NULL, 0);
+}
+
+int libxl_write_end(int fd)
+{
+    return libxl_write_rec(fd, LIBXL_REC_END, NULL, 0);
+}
+
 int libxl_write_checkpoint_end(int fd)
 {
-    uint32_t rec[2] = { LIBXL_REC_CHECKPOINT_END, 0 };
-
-    return write_exact(fd, rec, sizeof(rec));
+    return libxl_write_rec(fd, LIBXL_REC_CHECKPOINT_END, NULL, 0);
 }
 
 int libxl_write_checkpoint_state(int fd, uint32_t id)
 {
-    uint32_t rec[4] = { LIBXL_REC_CHECKPOINT_STATE, 4, id, 0 };
+    /* Length 4 as upstream writes it, padded to 8 on the wire. */
+    return libxl_write_rec(fd, LIBXL_REC_CHECKPOINT_STATE, &id, 4);
+}
 
-    return write_exact(fd, rec, sizeof(rec));
+static int check_emulator(const struct libxl_rec *rec, char *err, size_t errlen)
+{
+    uint32_t id;
+
+    if (rec->length < 8) {
+        seterr(err, errlen, "%s record shorter than its 8-byte emulator header",
+               libxl_rec_type_str(rec->type));
+        return -1;
+    }
+    memcpy(&id, rec->body, 4);
+    if (id > LIBXL_EMULATOR_QEMU_UPSTREAM) {
+        seterr(err, errlen, "%s record: unknown emulator id %u", libxl_rec_type_str(rec->type), id);
+        return -1;
+    }
+    if (rec->type == LIBXL_REC_EMULATOR_XENSTORE_DATA) {
+        const char *p = (const char *)rec->body + 8, *end = (const char *)rec->body + rec->length;
+        unsigned int strings = 0;
+
+        if (p < end && end[-1]) {
+            seterr(err, errlen, "EMULATOR_XENSTORE_DATA: data not NUL-terminated");
+            return -1;
+        }
+        while (p < end) {
+            size_t n = strlen(p);
+
+            if (strings % 2 == 0 && (n == 0 || p[0] == '/')) {
+                seterr(err, errlen, "EMULATOR_XENSTORE_DATA: empty or absolute key");
+                return -1;
+            }
+            p += n + 1;
+            strings++;
+        }
+        if (strings % 2) {
+            seterr(err, errlen, "EMULATOR_XENSTORE_DATA: odd number of strings (%u)", strings);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+int libxl_read_records_until(int fd, uint32_t until, char *err, size_t errlen)
+{
+    for (;;) {
+        struct libxl_rec rec;
+        int bad = 0;
+
+        if (libxl_read_rec(fd, &rec, err, errlen))
+            return -1;
+        if (rec.type == until) {
+            bad = rec.length != 0;
+            if (bad)
+                seterr(err, errlen, "%s record with non-zero length %u",
+                       libxl_rec_type_str(rec.type), rec.length);
+            libxl_free_rec(&rec);
+            if (bad) {
+                errno = EBADMSG;
+                return -1;
+            }
+            return 0;
+        }
+        switch (rec.type) {
+        case LIBXL_REC_EMULATOR_XENSTORE_DATA:
+        case LIBXL_REC_EMULATOR_CONTEXT:
+            bad = check_emulator(&rec, err, errlen);
+            break;
+        default:
+            if (!(rec.type & LIBXL_REC_OPTIONAL)) {
+                seterr(err, errlen, "unexpected libxl record type %#x (%s) while expecting %s",
+                       rec.type, libxl_rec_type_str(rec.type), libxl_rec_type_str(until));
+                bad = 1;
+            }
+            break;
+        }
+        libxl_free_rec(&rec);
+        if (bad) {
+            errno = EBADMSG;
+            return -1;
+        }
+    }
 }
 
 int libxl_read_record(int fd, uint32_t *type, uint32_t *id)
 {
-    uint32_t hdr[2], body[4];
-    size_t padded;
+    struct libxl_rec rec;
 
-    if (read_exact(fd, hdr, sizeof(hdr)))
-        return -1;
-    padded = (hdr[1] + 7u) & ~7u;
-    if (padded > sizeof(body)) {
-        errno = EBADMSG;
-        return -1;
+    for (;;) {
+        if (libxl_read_rec(fd, &rec, NULL, 0))
+            return -1;
+        if (rec.type & LIBXL_REC_OPTIONAL) {
+            libxl_free_rec(&rec);
+            continue;   /* unknown optional record: skipped */
+        }
+        break;
     }
-    if (padded && read_exact(fd, body, padded))
-        return -1;
-    *type = hdr[0];
-    if (hdr[0] == LIBXL_REC_CHECKPOINT_STATE) {
-        if (hdr[1] != 4) {
+    *type = rec.type;
+    if (rec.type == LIBXL_REC_CHECKPOINT_STATE) {
+        if (rec.length != 4) {
+            libxl_free_rec(&rec);
             errno = EBADMSG;
             return -1;
         }
-        *id = body[0];
+        memcpy(id, rec.body, 4);
     }
+    libxl_free_rec(&rec);
     return 0;
 }
 

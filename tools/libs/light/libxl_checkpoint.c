@@ -1,0 +1,184 @@
+#include "libxl_checkpoint.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "libxl_records.h"
+
+void ckpt_sleep_ms(unsigned int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+    while (nanosleep(&ts, &ts) && errno == EINTR)
+        ;
+}
+
+static uint64_t now_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+#define FAIL(who, ...) snprintf((who)->err, sizeof((who)->err), __VA_ARGS__)
+
+/* ---- primary ------------------------------------------------------------------------- */
+
+int ckpt_primary_suspend(void *data)
+{
+    struct ckpt_primary *p = data;
+
+    p->suspended_at = now_ns();
+    if (xhv_domain_suspend(p->xch, p->domid, 60000)) {
+        FAIL(p, "suspending domain %u: %s", p->domid, strerror(errno));
+        return 0;
+    }
+    if (p->colo && p->svm_running &&
+        libxl_expect_state(p->recv_fd, COLO_CHECKPOINT_SVM_SUSPENDED)) {
+        FAIL(p, "back channel: waiting for SVM_SUSPENDED: %s", strerror(errno));
+        return 0;
+    }
+    return 1;
+}
+
+int ckpt_primary_postcopy(void *data)
+{
+    struct ckpt_primary *p = data;
+
+    if (p->colo && libxl_expect_state(p->recv_fd, COLO_CHECKPOINT_SVM_READY)) {
+        FAIL(p, "back channel: waiting for SVM_READY: %s", strerror(errno));
+        return 0;
+    }
+    p->checkpoints++;
+    if (p->at_checkpoint)
+        p->at_checkpoint(p->checkpoints, p->opaque);
+    if (xhv_domain_resume(p->xch, p->domid, 1)) {
+        FAIL(p, "resuming domain %u: %s", p->domid, strerror(errno));
+        return -1;
+    }
+    if (p->checkpoints > 1) {
+        uint64_t d = now_ns() - p->suspended_at;
+
+        p->downtimes++;
+        p->downtime_ns_total += d;
+        p->downtime_ns_last = d;
+        if (d > p->downtime_ns_max)
+            p->downtime_ns_max = d;
+    }
+    if (p->colo) {
+        if (libxl_expect_state(p->recv_fd, COLO_CHECKPOINT_SVM_RESUMED)) {
+            FAIL(p, "back channel: waiting for SVM_RESUMED: %s", strerror(errno));
+            return 0;
+        }
+        p->svm_running = 1;
+    }
+    return 1;
+}
+
+static int stop_now(struct ckpt_primary *p)
+{
+    return (p->stop && *p->stop) ||
+           (p->max_checkpoints && p->checkpoints >= p->max_checkpoints);
+}
+
+int ckpt_primary_checkpoint(void *data)
+{
+    struct ckpt_primary *p = data;
+
+    /* COLO: after CHECKPOINT, before postcopy; Remus: after postcopy.  Either way the
+     * libxl records (no emulator here) end with CHECKPOINT_END. */
+    if (libxl_write_checkpoint_end(p->main_fd)) {
+        FAIL(p, "writing CHECKPOINT_END: %s", strerror(errno));
+        return 0;
+    }
+    if (p->colo)
+        return 1;
+    /* Remus: wait for the next checkpoint. */
+    if (stop_now(p))
+        return 0;
+    ckpt_sleep_ms(p->interval_ms);
+    return stop_now(p) ? 0 : 1;
+}
+
+int ckpt_primary_wait_checkpoint(void *data)
+{
+    struct ckpt_primary *p = data;
+
+    if (stop_now(p))
+        return 0;
+    ckpt_sleep_ms(p->interval_ms);
+    if (stop_now(p))
+        return 0;
+    if (libxl_write_checkpoint_state(p->main_fd, COLO_CHECKPOINT_NEW)) {
+        FAIL(p, "writing CHECKPOINT_STATE NEW: %s", strerror(errno));
+        return 0;
+    }
+    return 1;
+}
+
+/* ---- secondary ----------------------------------------------------------------------- */
+
+int ckpt_secondary_checkpoint(void *data)
+{
+    struct ckpt_secondary *s = data;
+
+    /* libxl reads its own records up to CHECKPOINT_END; a broken stream is a failover. */
+    if (libxl_read_records_until(s->main_fd, LIBXL_REC_CHECKPOINT_END, s->err, sizeof(s->err)))
+        return errno == EBADMSG ? XGR_CHECKPOINT_ERROR : XGR_CHECKPOINT_FAILOVER;
+    s->applied++;
+    return XGR_CHECKPOINT_SUCCESS;
+}
+
+int ckpt_secondary_postcopy(void *data)
+{
+    struct ckpt_secondary *s = data;
+
+    if (s->after_apply && s->after_apply(s->applied, s->opaque))
+        return 0;
+    if (libxl_write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_READY)) {
+        FAIL(s, "back channel: writing SVM_READY: %s", strerror(errno));
+        return 2;
+    }
+    /* First time: start the SVM; later: resume it into the checkpoint's context. */
+    if (s->applied == 1 ? xhv_domain_unpause(s->xch, s->domid)
+                        : xhv_domain_resume(s->xch, s->domid, 0)) {
+        FAIL(s, "starting the SVM (domain %u): %s", s->domid, strerror(errno));
+        return 0;
+    }
+    s->svm_suspended = 0;
+    if (libxl_write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_RESUMED)) {
+        FAIL(s, "back channel: writing SVM_RESUMED: %s", strerror(errno));
+        return 2;
+    }
+    return 1;
+}
+
+int ckpt_secondary_wait_checkpoint(void *data)
+{
+    struct ckpt_secondary *s = data;
+
+    if (libxl_expect_state(s->main_fd, COLO_CHECKPOINT_NEW)) {
+        FAIL(s, "main stream: waiting for CHECKPOINT_STATE NEW: %s", strerror(errno));
+        return 2;
+    }
+    return 1;
+}
+
+int ckpt_secondary_suspend(void *data)
+{
+    struct ckpt_secondary *s = data;
+
+    if (xhv_domain_suspend(s->xch, s->domid, 60000)) {
+        FAIL(s, "suspending the SVM (domain %u): %s", s->domid, strerror(errno));
+        return 0;
+    }
+    s->svm_suspended = 1;
+    if (libxl_write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_SUSPENDED)) {
+        FAIL(s, "back channel: writing SVM_SUSPENDED: %s", strerror(errno));
+        return 2;
+    }
+    return 1;
+}

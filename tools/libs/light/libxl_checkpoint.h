@@ -1,0 +1,64 @@
+/*
+ * The libxl side of a checkpointed stream (Remus and COLO), as libxl plays it around
+ * the engine: the primary's suspend / postcopy / checkpoint / wait_checkpoint and the
+ * secondary's checkpoint / postcopy / wait_checkpoint / suspend, with the libxl records
+ * (CHECKPOINT_END, CHECKPOINT_STATE) on the main stream and the back channel.  Used
+ * in-process by the local COLO pair (colo_local.c) and, through libxl-save-helper's
+ * messages, by the libxl API (libxl_dom.c).  Return values are the engine's.
+ */
+#ifndef LIBXL_CHECKPOINT_H
+#define LIBXL_CHECKPOINT_H
+
+#include <stdint.h>
+
+#include "xenguest_colo.h"
+
+struct ckpt_primary {
+    xc_interface *xch;
+    uint32_t domid;
+    int main_fd, recv_fd;
+    int colo;                      /* COLO: the back channel handshake */
+    unsigned int interval_ms;      /* time between checkpoints */
+    unsigned int max_checkpoints;  /* 0: until an error or *stop */
+    volatile int *stop;            /* set (e.g. by a signal) to stop gracefully */
+    /* Called while the domain is suspended with checkpoint n's state (before resume). */
+    void (*at_checkpoint)(unsigned int n, void *opaque);
+    void *opaque;
+    /* state */
+    int svm_running;
+    unsigned int checkpoints;      /* checkpoints sent (whole) */
+    /* Downtime (suspend .. resumed) of the checkpoints after the first (the first is a
+     * live migration): count, sum and maximum, in nanoseconds. */
+    uint64_t suspended_at;
+    unsigned int downtimes;
+    uint64_t downtime_ns_total, downtime_ns_max, downtime_ns_last;
+    char err[256];                 /* the reason of the last failure */
+};
+
+int ckpt_primary_suspend(void *data);
+int ckpt_primary_postcopy(void *data);
+int ckpt_primary_checkpoint(void *data);
+int ckpt_primary_wait_checkpoint(void *data);
+
+struct ckpt_secondary {
+    xc_interface *xch;
+    uint32_t domid;
+    int main_fd, back_fd;
+    int colo;
+    /* COLO: called after a checkpoint was applied, both sides stopped; 0 to go on. */
+    int (*after_apply)(unsigned int n, void *opaque);
+    void *opaque;
+    /* state */
+    unsigned int applied;          /* whole checkpoints received */
+    int svm_suspended;
+    char err[256];
+};
+
+int ckpt_secondary_checkpoint(void *data);
+int ckpt_secondary_postcopy(void *data);
+int ckpt_secondary_wait_checkpoint(void *data);
+int ckpt_secondary_suspend(void *data);
+
+void ckpt_sleep_ms(unsigned int ms);
+
+#endif
