@@ -7,6 +7,7 @@
  *     1 GiB guest writing at the same rate: same expectation.
  *  3. Plain save throughput of a 1 GiB guest into a socketpair whose reader discards,
  *     against the same bytes written by a bare writev loop (the transport's ceiling).
+ *  4. Save -> restore of a 1 GiB guest between two processes (compare with 3).
  *
  * Usage: colo-bench [quick]   (quick: smaller guests, for a smoke run)
  */
@@ -203,6 +204,41 @@ static void bench_throughput(xc_interface *xch, uint64_t pages)
     xhv_domain_destroy(xch, d);
 }
 
+/* 4. Save -> restore between two processes (a local migration, non-live). */
+static void bench_migrate(xc_interface *xch, uint64_t pages)
+{
+    uint32_t d = create(xch, "bench-mig-src", "dirtyrate", pages, 1, 0, 0, 0);
+    uint32_t t = create(xch, "bench-mig-dst", "", pages, 0, 0, 0, 1);
+    struct save_callbacks cb = { .suspend = suspend_cb, .data = &d };
+    int sv[2], status;
+    uint64_t t0;
+    pid_t child;
+
+    socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
+    child = fork();
+    if (child == 0) {
+        struct restore_callbacks rcb = { 0 };
+        xen_pfn_t store, console;
+        xc_interface *x = xhv_open("sim");
+
+        close(sv[0]);
+        _exit(x && !xc_domain_restore(x, sv[1], t, 1, &store, 0, 2, &console, 0,
+                                      XC_STREAM_PLAIN, &rcb, -1) ? 0 : 1);
+    }
+    close(sv[1]);
+    t0 = now_ns();
+    if (xc_domain_save(xch, sv[0], d, 0, &cb, XC_STREAM_PLAIN, -1))
+        printf("save FAILED: %s\n", strerror(errno));
+    close(sv[0]);
+    waitpid(child, &status, 0);
+    t0 = now_ns() - t0;
+    printf("migrate         guest %6llu MiB  save+restore %6.2f GB/s (%.0f ms)%s\n",
+           (unsigned long long)(pages >> 8), pages * 4096.0 / (double)t0, t0 / 1e6,
+           WIFEXITED(status) && !WEXITSTATUS(status) ? "" : "  RESTORE FAILED");
+    xhv_domain_destroy(xch, d);
+    xhv_domain_destroy(xch, t);
+}
+
 int main(int argc, char **argv)
 {
     int quick = argc > 1 && !strcmp(argv[1], "quick");
@@ -218,6 +254,7 @@ int main(int argc, char **argv)
     bench_colo(xch, small, 20000);
     bench_colo(xch, large, 20000);
     bench_throughput(xch, large);
+    bench_migrate(xch, large);
     xhv_close(xch);
     return 0;
 }
