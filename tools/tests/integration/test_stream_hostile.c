@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -218,6 +219,100 @@ static void hostile_stream(void)
     }
 }
 
+/* Remus restore of buf with libxl's CHECKPOINT_END read by the checkpoint callback. */
+static int remus_checkpoint_cb(void *data)
+{
+    int fd = *(int *)data;
+    uint32_t hdr[2];
+
+    if (read_exact(fd, hdr, sizeof(hdr)) || hdr[0] != 4 || hdr[1] != 0)
+        return XGR_CHECKPOINT_FAILOVER;
+    return XGR_CHECKPOINT_SUCCESS;
+}
+
+static int restore_remus_buf(void)
+{
+    char path[512];
+    int fd, rc, e;
+    struct restore_callbacks cb = { .checkpoint = remus_checkpoint_cb, .data = &fd };
+    xen_pfn_t s, c;
+
+    snprintf(path, sizeof(path), "%s/hostile-remus.stream", test_sim_dir());
+    fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
+    if (write_exact(fd, buf, len))
+        exit(2);
+    lseek(fd, 0, SEEK_SET);
+    rc = xc_domain_restore(xch, fd, target, 1, &s, 0, 2, &c, 0, XC_STREAM_REMUS, &cb, -1);
+    e = errno;
+    close(fd);
+    errno = e;
+    return rc;
+}
+
+static int first_byte(uint64_t pfn)
+{
+    void *page;
+    int err, v = -1;
+
+    if (!xhv_map_foreign(xch, target, PROT_READ, &pfn, &page, &err, 1) && !err)
+        v = *(unsigned char *)page;
+    xhv_unmap_foreign(xch, target, &page, 1);
+    return v;
+}
+
+static void put_one_page(uint64_t pfn, int value)
+{
+    static char body[8 + 8 + 4096];
+    struct sr_page_data_header *h = (void *)body;
+
+    h->count = 1;
+    h->_res1 = 0;
+    memcpy(body + 8, &pfn, 8);
+    memset(body + 16, value, 4096);
+    put_record(REC_TYPE_PAGE_DATA, body, sizeof(body));
+}
+
+/*
+ * A checkpoint is applied whole or not at all: checkpoint 2 carries an unknown
+ * optional record (skipped, upstream fails on it) and is applied; checkpoint 3 holds a
+ * valid page followed by a malformed one and must leave no trace.
+ */
+static void hostile_checkpoints(const uint8_t *ctx, int ctx_len)
+{
+    const uint32_t checkpoint_end[2] = { 4, 0 };
+    size_t after_cp2;
+    int rc;
+
+    start_stream();
+    put_one_page(0, 0x11);
+    put_one_page(1, 0x11);
+    put_record(REC_TYPE_HVM_CONTEXT, ctx, (uint32_t)ctx_len);
+    put_record(REC_TYPE_CHECKPOINT, NULL, 0);
+    put(checkpoint_end, sizeof(checkpoint_end));
+    put_record(REC_TYPE_OPTIONAL | 0x4242, "optional", 8);
+    put_one_page(0, 0x22);
+    put_one_page(1, 0x22);
+    put_record(REC_TYPE_HVM_CONTEXT, ctx, (uint32_t)ctx_len);
+    put_record(REC_TYPE_CHECKPOINT, NULL, 0);
+    put(checkpoint_end, sizeof(checkpoint_end));
+    after_cp2 = len;
+    put_one_page(0, 0x33);
+    put_one_page(p2m_size, 0x33);   /* out of range */
+    put_record(REC_TYPE_CHECKPOINT, NULL, 0);
+    put(checkpoint_end, sizeof(checkpoint_end));
+
+    rc = restore_remus_buf();
+    CHECK(rc == -1 && errno == EBADMSG, "malformed checkpoint 3 is rejected (rc %d errno %d)",
+          rc, errno);
+    CHECK(first_byte(0) == 0x22 && first_byte(1) == 0x22,
+          "nothing of checkpoint 3 was applied; checkpoint 2 (with an optional record) was "
+          "(pfn0 %#x pfn1 %#x)", first_byte(0), first_byte(1));
+
+    len = after_cp2;   /* the primary dies right after checkpoint 2 */
+    rc = restore_remus_buf();
+    CHECK(rc == 0 && first_byte(0) == 0x22, "stream ending after checkpoint 2 fails over to it");
+}
+
 /* The primary's side of the back channel. */
 static void hostile_back_channel(void)
 {
@@ -297,6 +392,14 @@ int main(void)
         xhv_domain_destroy(xch, src);
     }
     hostile_stream();
+    {
+        uint8_t ctx[4096];
+        int n = xhv_hvm_getcontext(xch, target, ctx, sizeof(ctx));
+
+        CHECK(n > 0, "target has a context to put in streams");
+        if (n > 0)
+            hostile_checkpoints(ctx, n);
+    }
     hostile_back_channel();
     xhv_domain_destroy(xch, target);
     xhv_close(xch);
