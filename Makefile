@@ -97,6 +97,13 @@ check-nomigration:
 bench: all
 	./scripts/bench.sh
 
+# `make check-xen`: boot Debian's Xen 4.17 under QEMU (TCG) and run the real-Xen plan
+# (tools/tests/xen/; installs QEMU itself, downloads Debian packages into build/).
+check-xen: all
+	./tools/tests/xen/install-deps.sh
+	./tools/tests/xen/build-image.sh
+	./tools/tests/xen/run.sh
+
 check-asan:
 	rm -rf build/asan && mkdir -p build/asan
 	tar --exclude=./build --exclude=./.git -cf - . | tar -C build/asan -xf -

@@ -1,0 +1,133 @@
+#!/bin/sh
+# /init of the dom0 initramfs built by build-image.sh.
+# Starts a minimal Xen toolstack (xenfs, xenstored, xen-init-dom0, xenconsoled), then
+# runs the plan given on the kernel command line (xplan=step+step+..., '+' because a
+# ',' would split QEMU's multiboot module list) and prints one marker per step:
+#     @@STEP <name> <OK|FAIL> <seconds> [reason]
+# A step whose precondition is missing is a FAIL with the reason, never a skip.
+# "@@DONE" ends the run; run.sh turns the markers into test results.
+export PATH=/opt/colo/bin:/usr/lib/xen-4.17/bin:/usr/sbin:/usr/bin:/sbin:/bin
+export LD_LIBRARY_PATH=/usr/lib/x86_64-linux-gnu:/lib/x86_64-linux-gnu
+export HOME=/root TERM=dumb
+
+mount -t proc proc /proc
+mount -t sysfs sysfs /sys
+mount -t devtmpfs devtmpfs /dev
+mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts
+mount -t tmpfs -o mode=755 tmpfs /run
+
+now() { read u _ < /proc/uptime; echo "$u"; }
+since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
+mark() { echo "@@STEP $1 $2 $(since "$3") $4"; }      # mark NAME OK|FAIL START [reason]
+note() { echo "@@INFO $*"; }
+
+XPLAN=toolstack
+for a in $(cat /proc/cmdline); do
+    case "$a" in xplan=*) XPLAN=${a#xplan=} ;; esac
+done
+note "dom0 /init at uptime $(now); plan $XPLAN"
+
+KM=/lib/modules/$(uname -r)/kernel
+for m in drivers/xen/xen-evtchn drivers/xen/xen-privcmd drivers/xen/xen-gntdev \
+         drivers/xen/xen-gntalloc drivers/xen/xenfs/xenfs \
+         drivers/virtio/virtio_ring drivers/virtio/virtio \
+         drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci_modern_dev \
+         drivers/virtio/virtio_pci drivers/block/virtio_blk; do
+    insmod "$KM/$m.ko" || note "insmod $m failed"
+done
+mkdir -p /proc/xen && mount -t xenfs xenfs /proc/xen || note "mount xenfs failed"
+mkdir -p /run/xen /run/xenstored /var/lib/xen /var/lib/xenstored /var/log/xen/console /tmp
+T0=$(now)
+export XENSTORED_ROOTDIR=/run/xenstored
+xenstored --pid-file /run/xenstore.pid
+i=0
+until xenstore-ls / >/dev/null 2>&1; do
+    i=$((i+1)); [ $i -gt 60 ] && { note "xenstored did not come up"; break; }
+    sleep 0.5
+done
+xen-init-dom0 >/dev/null
+xenconsoled --pid-file=/run/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console
+
+LOGS=/var/log/xen/console
+CFG=/etc/xen/g1-pvh.cfg
+# Last "@@CNT n st" line of a guest's console log: prints "n st" (or "0 none").
+lastcnt() {
+    tr -d '\r' < "$LOGS/guest-$1.log" 2>/dev/null |
+        awk '$1=="@@CNT"{n=$2; s=$3} END{ if (n=="") print "0 none"; else print n, s }'
+}
+# wait_cnt NAME ABOVE TIMEOUT: until guest NAME prints a counter > ABOVE; fails on a
+# BAD self-check, on timeout.  Sets WHY.
+wait_cnt() {
+    _t=$(now)
+    while :; do
+        set -- "$1" "$2" "$3" $(lastcnt "$1")
+        if [ "$4" -gt "$2" ]; then
+            [ "$5" = ok ] && return 0
+            WHY="guest $1 self-check $5 at counter $4"; return 1
+        fi
+        if [ "$(since "$_t" | cut -d. -f1)" -ge "$3" ]; then
+            WHY="guest $1 counter stuck at $4 (wanted > $2) for $3 s"; return 1
+        fi
+        sleep 0.5
+    done
+}
+# run NAME TIMEOUT cmd...: time a command; OK on exit 0.
+run() {
+    _n=$1; _to=$2; shift 2
+    _t=$(now)
+    timeout "$_to" "$@" > "/tmp/$_n.out" 2>&1
+    _rc=$?
+    sed "s/^/[$_n] /" "/tmp/$_n.out" | tail -n 30
+    if [ $_rc = 0 ]; then mark "$_n" OK "$_t"; else mark "$_n" FAIL "$_t" "rc=$_rc: $*"; fi
+    return $_rc
+}
+have() { xl domid "$1" >/dev/null 2>&1; }
+dump() { for f in $LOGS/guest-*.log; do [ -f "$f" ] && { echo "---- $f"; tail -n 5 "$f" | tr -d '\r'; }; done; }
+need() { # need STEP CONDITION-DESCRIPTION CMD...: FAIL STEP (with reason) unless CMD works
+    _s=$1; _d=$2; shift 2
+    "$@" >/dev/null 2>&1 && return 0
+    echo "@@STEP $_s FAIL 0.00 precondition: $_d"; return 1
+}
+fresh_g1() { # a running g1 guest that has counted at least once
+    have g1 && return 0
+    for d in $(xl list | awk 'NR>2{print $1}'); do xl destroy "$d"; done
+    rm -f $LOGS/guest-g1.log
+    timeout 120 xl create $CFG >/dev/null 2>&1 && wait_cnt g1 0 120
+}
+# A paused, empty-to-be-filled copy of g1's configuration named $1 (restore target).
+create_paused() { timeout 120 xl create -p $CFG "name=\"$1\"" >/dev/null 2>&1; }
+
+# ---------------------------------------------------------------------------- steps
+s_toolstack() {
+    if xl info > /tmp/xlinfo 2>&1; then mark toolstack OK "$T0"
+    else mark toolstack FAIL "$T0" "xl info failed: $(tail -n1 /tmp/xlinfo)"; fi
+    grep -E 'xen_version|virt_caps|total_memory|free_memory' /tmp/xlinfo
+}
+s_pvh_create() {
+    for d in $(xl list | awk 'NR>2{print $1}'); do xl destroy "$d"; done
+    rm -f $LOGS/guest-g1.log
+    _t=$(now)
+    run pvh_xl_create 120 xl create $CFG || return
+    if wait_cnt g1 0 120; then mark pvh_guest_boot OK "$_t"
+    else mark pvh_guest_boot FAIL "$_t" "$WHY"; dump; fi
+}
+s_xl_saverestore() {
+    need pvh_xl_save "a running g1 guest" fresh_g1 || return
+    run pvh_xl_save 300 xl save g1 /tmp/xl.img || return
+    set -- $(lastcnt g1); c=$1
+    note "xl image $(stat -c %s /tmp/xl.img) bytes; counter at save $c"
+    run pvh_xl_restore 300 xl restore /tmp/xl.img || return
+    _t=$(now)
+    if wait_cnt g1 "$c" 60; then mark pvh_xl_restore_alive OK "$_t"
+    else mark pvh_xl_restore_alive FAIL "$_t" "$WHY"; dump; fi
+    rm -f /tmp/xl.img
+}
+
+for s in $(echo "$XPLAN" | tr '+' ' '); do
+    if type "s_$s" >/dev/null 2>&1; then "s_$s"
+    else echo "@@STEP $s FAIL 0.00 no such step in dom0-init.sh"; fi
+done
+xl list
+echo "@@DONE uptime=$(now)"
+sync
+poweroff -f

@@ -1,0 +1,71 @@
+#!/bin/bash
+# Boots Debian's Xen 4.17 with a PV dom0 under QEMU (TCG) from the image that
+# build-image.sh made, runs a plan inside dom0 and reports every step as a test result.
+#
+#   tools/tests/xen/run.sh [step+step+...]      (default: $XEN_PLAN or the full plan)
+#
+# Environment: XEN_IMAGE (default build/xen-image), XEN_TIMEOUT (whole run, s; default
+# 900), XEN_QEMU_MEM (MiB, default 1536).  Output: build/xen-image/serial.log (each line
+# stamped with seconds since QEMU started) and one line per step:
+#     PASS|FAIL  xen/<step>  <seconds inside dom0>  [reason]
+# Exit status 0 only if every planned step reported OK.
+set -uo pipefail
+cd "$(dirname "$0")/../../.."
+OUT=${XEN_IMAGE:-$PWD/build/xen-image}
+DEFAULT_PLAN=toolstack+pvh_create+xl_saverestore+ours_list+ours_save+ours_live+remus+colo+colo_nobackchannel+timing
+PLAN=${1:-${XEN_PLAN:-$DEFAULT_PLAN}}
+TMO=${XEN_TIMEOUT:-900}
+MEM=${XEN_QEMU_MEM:-1536}
+LOG=$OUT/serial.log
+for f in xen.elf vmlinuz dom0.cpio; do
+    [ -f "$OUT/$f" ] || { echo "FAIL xen/image: $OUT/$f missing (run build-image.sh)"; exit 1; }
+done
+command -v qemu-system-x86_64 >/dev/null || { echo "FAIL xen/qemu: qemu-system-x86_64 not installed"; exit 1; }
+
+# Xen: smap=0 (the PV dom0 faults in create_bounce_frame under TCG otherwise),
+# bootscrub=0 (boot time and QEMU memory).  QEMU: TCG, not KVM (Xen under this host's KVM
+# dies on an endbr64 emulation failure); -rdtscp: QEMU 7.2's SVM gives no next-RIP for
+# an intercepted RDTSCP and Xen fails the PVH guest.
+XEN_ARGS="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot smap=0 bootscrub=0 \
+dom0_mem=512M,max:512M dom0_max_vcpus=1"
+DOM0_ARGS="console=hvc0 earlyprintk=xen loglevel=4 xplan=$PLAN"
+QEMU=(qemu-system-x86_64 -accel tcg -cpu max,-rdtscp -smp 2 -m "$MEM"
+      -display none -monitor none -no-reboot -serial stdio -pidfile "$OUT/qemu.pid"
+      -kernel "$OUT/xen.elf" -append "$XEN_ARGS"
+      -initrd "$OUT/vmlinuz $DOM0_ARGS,$OUT/dom0.cpio")
+
+echo "xen: booting Xen under QEMU TCG, plan $PLAN (log: $LOG, limit ${TMO}s)"
+START=${EPOCHREALTIME/./}
+rm -f "$OUT/qemu.pid"
+# Stamp each serial line; stop QEMU at @@DONE (dom0 powers off itself, this is the
+# backstop), at a dom0 crash or a Xen panic.
+timeout -k 10 "$TMO" "${QEMU[@]}" </dev/null 2>&1 | while IFS= read -r line; do
+    line=${line//$'\r'/}
+    us=$(( ${EPOCHREALTIME/./} - START ))
+    printf '[%4d.%02d] %s\n' $((us/1000000)) $(((us/10000)%100)) "$line"
+    case "$line" in
+        *@@DONE*|*"Hardware Dom0 crashed"*|*"Hardware Dom0 halted"*|*"Panic on CPU"*)
+            # dom0's poweroff halts Xen but leaves QEMU running: stop our QEMU by its pid.
+            sleep 1; [ -f "$OUT/qemu.pid" ] && kill "$(cat "$OUT/qemu.pid")" 2>/dev/null; break ;;
+    esac
+done > "$LOG"
+rc_qemu=${PIPESTATUS[0]}
+us=$(( ${EPOCHREALTIME/./} - START )); WALL=$((us/1000000)).$(((us/100000)%10))
+
+pass=0; fail=0
+declare -A seen=()
+while read -r name st secs reason; do
+    seen[$name]=1
+    if [ "$st" = OK ]; then pass=$((pass+1)); s=PASS; else fail=$((fail+1)); s=FAIL; fi
+    printf '%-4s %-50s %6ss %s\n' "$s" "xen/$name" "$secs" "$reason"
+done < <(grep -a '@@STEP ' "$LOG" | sed 's/.*@@STEP //')
+grep -aq '@@DONE' "$LOG" || {
+    fail=$((fail+1))
+    why=$(grep -aE 'Hardware Dom0|Panic on CPU' "$LOG" | head -n1)
+    printf '%-4s %-50s %6ss %s\n' FAIL xen/run "$WALL" "no @@DONE: ${why:-QEMU exited ($rc_qemu) or timed out after ${TMO}s}"
+}
+boot=$(grep -a '@@INFO dom0 /init' "$LOG" | head -n1 | sed 's/^\[ *\([0-9.]*\)\].*/\1/')
+echo "xen: dom0 /init reached ${boot:-never} s after QEMU start; whole run ${WALL}s"
+grep -a '@@INFO' "$LOG" | sed 's/^\[ *[0-9.]*\] //' | sed 's/^/xen: /'
+echo "xen: $pass passed, $fail failed"
+[ "$fail" = 0 ] && [ "$pass" -gt 0 ]
