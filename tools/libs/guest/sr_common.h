@@ -136,6 +136,12 @@ static inline int write_record(struct sr_context *ctx, int fd, struct sr_record 
  * errno: EBADMSG for a bad header or length, ENODATA for EOF at a record boundary,
  * EPIPE for EOF inside a record, or the read error. */
 int read_record(struct sr_context *ctx, int fd, struct sr_record *rec);
+/* The two halves of read_record: the header (length bounded), then the body. */
+int read_record_header(struct sr_context *ctx, int fd, struct sr_rhdr *rhdr);
+int read_record_body(struct sr_context *ctx, int fd, const struct sr_rhdr *rhdr,
+                     struct sr_record *rec);
+/* Read all of iov (loops over partial reads and IOV_MAX); EOF fails with errno 0. */
+int readv_exact(int fd, struct iovec *iov, int iovcnt);
 void free_record(struct sr_record *rec);
 int write_headers(struct sr_context *ctx, uint32_t dhdr_type);
 int read_headers(struct sr_context *ctx);

@@ -11,41 +11,22 @@
 
 /* ---- PAGE_DATA ----------------------------------------------------------------------- */
 
-/* Check a PAGE_DATA record completely; on success *count and *nr_data describe it. */
-static int validate_page_data(struct sr_context *ctx, const struct sr_record *rec,
-                              uint32_t *count, uint32_t *nr_data)
+/*
+ * Check a PAGE_DATA record's header and pfn entries against its length; *nr_data is
+ * the number of pages whose contents follow.  Nothing is read or written.
+ */
+static int check_page_data(struct sr_context *ctx, const struct sr_page_data_header *pdh,
+                           const uint64_t *entries, uint32_t length, uint32_t *nr_data)
 {
-    const struct sr_page_data_header *pdh = rec->data;
-    const uint64_t *pfns;
-    uint64_t i, pages = 0;
+    uint64_t i, pages = 0, expected;
 
-    if (rec->length < sizeof(*pdh)) {
-        ERROR("PAGE_DATA record truncated: length %u, header needs %zu", rec->length,
-              sizeof(*pdh));
-        goto bad;
-    }
-    if (pdh->count < 1) {
-        ERROR("PAGE_DATA record with no pages");
-        goto bad;
-    }
-    if (pdh->count > MAX_BATCH_SIZE) {
-        ERROR("PAGE_DATA record with %u pages, more than a batch (%u)", pdh->count,
-              MAX_BATCH_SIZE);
-        goto bad;
-    }
-    if (rec->length < sizeof(*pdh) + (uint64_t)pdh->count * sizeof(uint64_t)) {
-        ERROR("PAGE_DATA record truncated: length %u, %u pfns need %zu", rec->length,
-              pdh->count, sizeof(*pdh) + pdh->count * sizeof(uint64_t));
-        goto bad;
-    }
-    pfns = (const uint64_t *)(pdh + 1);
     for (i = 0; i < pdh->count; i++) {
-        uint64_t pfn = pfns[i] & PAGE_DATA_PFN_MASK;
-        unsigned int type = (unsigned int)((pfns[i] & PAGE_DATA_TYPE_MASK) >> 60);
+        uint64_t pfn = entries[i] & PAGE_DATA_PFN_MASK;
+        unsigned int type = (unsigned int)((entries[i] & PAGE_DATA_TYPE_MASK) >> 60);
 
-        if (pfns[i] & ~(PAGE_DATA_PFN_MASK | PAGE_DATA_TYPE_MASK)) {
+        if (entries[i] & ~(PAGE_DATA_PFN_MASK | PAGE_DATA_TYPE_MASK)) {
             ERROR("PAGE_DATA entry %llu (%#llx): reserved bits set", (unsigned long long)i,
-                  (unsigned long long)pfns[i]);
+                  (unsigned long long)entries[i]);
             goto bad;
         }
         if (!ctx->restore.ops->pfn_is_valid(ctx, pfn)) {
@@ -66,15 +47,12 @@ static int validate_page_data(struct sr_context *ctx, const struct sr_record *re
         }
         pages += page_type_has_stream_data(type);
     }
-    if (rec->length != sizeof(*pdh) + pdh->count * sizeof(uint64_t) + pages * PAGE_SIZE) {
+    expected = sizeof(*pdh) + pdh->count * sizeof(uint64_t) + pages * PAGE_SIZE;
+    if (length != expected) {
         ERROR("PAGE_DATA record length %u, expected %llu for %u pfns with %llu pages of data",
-              rec->length,
-              (unsigned long long)(sizeof(*pdh) + pdh->count * sizeof(uint64_t) +
-                                   pages * PAGE_SIZE),
-              pdh->count, (unsigned long long)pages);
+              length, (unsigned long long)expected, pdh->count, (unsigned long long)pages);
         goto bad;
     }
-    *count = pdh->count;
     *nr_data = (uint32_t)pages;
     return 0;
  bad:
@@ -82,24 +60,60 @@ static int validate_page_data(struct sr_context *ctx, const struct sr_record *re
     return -1;
 }
 
-static int apply_page_data(struct sr_context *ctx, const struct sr_record *rec)
+/* Check the fixed part of a PAGE_DATA header against the record length. */
+static int check_page_data_header(struct sr_context *ctx, const struct sr_page_data_header *pdh,
+                                  uint32_t length)
+{
+    if (pdh->count < 1) {
+        ERROR("PAGE_DATA record with no pages");
+        goto bad;
+    }
+    if (pdh->count > MAX_BATCH_SIZE) {
+        ERROR("PAGE_DATA record with %u pages, more than a batch (%u)", pdh->count,
+              MAX_BATCH_SIZE);
+        goto bad;
+    }
+    if (length < sizeof(*pdh) + (uint64_t)pdh->count * sizeof(uint64_t)) {
+        ERROR("PAGE_DATA record truncated: length %u, %u pfns need %zu", length, pdh->count,
+              sizeof(*pdh) + pdh->count * sizeof(uint64_t));
+        goto bad;
+    }
+    return 0;
+ bad:
+    errno = EBADMSG;
+    return -1;
+}
+
+/* Check a whole buffered PAGE_DATA record. */
+static int validate_page_data(struct sr_context *ctx, const struct sr_record *rec,
+                              uint32_t *nr_data)
 {
     const struct sr_page_data_header *pdh = rec->data;
-    const uint64_t *entries = (const uint64_t *)(pdh + 1);
-    const char *data;
-    uint32_t count, nr_data, i, j;
+
+    if (rec->length < sizeof(*pdh)) {
+        ERROR("PAGE_DATA record truncated: length %u, header needs %zu", rec->length,
+              sizeof(*pdh));
+        errno = EBADMSG;
+        return -1;
+    }
+    if (check_page_data_header(ctx, pdh, rec->length))
+        return -1;
+    return check_page_data(ctx, pdh, (const uint64_t *)(pdh + 1), rec->length, nr_data);
+}
+
+/*
+ * Populate what the entries need and map the pages that carry data: pages[] gets
+ * nr_data addresses in entry order.  The caller unmaps.
+ */
+static int map_page_data(struct sr_context *ctx, const uint64_t *entries, uint32_t count,
+                         uint32_t nr_data, void **pages)
+{
     uint64_t pfns[MAX_BATCH_SIZE], populate[MAX_BATCH_SIZE];
     uint32_t types[MAX_BATCH_SIZE];
-    void *pages[MAX_BATCH_SIZE];
     int errs[MAX_BATCH_SIZE];
     size_t nr_populate = 0;
-    int rc = -1;
+    uint32_t i, j;
 
-    if (validate_page_data(ctx, rec, &count, &nr_data))
-        return -1;
-    data = (const char *)(entries + count);
-
-    /* Populate pfns that need RAM and have none yet. */
     for (i = 0; i < count; i++)
         types[i] = (uint32_t)(entries[i] & PAGE_DATA_PFN_MASK);
     if (xhv_get_pfn_type_batch(ctx->xch, ctx->domid, count, types)) {
@@ -118,7 +132,6 @@ static int apply_page_data(struct sr_context *ctx, const struct sr_record *rec)
     }
     if (!nr_data)
         return 0;
-
     for (i = j = 0; i < count; i++)
         if (page_type_has_stream_data((unsigned int)(entries[i] >> 60)))
             pfns[j++] = entries[i] & PAGE_DATA_PFN_MASK;
@@ -131,15 +144,84 @@ static int apply_page_data(struct sr_context *ctx, const struct sr_record *rec)
         if (errs[i]) {
             errno = errs[i];
             PERROR("Failed to map guest pfn %#llx", (unsigned long long)pfns[i]);
-            goto out;
+            xhv_unmap_foreign(ctx->xch, ctx->domid, pages, nr_data);
+            return -1;
         }
     }
+    return 0;
+}
+
+/* Apply a PAGE_DATA record held in memory (a buffered checkpoint). */
+static int apply_page_data(struct sr_context *ctx, const struct sr_record *rec)
+{
+    const struct sr_page_data_header *pdh = rec->data;
+    const uint64_t *entries = (const uint64_t *)(pdh + 1);
+    const char *data;
+    void *pages[MAX_BATCH_SIZE];
+    uint32_t nr_data, i;
+
+    if (validate_page_data(ctx, rec, &nr_data) ||
+        map_page_data(ctx, entries, pdh->count, nr_data, pages))
+        return -1;
+    data = (const char *)(entries + pdh->count);
     for (i = 0; i < nr_data; i++)
         memcpy(pages[i], data + (size_t)i * PAGE_SIZE, PAGE_SIZE);
-    rc = 0;
- out:
-    xhv_unmap_foreign(ctx->xch, ctx->domid, pages, nr_data);
+    if (nr_data)
+        xhv_unmap_foreign(ctx->xch, ctx->domid, pages, nr_data);
+    return 0;
+}
+
+/*
+ * Apply a PAGE_DATA record straight from the stream (outside checkpoints): the header
+ * and pfns are read and checked first, then the page contents are read directly into
+ * the guest's pages with one readv, without an intermediate copy.
+ */
+static int read_page_data_direct(struct sr_context *ctx, uint32_t length)
+{
+    struct {
+        struct sr_page_data_header pdh;
+        uint64_t entries[MAX_BATCH_SIZE];
+    } hdr;
+    void *pages[MAX_BATCH_SIZE];
+    struct iovec iov[MAX_BATCH_SIZE];
+    uint32_t nr_data, i, nr_iov = 0;
+    int rc = -1;
+
+    if (length < sizeof(hdr.pdh)) {
+        ERROR("PAGE_DATA record truncated: length %u, header needs %zu", length,
+              sizeof(hdr.pdh));
+        errno = EBADMSG;
+        return -1;
+    }
+    if (read_exact(ctx->fd, &hdr.pdh, sizeof(hdr.pdh)) ||
+        check_page_data_header(ctx, &hdr.pdh, length) ||
+        read_exact(ctx->fd, hdr.entries, hdr.pdh.count * sizeof(uint64_t)) ||
+        check_page_data(ctx, &hdr.pdh, hdr.entries, length, &nr_data))
+        goto truncated;
+    if (map_page_data(ctx, hdr.entries, hdr.pdh.count, nr_data, pages))
+        return -1;
+    for (i = 0; i < nr_data; i++) {
+        if (nr_iov && (char *)iov[nr_iov - 1].iov_base + iov[nr_iov - 1].iov_len == pages[i])
+            iov[nr_iov - 1].iov_len += PAGE_SIZE;
+        else
+            iov[nr_iov++] = (struct iovec){ pages[i], PAGE_SIZE };
+    }
+    if (nr_iov && readv_exact(ctx->fd, iov, (int)nr_iov)) {
+        if (errno == 0)
+            errno = EPIPE;
+        PERROR("Stream truncated inside PAGE_DATA (%u pages of data expected)", nr_data);
+    } else
+        rc = 0;
+    if (nr_data)
+        xhv_unmap_foreign(ctx->xch, ctx->domid, pages, nr_data);
     return rc;
+
+ truncated:
+    if (errno == 0) {
+        errno = EPIPE;
+        ERROR("Stream truncated inside a PAGE_DATA record");
+    }
+    return -1;
 }
 
 /* ---- records ------------------------------------------------------------------------- */
@@ -167,17 +249,30 @@ static int handle_static_data_end(struct sr_context *ctx)
 
 static int handle_checkpoint(struct sr_context *ctx);
 
+/* PAGE_DATA needs the static data first (v3), or marks its end (v2). 0: go ahead. */
+static int page_data_allowed(struct sr_context *ctx)
+{
+    if (ctx->restore.seen_static_data_end)
+        return 0;
+    if (ctx->restore.format_version >= 3) {
+        ERROR("PAGE_DATA record before STATIC_DATA_END in a v3 stream");
+        errno = EBADMSG;
+        return -1;
+    }
+    return handle_static_data_end(ctx);   /* v2: inferred here */
+}
+
 /*
  * Validate a record as it would be processed, without side effects.  Used on a
  * buffered checkpoint before any of it is applied.
  */
 static int validate_record(struct sr_context *ctx, struct sr_record *rec)
 {
-    uint32_t count, nr_data;
+    uint32_t nr_data;
 
     switch (rec->type) {
     case REC_TYPE_PAGE_DATA:
-        return validate_page_data(ctx, rec, &count, &nr_data);
+        return validate_page_data(ctx, rec, &nr_data);
     case REC_TYPE_STATIC_DATA_END:
         if (ctx->restore.seen_static_data_end) {
             ERROR("Multiple STATIC_DATA_END records");
@@ -198,16 +293,7 @@ static int process_record(struct sr_context *ctx, struct sr_record *rec)
     case REC_TYPE_END:
         return 0;
     case REC_TYPE_PAGE_DATA:
-        if (!ctx->restore.seen_static_data_end) {
-            if (ctx->restore.format_version >= 3) {
-                ERROR("PAGE_DATA record before STATIC_DATA_END in a v3 stream");
-                errno = EBADMSG;
-                return -1;
-            }
-            if (handle_static_data_end(ctx))   /* v2: inferred here */
-                return -1;
-        }
-        return apply_page_data(ctx, rec);
+        return page_data_allowed(ctx) ? -1 : apply_page_data(ctx, rec);
     case REC_TYPE_STATIC_DATA_END:
         return handle_static_data_end(ctx);
     case REC_TYPE_CHECKPOINT:
@@ -454,15 +540,17 @@ static int restore(struct sr_context *ctx)
         return -1;
 
     for (;;) {
-        if (read_record(ctx, ctx->fd, &rec)) {
-            if (r->buffer_all_records)
-                goto failover;
-            if (errno == ENODATA) {
-                ERROR("Stream ended before its END record");
-                errno = EPIPE;
-            }
-            return -1;
+        struct sr_rhdr rhdr;
+
+        if (read_record_header(ctx, ctx->fd, &rhdr))
+            goto read_error;
+        if (rhdr.type == REC_TYPE_PAGE_DATA && !r->buffer_all_records) {
+            if (page_data_allowed(ctx) || read_page_data_direct(ctx, rhdr.length))
+                return -1;
+            continue;
         }
+        if (read_record_body(ctx, ctx->fd, &rhdr, &rec))
+            goto read_error;
         if (rec.type == REC_TYPE_END)
             break;
         if (r->buffer_all_records && rec.type != REC_TYPE_CHECKPOINT) {
@@ -487,6 +575,15 @@ static int restore(struct sr_context *ctx)
     }
     /* Plain stream: apply the final state. */
     return r->ops->stream_complete(ctx);
+
+ read_error:
+    if (r->buffer_all_records)
+        goto failover;
+    if (errno == ENODATA) {
+        ERROR("Stream ended before its END record");
+        errno = EPIPE;
+    }
+    return -1;
 
  failover:
     free_record(&rec);

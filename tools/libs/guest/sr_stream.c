@@ -41,24 +41,9 @@ const char *rec_type_to_str(uint32_t type)
 
 int read_exact(int fd, void *buf, size_t len)
 {
-    char *p = buf;
+    struct iovec iov = { .iov_base = buf, .iov_len = len };
 
-    while (len) {
-        ssize_t r = read(fd, p, len);
-
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (r == 0) {
-            errno = 0;      /* EOF: callers tell boundary from truncation */
-            return -1;
-        }
-        p += r;
-        len -= (size_t)r;
-    }
-    return 0;
+    return readv_exact(fd, &iov, 1);
 }
 
 int write_exact(int fd, const void *buf, size_t len)
@@ -68,30 +53,46 @@ int write_exact(int fd, const void *buf, size_t len)
     return writev_exact(fd, &iov, 1);
 }
 
-int writev_exact(int fd, struct iovec *iov, int iovcnt)
+/* Move all of iov through readv or writev, over partial transfers and IOV_MAX. */
+static int iov_exact(ssize_t (*op)(int, const struct iovec *, int), int fd, struct iovec *iov,
+                     int iovcnt)
 {
     while (iovcnt > 0) {
         int chunk = iovcnt > IOV_MAX ? IOV_MAX : iovcnt;
-        ssize_t w = writev(fd, iov, chunk);
+        ssize_t n = op(fd, iov, chunk);
 
-        if (w < 0) {
+        if (n < 0) {
             if (errno == EINTR)
                 continue;
             return -1;
         }
-        /* Skip fully written vectors, then trim a partly written one. */
-        while (chunk > 0 && (size_t)w >= iov->iov_len) {
-            w -= (ssize_t)iov->iov_len;
+        if (n == 0 && op == readv) {
+            errno = 0;      /* EOF: callers tell boundary from truncation */
+            return -1;
+        }
+        /* Skip fully transferred vectors, then trim a partly transferred one. */
+        while (chunk > 0 && (size_t)n >= iov->iov_len) {
+            n -= (ssize_t)iov->iov_len;
             iov++;
             iovcnt--;
             chunk--;
         }
-        if (w > 0) {
-            iov->iov_base = (char *)iov->iov_base + w;
-            iov->iov_len -= (size_t)w;
+        if (n > 0) {
+            iov->iov_base = (char *)iov->iov_base + n;
+            iov->iov_len -= (size_t)n;
         }
     }
     return 0;
+}
+
+int writev_exact(int fd, struct iovec *iov, int iovcnt)
+{
+    return iov_exact(writev, fd, iov, iovcnt);
+}
+
+int readv_exact(int fd, struct iovec *iov, int iovcnt)
+{
+    return iov_exact(readv, fd, iov, iovcnt);
 }
 
 int write_split_record(struct sr_context *ctx, int fd, struct sr_record *rec,
@@ -126,15 +127,9 @@ int write_split_record(struct sr_context *ctx, int fd, struct sr_record *rec,
     return 0;
 }
 
-int read_record(struct sr_context *ctx, int fd, struct sr_record *rec)
+int read_record_header(struct sr_context *ctx, int fd, struct sr_rhdr *rhdr)
 {
-    struct sr_rhdr rhdr;
-    size_t padded;
-    void *data = NULL;
-
-    rec->type = rec->length = 0;
-    rec->data = NULL;
-    if (read_exact(fd, &rhdr, sizeof(rhdr))) {
+    if (read_exact(fd, rhdr, sizeof(*rhdr))) {
         if (errno == 0) {
             errno = ENODATA;
             DPRINTF("End of stream at a record boundary");
@@ -142,18 +137,28 @@ int read_record(struct sr_context *ctx, int fd, struct sr_record *rec)
             PERROR("Failed to read record header");
         return -1;
     }
-    if (rhdr.length > REC_LENGTH_MAX) {
-        ERROR("Record (0x%08x, %s) length %u exceeds max (%u)", rhdr.type,
-              rec_type_to_str(rhdr.type), rhdr.length, REC_LENGTH_MAX);
+    if (rhdr->length > REC_LENGTH_MAX) {
+        ERROR("Record (0x%08x, %s) length %u exceeds max (%u)", rhdr->type,
+              rec_type_to_str(rhdr->type), rhdr->length, REC_LENGTH_MAX);
         errno = EBADMSG;
         return -1;
     }
-    padded = ((size_t)rhdr.length + REC_ALIGN - 1) & ~(size_t)(REC_ALIGN - 1);
+    return 0;
+}
+
+int read_record_body(struct sr_context *ctx, int fd, const struct sr_rhdr *rhdr,
+                     struct sr_record *rec)
+{
+    size_t padded = ((size_t)rhdr->length + REC_ALIGN - 1) & ~(size_t)(REC_ALIGN - 1);
+    void *data = NULL;
+
+    rec->type = rec->length = 0;
+    rec->data = NULL;
     if (padded) {
         data = malloc(padded);
         if (!data) {
-            ERROR("Unable to allocate %zu bytes for record (0x%08x, %s)", padded, rhdr.type,
-                  rec_type_to_str(rhdr.type));
+            ERROR("Unable to allocate %zu bytes for record (0x%08x, %s)", padded, rhdr->type,
+                  rec_type_to_str(rhdr->type));
             errno = ENOMEM;
             return -1;
         }
@@ -161,18 +166,29 @@ int read_record(struct sr_context *ctx, int fd, struct sr_record *rec)
             if (errno == 0) {
                 errno = EPIPE;
                 ERROR("Stream truncated inside record (0x%08x, %s), %zu body bytes expected",
-                      rhdr.type, rec_type_to_str(rhdr.type), padded);
+                      rhdr->type, rec_type_to_str(rhdr->type), padded);
             } else
-                PERROR("Failed to read record (0x%08x, %s) body", rhdr.type,
-                       rec_type_to_str(rhdr.type));
+                PERROR("Failed to read record (0x%08x, %s) body", rhdr->type,
+                       rec_type_to_str(rhdr->type));
             free(data);
             return -1;
         }
     }
-    rec->type = rhdr.type;
-    rec->length = rhdr.length;
+    rec->type = rhdr->type;
+    rec->length = rhdr->length;
     rec->data = data;
     return 0;
+}
+
+int read_record(struct sr_context *ctx, int fd, struct sr_record *rec)
+{
+    struct sr_rhdr rhdr;
+
+    rec->type = rec->length = 0;
+    rec->data = NULL;
+    if (read_record_header(ctx, fd, &rhdr))
+        return -1;
+    return read_record_body(ctx, fd, &rhdr, rec);
 }
 
 void free_record(struct sr_record *rec)
