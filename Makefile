@@ -4,9 +4,11 @@
 
 CC      ?= cc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread
+CFLAGS  += -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -fPIC
 CPPFLAGS += -Iconfig -Itools/include -Ixen/include -Itools/libs/guest -Itools/libs/light -Itools/tests/common
-LDLIBS  += -pthread $(ZLIB_LIBS)
+JSONC_LIBS ?= -ljson-c
+LDLIBS  += -pthread $(ZLIB_LIBS) $(JSONC_LIBS)
+CPPFLAGS += $(JSONC_CFLAGS)
 ifeq ($(CONFIG_SANITIZERS),1)
 CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 LDFLAGS += -fsanitize=address,undefined
@@ -15,6 +17,8 @@ endif
 # Absolute path of the vcpu runner, compiled into the simulated hypervisor (override: SIMXEN_VCPU).
 SIMXEN_VCPU_PATH := $(CURDIR)/xen/simxen-vcpu
 CPPFLAGS += -DSIMXEN_VCPU_DEFAULT='"$(SIMXEN_VCPU_PATH)"'
+# Absolute path of libxl-save-helper, compiled into libxl (override: LIBXL_SAVE_HELPER).
+CPPFLAGS += -DLIBXL_SAVE_HELPER_DEFAULT='"$(CURDIR)/tools/helpers/libxl-save-helper"'
 
 # ---- simulated hypervisor ----------------------------------------------------------------
 SIMXEN_SRCS := $(wildcard xen/common/*.c xen/guest/*.c)
@@ -25,6 +29,13 @@ xen/simxen-vcpu: xen/vcpu/simxen-vcpu.o xen/libsimxen.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- hypervisor interface (backends) -----------------------------------------------------
+# The real-Xen backend (xhv_xen.c) uses Debian's libraries when ./configure found them.
+ifeq ($(CONFIG_XEN),1)
+LDLIBS  += $(XEN_LIBS)
+tools/libs/ctrl/xhv_xen.o: CPPFLAGS += $(XEN_CFLAGS)
+# Xen's public headers need GNU C (__align8__ is "FIXME" under __STRICT_ANSI__).
+tools/libs/ctrl/xhv_xen.o: CFLAGS += -std=gnu11
+endif
 CTRL_SRCS := $(wildcard tools/libs/ctrl/*.c)
 CTRL_OBJS := $(CTRL_SRCS:.c=.o)
 tools/libs/ctrl/libxhv.a: $(CTRL_OBJS)
@@ -48,6 +59,34 @@ tools/libs/light/libxenlight-colo.a: $(LIGHT_OBJS)
 
 LIBS := tools/libs/light/libxenlight-colo.a tools/libs/guest/libxenguest-colo.a tools/libs/ctrl/libxhv.a xen/libsimxen.a
 
+# ---- libxl API as a shared library, libxl-save-helper, xl (issue 3) ----------------------
+PREFIX ?= /usr/local
+LIBXL_SO_MAJOR := 0
+LIBXL_SO := tools/libs/light/libxenlight-colo.so.$(LIBXL_SO_MAJOR).1
+$(LIBXL_SO): $(LIGHT_OBJS) $(GUEST_OBJS) $(CTRL_OBJS) $(SIMXEN_OBJS) tools/libs/light/libxl.map
+	$(CC) $(LDFLAGS) -shared -Wl,-soname,libxenlight-colo.so.$(LIBXL_SO_MAJOR) \
+	    -Wl,--version-script=tools/libs/light/libxl.map -o $@ \
+	    $(LIGHT_OBJS) $(GUEST_OBJS) $(CTRL_OBJS) $(SIMXEN_OBJS) $(LDLIBS)
+tools/helpers/libxl-save-helper: tools/helpers/libxl-save-helper.o $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+XL_SRCS := $(wildcard tools/xl/*.c)
+XL_OBJS := $(XL_SRCS:.c=.o)
+tools/xl/xl: $(XL_OBJS) $(LIBS)
+	$(CC) $(LDFLAGS) -o $@ $(XL_OBJS) $(LIBS) $(LDLIBS)
+XL_BINS := tools/helpers/libxl-save-helper tools/xl/xl $(LIBXL_SO)
+
+# `make install [DESTDIR=...] [PREFIX=...]`: the libxl API for other toolstacks.
+install: all
+	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/xenlight-colo \
+	    $(DESTDIR)$(PREFIX)/sbin
+	install -m 755 $(LIBXL_SO) $(DESTDIR)$(PREFIX)/lib/
+	ln -sf $(notdir $(LIBXL_SO)) $(DESTDIR)$(PREFIX)/lib/libxenlight-colo.so.$(LIBXL_SO_MAJOR)
+	ln -sf $(notdir $(LIBXL_SO)) $(DESTDIR)$(PREFIX)/lib/libxenlight-colo.so
+	install -m 644 tools/include/libxl.h $(DESTDIR)$(PREFIX)/include/xenlight-colo/
+	install -m 755 tools/xl/xl $(DESTDIR)$(PREFIX)/sbin/xl-colo
+	sed -e 's|@PREFIX@|$(PREFIX)|' tools/libs/light/xenlight-colo.pc.in \
+	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/xenlight-colo.pc
+
 # ---- programs ----------------------------------------------------------------------------
 MISC_SRCS := $(wildcard tools/misc/*.c)
 MISC_BINS := $(MISC_SRCS:.c=)
@@ -66,14 +105,14 @@ TEST_BINS := $(TEST_SRCS:.c=)
 $(TEST_BINS): %: %.o $(TEST_COMMON_OBJS) $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $< $(TEST_COMMON_OBJS) $(LIBS) $(LDLIBS)
 
-ALL := xen/simxen-vcpu $(LIBS) $(MISC_BINS) $(TEST_BINS)
+ALL := xen/simxen-vcpu $(LIBS) $(MISC_BINS) $(TEST_BINS) $(XL_BINS)
 all: config/config.mk $(ALL)
 
 config/config.mk:
 	./scripts/install-deps.sh
 	./configure
 
-%.o: %.c config/config.mk $(wildcard tools/include/*.h xen/include/*.h tools/libs/guest/*.h tools/libs/light/*.h tools/tests/common/*.h)
+%.o: %.c config/config.mk $(wildcard tools/include/*.h xen/include/*.h tools/libs/guest/*.h tools/libs/light/*.h tools/tests/common/*.h tools/xl/*.h)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # `make demo`: the README's first command.
@@ -114,5 +153,5 @@ clean:
 	rm -f $(ALL) xen/vcpu/*.o xen/*/*.o tools/*/*.o tools/*/*/*.o tools/*/*/*/*.o
 	rm -rf build
 
-.PHONY: all demo check check-nomigration check-asan bench clean
+.PHONY: install all demo check check-nomigration check-asan check-xen bench clean
 .SECONDARY:

@@ -23,4 +23,8 @@ void snapshot_free(struct snapshot *snap);
 long snapshot_diff(const struct snapshot *a, const struct snapshot *b, uint64_t *first_pfn);
 long domain_diff(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *first_pfn);
 
+
+
+/* Digests of a domain's memory and vcpu context (for comparing across hosts). */
+int domain_digest(xc_interface *xch, uint32_t domid, uint64_t *mem_digest, uint64_t *ctx_digest);
 #endif

@@ -1,0 +1,289 @@
+/*
+ * libxl-save-helper: runs the save/restore engine in its own process, as upstream's
+ * does.  argv (upstream's):
+ *   --save-domain    <io_fd> <recv_fd> <domid> <xcflags> <cbflags> <stream_type>
+ *   --restore-domain <io_fd> <send_back_fd> <domid> <store_evtchn> <store_domid>
+ *                    <console_evtchn> <console_domid> <cbflags> <stream_type>
+ * stdin: int replies from libxl; stdout: messages to libxl (libxl_save_msgs.h);
+ * stderr: inherited.  Engine callbacks that libxl provides (cbflags) become numbered
+ * messages; log and progress go to libxl too.  A reply that is short or missing is a
+ * lost connection: the helper says so and exits.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libxl_save_msgs.h"
+#include "xenguest_colo.h"
+
+static const char *prog = "libxl-save-helper";
+static unsigned int cbflags;
+static int io_fd = -1;
+static int devnull_fd = -1;
+
+static void die(int status, const char *fmt, ...) __attribute__((noreturn, format(printf, 2, 3)));
+static void die(int status, const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "%s: ", prog);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+    exit(status);
+}
+
+static void send_frame(struct shm_buf *b)
+{
+    size_t n = shm_end(b), off = 0;
+
+    if (!n)
+        die(3, "internal error: message too long");
+    while (off < n) {
+        ssize_t w = write(1, b->data + off, n - off);
+
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            die(3, "lost the connection to libxl (writing a message: %s)",
+                w < 0 ? strerror(errno) : "short write");
+        off += (size_t)w;
+    }
+}
+
+static int get_reply(unsigned int msgnum)
+{
+    int v;
+    size_t off = 0;
+
+    while (off < sizeof(v)) {
+        ssize_t r = read(0, (char *)&v + off, sizeof(v) - off);
+
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            die(3, "lost the connection to libxl (waiting for the reply to %s: %s)",
+                shm_name(msgnum), r < 0 ? strerror(errno) : "end of file");
+        off += (size_t)r;
+    }
+    return v;
+}
+
+static int call(unsigned int msgnum)
+{
+    struct shm_buf b;
+
+    shm_begin(&b, (uint16_t)msgnum);
+    send_frame(&b);
+    return get_reply(msgnum);
+}
+
+/* ---- callbacks ---- */
+static int cb_suspend(void *d) { (void)d; return call(SHM_SUSPEND); }
+static int cb_postcopy(void *d) { (void)d; return call(SHM_POSTCOPY); }
+static int cb_checkpoint(void *d) { (void)d; return call(SHM_CHECKPOINT); }
+static int cb_wait_checkpoint(void *d) { (void)d; return call(SHM_WAIT_CHECKPOINT); }
+
+static int cb_switch_qemu_logdirty(uint32_t domid, unsigned int enable, void *d)
+{
+    struct shm_buf b;
+
+    (void)d;
+    shm_begin(&b, SHM_SWITCH_QEMU_LOGDIRTY);
+    shm_u32(&b, domid);
+    shm_u32(&b, enable);
+    send_frame(&b);
+    return get_reply(SHM_SWITCH_QEMU_LOGDIRTY);
+}
+
+static int cb_static_data_done(unsigned int missing, void *d)
+{
+    struct shm_buf b;
+
+    (void)d;
+    shm_begin(&b, SHM_STATIC_DATA_DONE);
+    shm_u32(&b, missing);
+    send_frame(&b);
+    return get_reply(SHM_STATIC_DATA_DONE);
+}
+
+static void send_restore_results(xen_pfn_t store, xen_pfn_t console)
+{
+    struct shm_buf b;
+
+    shm_begin(&b, SHM_RESTORE_RESULTS);
+    shm_u64(&b, store);
+    shm_u64(&b, console);
+    send_frame(&b);
+}
+
+static void cb_restore_results(xen_pfn_t store, xen_pfn_t console, void *d)
+{
+    (void)d;
+    send_restore_results(store, console);
+}
+
+static void cb_progress(const char *what, unsigned long done, unsigned long total, void *d)
+{
+    struct shm_buf b;
+
+    (void)d;
+    shm_begin(&b, SHM_PROGRESS);
+    shm_string(&b, "xc_sr");
+    shm_string(&b, what);
+    shm_ulong(&b, done);
+    shm_ulong(&b, total);
+    send_frame(&b);
+}
+
+static void logger(void *opaque, enum xhv_loglevel level, int errnoval, const char *context,
+                   const char *msg)
+{
+    struct shm_buf b;
+    char text[4096];
+
+    (void)opaque;
+    snprintf(text, sizeof(text), "%s", msg);
+    shm_begin(&b, SHM_LOG);
+    shm_u32(&b, (uint32_t)level);
+    shm_u32(&b, (uint32_t)errnoval);
+    shm_string(&b, context ? context : "");
+    shm_string(&b, text);
+    send_frame(&b);
+}
+
+static void complete(int retval, int errnoval)
+{
+    struct shm_buf b;
+
+    shm_begin(&b, SHM_COMPLETE);
+    shm_int(&b, retval);
+    shm_int(&b, errnoval);
+    send_frame(&b);
+    get_reply(SHM_COMPLETE);
+}
+
+/* Save: SIGTERM makes the engine's next write fail so that its cleanup runs. */
+static void on_sigterm(int sig)
+{
+    (void)sig;
+    if (devnull_fd >= 0 && io_fd >= 0)
+        dup2(devnull_fd, io_fd);
+}
+
+static long num(const char *s, const char *what, long min, long max)
+{
+    char *end;
+    long v;
+
+    errno = 0;
+    v = strtol(s, &end, 10);
+    if (errno || end == s || *end || v < min || v > max)
+        die(2, "bad %s '%s'", what, s);
+    return v;
+}
+
+static void usage(void) __attribute__((noreturn));
+static void usage(void)
+{
+    die(2, "usage:\n"
+        "  libxl-save-helper --save-domain <io_fd> <recv_fd> <domid> <xcflags> <cbflags> "
+        "<stream_type>\n"
+        "  libxl-save-helper --restore-domain <io_fd> <send_back_fd> <domid> <store_evtchn> "
+        "<store_domid> <console_evtchn> <console_domid> <cbflags> <stream_type>\n"
+        "(it is started by libxl, with message pipes on stdin and stdout)");
+}
+
+int main(int argc, char **argv)
+{
+    xc_interface *xch;
+    int rc, saved_errno;
+
+    if (argc < 2)
+        usage();
+    signal(SIGPIPE, SIG_IGN);
+    if (!strcmp(argv[1], "--save-domain")) {
+        struct save_callbacks cb = { 0 };
+        int recv_fd;
+        uint32_t domid, xcflags;
+        long stream_type;
+
+        if (argc != 8)
+            usage();
+        io_fd = (int)num(argv[2], "io_fd", 0, INT_MAX);
+        recv_fd = (int)num(argv[3], "recv_fd", -1, INT_MAX);
+        domid = (uint32_t)num(argv[4], "domid", 0, UINT32_MAX);
+        xcflags = (uint32_t)num(argv[5], "xcflags", 0, UINT32_MAX);
+        cbflags = (unsigned int)num(argv[6], "cbflags", 0, UINT32_MAX);
+        stream_type = num(argv[7], "stream_type", 0, 2);
+        if (cbflags & ~SHM_SAVE_CBFLAGS)
+            die(2, "cbflags %#x name callbacks the save side does not have", cbflags);
+        devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        signal(SIGTERM, on_sigterm);
+        if (cbflags & SHM_CBFLAG(SHM_SUSPEND)) cb.suspend = cb_suspend;
+        if (cbflags & SHM_CBFLAG(SHM_POSTCOPY)) cb.postcopy = cb_postcopy;
+        if (cbflags & SHM_CBFLAG(SHM_CHECKPOINT)) cb.checkpoint = cb_checkpoint;
+        if (cbflags & SHM_CBFLAG(SHM_WAIT_CHECKPOINT)) cb.wait_checkpoint = cb_wait_checkpoint;
+        if (cbflags & SHM_CBFLAG(SHM_SWITCH_QEMU_LOGDIRTY))
+            cb.switch_qemu_logdirty = cb_switch_qemu_logdirty;
+        cb.progress = cb_progress;
+        xch = xhv_open(NULL);
+        if (!xch)
+            die(1, "cannot open the hypervisor interface: %s", strerror(errno));
+        xhv_set_logger(xch, logger, NULL);
+        rc = xc_domain_save(xch, io_fd, domid, xcflags, &cb, (xc_stream_type_t)stream_type,
+                            recv_fd);
+        saved_errno = errno;
+        xhv_close(xch);
+        complete(rc, rc ? saved_errno : 0);
+        return 0;
+    }
+    if (!strcmp(argv[1], "--restore-domain")) {
+        struct restore_callbacks cb = { 0 };
+        int send_back_fd;
+        uint32_t domid, store_domid, console_domid;
+        unsigned int store_evtchn, console_evtchn;
+        long stream_type;
+        xen_pfn_t store = 0, console = 0;
+
+        if (argc != 11)
+            usage();
+        io_fd = (int)num(argv[2], "io_fd", 0, INT_MAX);
+        send_back_fd = (int)num(argv[3], "send_back_fd", -1, INT_MAX);
+        domid = (uint32_t)num(argv[4], "domid", 0, UINT32_MAX);
+        store_evtchn = (unsigned int)num(argv[5], "store_evtchn", 0, UINT32_MAX);
+        store_domid = (uint32_t)num(argv[6], "store_domid", 0, UINT32_MAX);
+        console_evtchn = (unsigned int)num(argv[7], "console_evtchn", 0, UINT32_MAX);
+        console_domid = (uint32_t)num(argv[8], "console_domid", 0, UINT32_MAX);
+        cbflags = (unsigned int)num(argv[9], "cbflags", 0, UINT32_MAX);
+        stream_type = num(argv[10], "stream_type", 0, 2);
+        if (cbflags & ~SHM_RESTORE_CBFLAGS)
+            die(2, "cbflags %#x name callbacks the restore side does not have", cbflags);
+        if (cbflags & SHM_CBFLAG(SHM_SUSPEND)) cb.suspend = cb_suspend;
+        if (cbflags & SHM_CBFLAG(SHM_POSTCOPY)) cb.postcopy = cb_postcopy;
+        if (cbflags & SHM_CBFLAG(SHM_CHECKPOINT)) cb.checkpoint = cb_checkpoint;
+        if (cbflags & SHM_CBFLAG(SHM_WAIT_CHECKPOINT)) cb.wait_checkpoint = cb_wait_checkpoint;
+        if (cbflags & SHM_CBFLAG(SHM_STATIC_DATA_DONE)) cb.static_data_done = cb_static_data_done;
+        if (cbflags & SHM_CBFLAG(SHM_RESTORE_RESULTS)) cb.restore_results = cb_restore_results;
+        xch = xhv_open(NULL);
+        if (!xch)
+            die(1, "cannot open the hypervisor interface: %s", strerror(errno));
+        xhv_set_logger(xch, logger, NULL);
+        rc = xc_domain_restore(xch, io_fd, domid, store_evtchn, &store, store_domid,
+                               console_evtchn, &console, console_domid,
+                               (xc_stream_type_t)stream_type, &cb, send_back_fd);
+        saved_errno = errno;
+        xhv_close(xch);
+        send_restore_results(store, console);
+        complete(rc, rc ? saved_errno : 0);
+        return 0;
+    }
+    usage();
+}

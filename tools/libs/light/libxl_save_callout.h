@@ -1,0 +1,66 @@
+/*
+ * The save callout: runs libxl-save-helper ($LIBXL_SAVE_HELPER, else the built-in path)
+ * with the stream fd and the back-channel fd on its command line, answers its numbered
+ * messages with the parent's callbacks, and reports how it ended.
+ */
+#ifndef LIBXL_SAVE_CALLOUT_H
+#define LIBXL_SAVE_CALLOUT_H
+
+#include <stdint.h>
+
+struct save_helper_hooks {
+    void *data;
+    int (*suspend)(void *data);
+    int (*postcopy)(void *data);
+    int (*checkpoint)(void *data);
+    int (*wait_checkpoint)(void *data);
+    int (*switch_qemu_logdirty)(uint32_t domid, unsigned int enable, void *data);
+    int (*static_data_done)(unsigned int missing, void *data);
+    void (*restore_results)(uint64_t store_gfn, uint64_t console_gfn, void *data);
+    void (*log)(uint32_t level, uint32_t errnoval, const char *context, const char *msg,
+                void *data);
+    void (*progress)(const char *context, const char *what, unsigned long done,
+                     unsigned long total, void *data);
+};
+
+struct save_helper_params {
+    int restore;                  /* 0: --save-domain, 1: --restore-domain */
+    int io_fd;                    /* the stream */
+    int back_fd;                  /* save: recv_fd; restore: send_back_fd; -1 if none */
+    uint32_t domid;
+    uint32_t xcflags;             /* save */
+    unsigned int store_evtchn, console_evtchn;   /* restore */
+    uint32_t store_domid, console_domid;         /* restore */
+    unsigned int cbflags;
+    int stream_type;
+    /* The helper is declared hung after this much silence (0: never). */
+    unsigned int silence_timeout_ms;
+};
+
+struct save_helper_result {
+    int started;
+    int complete_seen;            /* the helper sent `complete` */
+    int retval, errnoval;         /* ... with these */
+    int results_seen;             /* restore_results seen */
+    uint64_t store_gfn, console_gfn;
+    int wait_status;              /* waitpid status */
+    int aborted;                  /* we sent SIGTERM (and maybe SIGKILL) */
+    char err[512];                /* what went wrong, when it did */
+};
+
+/* The helper's path: $LIBXL_SAVE_HELPER or the compiled-in default. */
+const char *libxl__save_helper_path(void);
+
+/*
+ * Runs the helper to completion.  Returns 0 when it sent `complete` with retval 0 and
+ * exited with status 0 (and, for restore, sent restore_results); -1 otherwise, with a
+ * human-readable reason in res->err (the exit status or signal, a malformed message,
+ * a hang).
+ */
+int libxl__save_helper_run(const struct save_helper_params *p, const struct save_helper_hooks *h,
+                           struct save_helper_result *res);
+
+/* Set from a signal handler to abort a running helper (SIGTERM, then SIGKILL). */
+extern volatile int libxl__save_helper_abort_requested;
+
+#endif
