@@ -1,22 +1,640 @@
 /*
- * The real-Xen backend: not implemented yet.  Opening it fails with ENOSYS; the
- * ops table exists so that the implementation (libxenctrl/libxenforeignmemory) can be
- * dropped into this file without touching the dispatcher.
+ * The real-Xen backend of xhv, on Debian's libxenctrl, libxenforeignmemory and
+ * libxenstore (libxen-dev).  Built when ./configure found them (CONFIG_XEN=1); the
+ * stub at the end of this file is built otherwise.
+ *
+ * Guest type: PVH (and HVM) domains, i.e. HVM-type streams.  PV guests need the p2m,
+ * vcpu contexts and page-table normalisation, which this backend does not do.
+ *
+ * Name clash: xhv.h calls its handle type xc_interface (the engine is written against
+ * upstream's names) and so does <xenctrl.h>.  In this file only, xhv.h's typedef is
+ * renamed to xhv_xc_interface_t by the macro below; the ABI is the same pointer.
  */
+#include "config.h"
+
+#define xc_interface xhv_xc_interface_t
+#include "xhv_backend.h"
+#undef xc_interface
+
 #include <errno.h>
 
-#include "xhv_backend.h"
+#if CONFIG_XEN
 
-static int xen_open(xc_interface *xch)
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <xenctrl.h>
+#include <xenforeignmemory.h>
+#include <xenstore.h>
+#include <xen/hvm/params.h>
+#include <xen/hvm/save.h>
+
+typedef xhv_xc_interface_t xhv_t;
+
+/* Exported by Debian's libxenctrl 4.17 (VERS_4.17.0) but declared only in its private
+ * header; same prototype as upstream's. */
+int xc_get_pfn_type_batch(xc_interface *xch, uint32_t dom, unsigned int num, xen_pfn_t *arr);
+
+struct xen_priv {
+    xc_interface *xc;
+    xenforeignmemory_handle *fmem;
+    struct xs_handle *xs;               /* opened on first use */
+    xc_hypercall_buffer_t hb;           /* log-dirty bitmap, hypercall-safe memory */
+    size_t bitmap_pages;
+};
+
+#define P(xch) ((struct xen_priv *)(xch)->priv)
+#define GETPFN_BATCH 1024               /* Xen's limit for getpageframeinfo3 */
+
+static int fail(xhv_t *xch, const char *what, uint32_t domid)
 {
-    xhv_log(xch, XHV_LOG_ERROR, ENOSYS, "xhv_open",
-            "the real-Xen backend is not implemented yet; use the simulated hypervisor "
-            "(backend \"sim\")");
+    int e = errno ? errno : EIO;
+
+    xhv_log(xch, (e == ESRCH) ? XHV_LOG_DEBUG : XHV_LOG_ERROR, e, what, "domain %u", domid);
+    errno = e;
+    return -1;
+}
+
+static int xen_open(xhv_t *xch)
+{
+    struct xen_priv *p = calloc(1, sizeof(*p));
+
+    if (!p)
+        return -1;
+    p->xc = xc_interface_open(NULL, NULL, 0);
+    if (!p->xc) {
+        xhv_log(xch, XHV_LOG_ERROR, errno, "xhv_open", "xc_interface_open failed (is this "
+                "a Xen dom0 with /proc/xen mounted and privcmd loaded?)");
+        goto err;
+    }
+    p->fmem = xenforeignmemory_open(NULL, 0);
+    if (!p->fmem) {
+        xhv_log(xch, XHV_LOG_ERROR, errno, "xhv_open", "xenforeignmemory_open failed");
+        goto err;
+    }
+    p->hb = (xc_hypercall_buffer_t){ .hbuf = NULL, .param_shadow = NULL,
+                                     HYPERCALL_BUFFER_INIT_NO_BOUNCE };
+    xch->priv = p;
+    return 0;
+ err:
+    {
+        int e = errno;
+        if (p->xc)
+            xc_interface_close(p->xc);
+        free(p);
+        errno = e ? e : ENODEV;
+    }
+    return -1;
+}
+
+static void xen_close(xhv_t *xch)
+{
+    struct xen_priv *p = P(xch);
+
+    if (!p)
+        return;
+    if (p->hb.hbuf)
+        xc__hypercall_buffer_free_pages(p->xc, &p->hb, (int)p->bitmap_pages);
+    if (p->xs)
+        xs_close(p->xs);
+    xenforeignmemory_close(p->fmem);
+    xc_interface_close(p->xc);
+    free(p);
+}
+
+static struct xs_handle *xs(xhv_t *xch)
+{
+    struct xen_priv *p = P(xch);
+
+    if (!p->xs) {
+        p->xs = xs_open(0);
+        if (!p->xs)
+            xhv_log(xch, XHV_LOG_ERROR, errno, "xenstore", "xs_open failed");
+    }
+    return p->xs;
+}
+
+/* ---- domains ----------------------------------------------------------------------- */
+
+static void read_name(xhv_t *xch, uint32_t domid, char *name, size_t len)
+{
+    char path[64];
+    unsigned int n = 0;
+    char *v;
+
+    name[0] = 0;
+    if (!xs(xch))
+        return;
+    snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
+    v = xs_read(P(xch)->xs, XBT_NULL, path, &n);
+    if (v) {
+        snprintf(name, len, "%.*s", (int)n, v);
+        free(v);
+    }
+}
+
+static int fill_info(xhv_t *xch, const xc_domaininfo_t *di, xhv_dominfo_t *info)
+{
+    xen_pfn_t gpfns = 0;
+
+    memset(info, 0, sizeof(*info));
+    info->domid = di->domain;
+    info->dying = !!(di->flags & XEN_DOMINF_dying);
+    info->hvm = !!(di->flags & XEN_DOMINF_hvm_guest);
+    info->shutdown = !!(di->flags & XEN_DOMINF_shutdown);
+    info->paused = !!(di->flags & XEN_DOMINF_paused);
+    info->running = !info->paused && !info->shutdown && !info->dying;
+    info->shutdown_reason = (di->flags >> XEN_DOMINF_shutdownshift) & XEN_DOMINF_shutdownmask;
+    info->max_pages = di->max_pages;
+    info->nr_pages = di->tot_pages;
+    if (xc_domain_nr_gpfns(P(xch)->xc, di->domain, &gpfns) == 0)
+        info->p2m_size = gpfns;
+    read_name(xch, di->domain, info->name, sizeof(info->name));
+    return 0;
+}
+
+static int xen_domain_info(xhv_t *xch, uint32_t domid, xhv_dominfo_t *info)
+{
+    xc_domaininfo_t di;
+
+    errno = 0;
+    if (xc_domain_getinfolist(P(xch)->xc, domid, 1, &di) != 1 || di.domain != domid) {
+        errno = ESRCH;
+        return fail(xch, "domain_info", domid);
+    }
+    return fill_info(xch, &di, info);
+}
+
+static int xen_domain_list(xhv_t *xch, xhv_dominfo_t *info, int max)
+{
+    xc_domaininfo_t *di;
+    int n, i;
+
+    if (max <= 0)
+        return 0;
+    di = calloc((size_t)max, sizeof(*di));
+    if (!di)
+        return -1;
+    n = xc_domain_getinfolist(P(xch)->xc, 0, (unsigned int)max, di);
+    for (i = 0; i < n; i++)
+        fill_info(xch, &di[i], &info[i]);
+    free(di);
+    return n < 0 ? fail(xch, "domain_list", 0) : n;
+}
+
+static int xen_domain_lookup(xhv_t *xch, const char *name, uint32_t *domid)
+{
+    xhv_dominfo_t info[256];
+    int n = xen_domain_list(xch, info, 256);
+
+    for (int i = 0; i < n; i++)
+        if (!strcmp(info[i].name, name) && !info[i].dying) {
+            *domid = info[i].domid;
+            return 0;
+        }
+    errno = ESRCH;
+    return -1;
+}
+
+static int xen_domain_rename(xhv_t *xch, uint32_t domid, const char *name)
+{
+    char path[64];
+
+    if (!xs(xch))
+        return -1;
+    snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
+    if (!xs_write(P(xch)->xs, XBT_NULL, path, name, strlen(name)))
+        return fail(xch, "domain_rename", domid);
+    return 0;
+}
+
+static int xen_domain_create(xhv_t *xch, const xhv_domain_config_t *cfg, uint32_t *domid)
+{
+    (void)cfg;
+    (void)domid;
+    xhv_log(xch, XHV_LOG_ERROR, ENOSYS, "domain_create", "the Xen backend does not build "
+            "domains: create the target with upstream `xl create -p` and restore into it");
     errno = ENOSYS;
     return -1;
 }
 
-static void xen_close(xc_interface *xch)
+static int xen_domain_destroy(xhv_t *xch, uint32_t domid)
+{
+    /* Hypervisor-level only: xenstore entries and the console stay for `xl destroy`. */
+    if (xc_domain_destroy(P(xch)->xc, domid))
+        return fail(xch, "domain_destroy", domid);
+    return 0;
+}
+
+static int xen_domain_pause(xhv_t *xch, uint32_t domid)
+{
+    if (xc_domain_pause(P(xch)->xc, domid))
+        return fail(xch, "domain_pause", domid);
+    return 0;
+}
+
+static int xen_domain_unpause(xhv_t *xch, uint32_t domid)
+{
+    if (xc_domain_unpause(P(xch)->xc, domid))
+        return fail(xch, "domain_unpause", domid);
+    return 0;
+}
+
+static long elapsed_ms(const struct timespec *t0)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (t.tv_sec - t0->tv_sec) * 1000 + (t.tv_nsec - t0->tv_nsec) / 1000000;
+}
+
+/*
+ * The guest's own suspend protocol: write "suspend" to control/shutdown (Linux's
+ * xenbus watch freezes the guest, which calls SCHEDOP_shutdown(SHUTDOWN_suspend)),
+ * then wait for Xen to report the domain shut down with reason suspend.
+ */
+static int xen_domain_suspend(xhv_t *xch, uint32_t domid, unsigned int timeout_ms)
+{
+    xhv_dominfo_t info;
+    struct timespec t0;
+    char path[64];
+
+    if (xen_domain_info(xch, domid, &info))
+        return -1;
+    if (info.shutdown && info.shutdown_reason == XHV_SHUTDOWN_suspend)
+        return 0;
+    if (info.shutdown || info.dying) {
+        xhv_log(xch, XHV_LOG_ERROR, 0, "domain_suspend", "domain %u is %s", domid,
+                info.dying ? "dying" : "shut down");
+        errno = EINVAL;
+        return -1;
+    }
+    if (!xs(xch))
+        return -1;
+    snprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", domid);
+    if (!xs_write(P(xch)->xs, XBT_NULL, path, "suspend", 7))
+        return fail(xch, "domain_suspend: write control/shutdown", domid);
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    for (;;) {
+        if (xen_domain_info(xch, domid, &info))
+            return -1;
+        if (info.shutdown && info.shutdown_reason == XHV_SHUTDOWN_suspend)
+            return 0;
+        if (info.shutdown || info.dying) {
+            xhv_log(xch, XHV_LOG_ERROR, 0, "domain_suspend", "domain %u shut down with "
+                    "reason %u instead of suspending", domid, info.shutdown_reason);
+            errno = EINVAL;
+            return -1;
+        }
+        if (elapsed_ms(&t0) >= (long)timeout_ms)
+            break;
+        nanosleep(&(struct timespec){ 0, 2 * 1000 * 1000 }, NULL);
+    }
+    /* Withdraw the request (the guest may not have seen it: no PV control). */
+    xs_write(P(xch)->xs, XBT_NULL, path, "", 0);
+    xhv_log(xch, XHV_LOG_ERROR, ETIMEDOUT, "domain_suspend", "domain %u did not suspend "
+            "within %u ms (does the guest run xenbus with control/shutdown?)", domid,
+            timeout_ms);
+    errno = ETIMEDOUT;
+    return -1;
+}
+
+static int resumedomain(xhv_t *xch, uint32_t domid)
+{
+    struct xen_domctl d;
+
+    memset(&d, 0, sizeof(d));
+    d.cmd = XEN_DOMCTL_resumedomain;
+    d.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+    d.domain = (domid_t)domid;
+    if (xc_domctl(P(xch)->xc, &d))
+        return fail(xch, "domain_resume", domid);
+    return 0;
+}
+
+/* Make the guest's suspend hypercall return 1 ("cancelled"): vcpu 0's rax. */
+static int set_suspend_cancelled(xhv_t *xch, uint32_t domid)
+{
+    xc_interface *xc = P(xch)->xc;
+    uint64_t cb = 0;
+    int size, rc = -1;
+    uint8_t *buf;
+    size_t off = 0;
+
+    /* An HVM guest without PV drivers has no return code to modify. */
+    if (xc_hvm_param_get(xc, domid, HVM_PARAM_CALLBACK_IRQ, &cb) == 0 && !cb)
+        return 0;
+    size = xc_domain_hvm_getcontext(xc, domid, NULL, 0);
+    if (size <= 0)
+        return fail(xch, "domain_resume: context size", domid);
+    buf = malloc((size_t)size);
+    if (!buf)
+        return -1;
+    size = xc_domain_hvm_getcontext(xc, domid, buf, (uint32_t)size);
+    if (size <= 0) {
+        fail(xch, "domain_resume: get context", domid);
+        goto out;
+    }
+    while (off + sizeof(struct hvm_save_descriptor) <= (size_t)size) {
+        struct hvm_save_descriptor *d = (struct hvm_save_descriptor *)(buf + off);
+
+        off += sizeof(*d);
+        if (d->typecode == HVM_SAVE_CODE(CPU) && d->instance == 0 &&
+            d->length >= sizeof(struct hvm_hw_cpu) && off + d->length <= (size_t)size) {
+            struct hvm_hw_cpu *cpu = (struct hvm_hw_cpu *)(buf + off);
+
+            cpu->rax = 1;
+            if (xc_domain_hvm_setcontext(xc, domid, buf, (uint32_t)size))
+                fail(xch, "domain_resume: set context", domid);
+            else
+                rc = 0;
+            goto out;
+        }
+        if (d->typecode == HVM_SAVE_CODE(END))
+            break;
+        off += d->length;
+    }
+    xhv_log(xch, XHV_LOG_ERROR, 0, "domain_resume", "domain %u: no CPU record", domid);
+    errno = EINVAL;
+ out:
+    free(buf);
+    return rc;
+}
+
+/*
+ * fast=1: cancel the suspend (the guest continues with its Xen state intact, as
+ * upstream's cooperative resume); fast=0: resume with the context as it is, so a
+ * guest whose context came from a restore runs its full resume path (reconnects).
+ * A domain that is not shut down (restored into a paused domain) is just unpaused.
+ */
+static int xen_domain_resume(xhv_t *xch, uint32_t domid, int fast)
+{
+    xhv_dominfo_t info;
+
+    if (xen_domain_info(xch, domid, &info))
+        return -1;
+    if (!info.shutdown)
+        return info.paused ? xen_domain_unpause(xch, domid) : 0;
+    if (fast && set_suspend_cancelled(xch, domid))
+        return -1;
+    if (resumedomain(xch, domid))
+        return -1;
+    return info.paused ? xen_domain_unpause(xch, domid) : 0;
+}
+
+/* ---- memory ------------------------------------------------------------------------ */
+
+static int xen_populate(xhv_t *xch, uint32_t domid, const uint64_t *pfns, size_t n)
+{
+    xen_pfn_t *arr = malloc(n * sizeof(*arr));
+    int rc;
+
+    if (!arr)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        arr[i] = (xen_pfn_t)pfns[i];
+    rc = xc_domain_populate_physmap_exact(P(xch)->xc, domid, n, 0, 0, arr);
+    free(arr);
+    if (rc)
+        return fail(xch, "populate", domid);
+    return 0;
+}
+
+/* Populated RAM of an HVM-type guest is NOTAB; holes and Xen's own pages (shared info,
+ * grant frames) are XTAB, as getpageframeinfo3 reports them. */
+static int xen_get_pfn_type_batch(xhv_t *xch, uint32_t domid, size_t n, uint32_t *types)
+{
+    xen_pfn_t arr[GETPFN_BATCH];
+
+    for (size_t done = 0; done < n;) {
+        unsigned int k = (unsigned int)(n - done < GETPFN_BATCH ? n - done : GETPFN_BATCH);
+
+        for (unsigned int i = 0; i < k; i++)
+            arr[i] = types[done + i];
+        if (xc_get_pfn_type_batch(P(xch)->xc, domid, k, arr))
+            return fail(xch, "get_pfn_type_batch", domid);
+        for (unsigned int i = 0; i < k; i++) {
+            uint32_t t = (uint32_t)(arr[i] & XEN_DOMCTL_PFINFO_LTAB_MASK);
+
+            types[done + i] = (types[done + i] & ~XEN_DOMCTL_PFINFO_LTAB_MASK) | t;
+        }
+        done += k;
+    }
+    return 0;
+}
+
+static int xen_map_foreign(xhv_t *xch, uint32_t domid, int prot, const uint64_t *pfns,
+                           void **pages, int *errs, size_t n)
+{
+    char *base;
+
+    if (!n)
+        return 0;
+    base = xenforeignmemory_map(P(xch)->fmem, domid, prot, n, (const xen_pfn_t *)pfns, errs);
+    if (!base)
+        return fail(xch, "map_foreign", domid);
+    for (size_t i = 0; i < n; i++) {
+        pages[i] = base + i * XHV_PAGE_SIZE;
+        if (errs[i] < 0)
+            errs[i] = -errs[i];
+    }
+    return 0;
+}
+
+static int xen_unmap_foreign(xhv_t *xch, uint32_t domid, void **pages, size_t n)
+{
+    if (!n)
+        return 0;
+    if (xenforeignmemory_unmap(P(xch)->fmem, pages[0], n))
+        return fail(xch, "unmap_foreign", domid);
+    return 0;
+}
+
+/* ---- log-dirty --------------------------------------------------------------------- */
+
+static int xen_logdirty(xhv_t *xch, uint32_t domid, enum xhv_logdirty_op op,
+                        unsigned long *bitmap, uint64_t nr_pfns, xhv_logdirty_stats_t *stats)
+{
+    struct xen_priv *p = P(xch);
+    xc_shadow_op_stats_t st;
+    size_t bytes, pages;
+    uint64_t count = 0;
+    unsigned long *hb;
+
+    switch (op) {
+    case XHV_LOGDIRTY_ENABLE:
+        if (xc_shadow_control(p->xc, domid, XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY, NULL, 0)) {
+            /* Already on (an earlier run that died): restart it with an empty set. */
+            xc_shadow_control(p->xc, domid, XEN_DOMCTL_SHADOW_OP_OFF, NULL, 0);
+            if (xc_shadow_control(p->xc, domid, XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY, NULL, 0))
+                return fail(xch, "logdirty enable", domid);
+        }
+        if (stats)
+            stats->dirty_count = 0;
+        return 0;
+    case XHV_LOGDIRTY_OFF:
+        if (xc_shadow_control(p->xc, domid, XEN_DOMCTL_SHADOW_OP_OFF, NULL, 0))
+            return fail(xch, "logdirty off", domid);
+        return 0;
+    case XHV_LOGDIRTY_PEEK:
+    case XHV_LOGDIRTY_CLEAN:
+        break;
+    default:
+        errno = EINVAL;
+        return -1;
+    }
+    bytes = ((nr_pfns + 63) / 64) * 8;
+    pages = (bytes + XHV_PAGE_SIZE - 1) / XHV_PAGE_SIZE;
+    if (!pages)
+        pages = 1;
+    if (p->bitmap_pages < pages) {
+        if (p->hb.hbuf)
+            xc__hypercall_buffer_free_pages(p->xc, &p->hb, (int)p->bitmap_pages);
+        p->bitmap_pages = 0;
+        if (!xc__hypercall_buffer_alloc_pages(p->xc, &p->hb, (int)pages))
+            return fail(xch, "logdirty: bitmap buffer", domid);
+        p->bitmap_pages = pages;
+    }
+    hb = p->hb.hbuf;
+    memset(hb, 0, bytes);
+    if (xc_logdirty_control(p->xc, domid, op == XHV_LOGDIRTY_CLEAN
+                            ? XEN_DOMCTL_SHADOW_OP_CLEAN : XEN_DOMCTL_SHADOW_OP_PEEK,
+                            &p->hb, nr_pfns, 0, &st) < 0)
+        return fail(xch, op == XHV_LOGDIRTY_CLEAN ? "logdirty clean" : "logdirty peek",
+                    domid);
+    for (size_t i = 0; i < bytes / sizeof(unsigned long); i++) {
+        if (bitmap)
+            bitmap[i] |= hb[i];
+        count += (uint64_t)__builtin_popcountl(hb[i]);
+    }
+    if (stats)
+        stats->dirty_count = count;
+    return 0;
+}
+
+/* ---- vcpu and platform state ------------------------------------------------------- */
+
+static int xen_hvm_getcontext(xhv_t *xch, uint32_t domid, uint8_t *buf, size_t size)
+{
+    int rc = xc_domain_hvm_getcontext(P(xch)->xc, domid, buf, (uint32_t)size);
+
+    if (rc <= 0) {
+        errno = errno ? errno : EIO;
+        return fail(xch, "hvm_getcontext", domid);
+    }
+    return rc;
+}
+
+static int xen_hvm_setcontext(xhv_t *xch, uint32_t domid, const uint8_t *buf, size_t size)
+{
+    uint8_t *copy = malloc(size);
+    int rc;
+
+    if (!copy)
+        return -1;
+    memcpy(copy, buf, size);
+    rc = xc_domain_hvm_setcontext(P(xch)->xc, domid, copy, (uint32_t)size);
+    free(copy);
+    if (rc)
+        return fail(xch, "hvm_setcontext", domid);
+    return 0;
+}
+
+static int xen_hvm_param_get(xhv_t *xch, uint32_t domid, uint32_t index, uint64_t *value)
+{
+    if (xc_hvm_param_get(P(xch)->xc, domid, index, value))
+        return fail(xch, "hvm_param_get", domid);
+    return 0;
+}
+
+static int xen_hvm_param_set(xhv_t *xch, uint32_t domid, uint32_t index, uint64_t value)
+{
+    if (xc_hvm_param_set(P(xch)->xc, domid, index, value))
+        return fail(xch, "hvm_param_set", domid);
+    return 0;
+}
+
+static int xen_tsc_info_get(xhv_t *xch, uint32_t domid, uint32_t *mode, uint64_t *nsec,
+                            uint32_t *khz, uint32_t *incarnation)
+{
+    if (xc_domain_get_tsc_info(P(xch)->xc, domid, mode, nsec, khz, incarnation))
+        return fail(xch, "tsc_info_get", domid);
+    return 0;
+}
+
+static int xen_tsc_info_set(xhv_t *xch, uint32_t domid, uint32_t mode, uint64_t nsec,
+                            uint32_t khz, uint32_t incarnation)
+{
+    if (xc_domain_set_tsc_info(P(xch)->xc, domid, mode, nsec, khz, incarnation))
+        return fail(xch, "tsc_info_set", domid);
+    return 0;
+}
+
+static int xen_version(xhv_t *xch, uint32_t *major, uint32_t *minor)
+{
+    int v = xc_version(P(xch)->xc, XENVER_version, NULL);
+
+    if (v < 0)
+        return fail(xch, "version", 0);
+    *major = (uint32_t)v >> 16;
+    *minor = (uint32_t)v & 0xffff;
+    return 0;
+}
+
+static int xen_sim_status(xhv_t *xch, uint32_t domid, xhv_sim_status_t *st)
+{
+    (void)xch;
+    (void)domid;
+    (void)st;
+    errno = ENOSYS;
+    return -1;
+}
+
+const struct xhv_backend_ops xhv_xen_ops = {
+    .name = "xen",
+    .open = xen_open,
+    .close = xen_close,
+    .domain_create = xen_domain_create,
+    .domain_destroy = xen_domain_destroy,
+    .domain_info = xen_domain_info,
+    .domain_list = xen_domain_list,
+    .domain_lookup = xen_domain_lookup,
+    .domain_rename = xen_domain_rename,
+    .domain_pause = xen_domain_pause,
+    .domain_unpause = xen_domain_unpause,
+    .domain_suspend = xen_domain_suspend,
+    .domain_resume = xen_domain_resume,
+    .populate = xen_populate,
+    .get_pfn_type_batch = xen_get_pfn_type_batch,
+    .map_foreign = xen_map_foreign,
+    .unmap_foreign = xen_unmap_foreign,
+    .logdirty = xen_logdirty,
+    .hvm_getcontext = xen_hvm_getcontext,
+    .hvm_setcontext = xen_hvm_setcontext,
+    .hvm_param_get = xen_hvm_param_get,
+    .hvm_param_set = xen_hvm_param_set,
+    .tsc_info_get = xen_tsc_info_get,
+    .tsc_info_set = xen_tsc_info_set,
+    .version = xen_version,
+    .sim_status = xen_sim_status,
+};
+
+#else /* !CONFIG_XEN: built without libxen-dev */
+
+static int xen_open(xhv_xc_interface_t *xch)
+{
+    xhv_log(xch, XHV_LOG_ERROR, ENOSYS, "xhv_open",
+            "built without Debian's Xen libraries (libxen-dev; see ./configure): the "
+            "real-Xen backend is not available; use the simulated hypervisor (\"sim\")");
+    errno = ENOSYS;
+    return -1;
+}
+
+static void xen_close(xhv_xc_interface_t *xch)
 {
     (void)xch;
 }
@@ -27,3 +645,5 @@ const struct xhv_backend_ops xhv_xen_ops = {
     .close = xen_close,
     /* every other op is NULL: the dispatcher returns ENOSYS */
 };
+
+#endif

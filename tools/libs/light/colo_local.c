@@ -38,7 +38,8 @@ static int svm_after_apply(unsigned int n, void *opaque)
     /* The checkpoint is applied and the primary waits for SVM_READY: both stopped. */
     r.checkpoint = n;
     if (s->opts->compare)
-        r.diff = (int32_t)domain_diff(s->c.xch, s->opts->pvm_domid, svm, &r.first_pfn);
+        r.diff = (int32_t)(s->opts->compare_fn ? s->opts->compare_fn : domain_diff)(
+            s->c.xch, s->opts->pvm_domid, svm, &r.first_pfn);
     r.svm_dirty = s->last_dirty;
     if (!xhv_sim_status(s->c.xch, svm, &st))
         r.svm_steps = st.steps;

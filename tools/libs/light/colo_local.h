@@ -29,6 +29,9 @@ struct colo_local_opts {
     unsigned int checkpoints; /* stop after this many */
     unsigned int interval_ms; /* time between checkpoints */
     int compare;              /* compare SVM and PVM at every checkpoint */
+    /* The comparison (differing pages, first one in *first_pfn, or -1); NULL:
+     * domain_diff.  Real Xen passes a batched one that skips Xen's own pages. */
+    long (*compare_fn)(xc_interface *xch, uint32_t pvm, uint32_t svm, uint64_t *first_pfn);
     /* Fault injection for tests: a proxy on the back channel empties every dirty pfn
      * list, so the primary sends A only. */
     int drop_dirty_list;

@@ -32,7 +32,9 @@ int main(void)
     uint32_t d;
     int rc;
 
-    CHECK(xhv_open("xen") == NULL && errno == ENOSYS, "xen backend: ENOSYS for now");
+    /* Not a Xen dom0 (or built without libxen-dev): the real backend refuses cleanly. */
+    errno = 0;
+    CHECK(xhv_open("xen") == NULL && errno != 0, "xen backend: refuses to open outside dom0");
 
     /* incrementer limited to 10 steps: writes exactly pages 0..9 */
     d = sim_create(xch, "ld", "incrementer", NPAGES, 0, 10, 0, 0, 0, 1);

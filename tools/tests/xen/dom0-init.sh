@@ -123,6 +123,102 @@ s_xl_saverestore() {
     rm -f /tmp/xl.img
 }
 
+# ---- this project's engine on real Xen (tools/misc/xhv-sr, backend "xen") ----------
+XSR="xhv-sr -b xen"
+s_ours_list() {
+    need ours_list "xhv-sr in the image" command -v xhv-sr || return
+    run ours_list 30 $XSR list
+}
+# ours_saverestore STEP FLAGS: our save of g1 to a file, then our restore into a
+# paused domain that upstream `xl create -p` made from the same config.
+ours_saverestore() {
+    need "$1" "xhv-sr in the image" command -v xhv-sr || return
+    need "$1" "a running g1 guest" fresh_g1 || return
+    run "$1" 300 $XSR save $2 g1 /tmp/ours.img || { xl destroy g1; return; }
+    set -- "$1" "$2" $(lastcnt g1)
+    note "$1: image $(stat -c %s /tmp/ours.img) bytes, guest counter at save $3"
+    xl destroy g1
+    run "$1_xl_create_p" 120 xl create -p $CFG "name=\"g1\"" || return
+    run "$1_restore" 300 $XSR restore /tmp/ours.img g1 || { rm -f /tmp/ours.img; return; }
+    rm -f /tmp/ours.img
+    _t=$(now)
+    if wait_cnt g1 "$3" 60; then mark "$1_guest_alive" OK "$_t"
+    else mark "$1_guest_alive" FAIL "$_t" "$WHY"; dump; xl destroy g1; fi
+}
+s_ours_save() { ours_saverestore ours_save ""; }
+s_ours_live() { ours_saverestore ours_live -l; }
+
+# (d) Remus into a paused g1s; destroy the primary; g1s must take over.
+s_remus() {
+    need remus "xhv-sr in the image" command -v xhv-sr || return
+    need remus "a running g1 guest" fresh_g1 || return
+    xl destroy g1s >/dev/null 2>&1
+    rm -f $LOGS/guest-g1s.log
+    run remus_xl_create_p 120 xl create -p $CFG "name=\"g1s\"" || return
+    _t=$(now)
+    $XSR remus -i 1000 g1 g1s > /tmp/remus.out 2>&1 &
+    rp=$!
+    while [ "$(grep -c '@@REMUS checkpoint' /tmp/remus.out)" -lt 3 ]; do
+        kill -0 $rp 2>/dev/null || break
+        [ "$(since "$_t" | cut -d. -f1)" -ge 120 ] && break
+        sleep 0.5
+    done
+    n=$(grep -c '@@REMUS checkpoint' /tmp/remus.out)
+    if [ "$n" -ge 3 ]; then mark remus_checkpoints OK "$_t" "$n checkpoints"
+    else mark remus_checkpoints FAIL "$_t" "$n checkpoints: $(grep -v '^@@' /tmp/remus.out | tail -n 1)"; fi
+    set -- $(lastcnt g1); c=$1
+    _t=$(now)
+    xl destroy g1
+    i=0; while kill -0 $rp 2>/dev/null && [ $i -lt 120 ]; do sleep 0.5; i=$((i+1)); done
+    kill $rp 2>/dev/null
+    sed 's/^/[remus] /' /tmp/remus.out | tail -n 20
+    if ! grep -q '@@FAILOVER' /tmp/remus.out; then
+        mark remus_failover FAIL "$_t" "no failover: $(tail -n 1 /tmp/remus.out)"
+    elif wait_cnt g1s "$c" 60; then mark remus_failover OK "$_t" "primary counter $c, secondary now $(lastcnt g1s)"
+    else mark remus_failover FAIL "$_t" "$WHY"; dump; fi
+    xl destroy g1s >/dev/null 2>&1
+}
+
+# (e) COLO between g1 and a paused g1s: both run and write memory; after every
+# checkpoint both are compared page by page (equal), and with the back channel's
+# dirty lists dropped (-D) a difference must be found (-x).
+colo_run() {
+    need "$1" "xhv-sr in the image" command -v xhv-sr || return
+    need "$1" "a running g1 guest" fresh_g1 || return
+    xl destroy g1s >/dev/null 2>&1
+    run "$1_xl_create_p" 120 xl create -p $CFG "name=\"g1s\"" || return
+    run "$1" 300 $XSR colo -i 1000 -n 5 $2 g1 g1s
+    grep '^@@COLO' "/tmp/$1.out" | sed 's/^/@@INFO /'
+    set -- "$1" $(lastcnt g1)
+    _t=$(now)
+    if wait_cnt g1 "$2" 60; then mark "$1_primary_alive" OK "$_t"
+    else mark "$1_primary_alive" FAIL "$_t" "$WHY"; dump; fi
+    xl destroy g1s >/dev/null 2>&1
+}
+s_colo() { colo_run colo ""; }
+s_colo_nobackchannel() { colo_run colo_nobackchannel "-D -x"; }
+
+# (f) same guest, same run: our non-live save against upstream's `xl save`.
+s_timing() {
+    need timing "xhv-sr in the image" command -v xhv-sr || return
+    need timing "a running g1 guest" fresh_g1 || return
+    _t=$(now)
+    if ! timeout 300 $XSR save -r g1 /tmp/ours.img > /tmp/timing_ours.out 2>&1; then
+        mark timing FAIL "$_t" "our save failed: $(tail -n 1 /tmp/timing_ours.out)"; return
+    fi
+    ours=$(since "$_t"); so=$(stat -c %s /tmp/ours.img); rm -f /tmp/ours.img
+    sleep 2
+    _u=$(now)
+    if ! timeout 300 xl save g1 /tmp/xl.img > /tmp/timing_xl.out 2>&1; then
+        mark timing FAIL "$_t" "xl save failed: $(tail -n 1 /tmp/timing_xl.out)"; return
+    fi
+    up=$(since "$_u"); sx=$(stat -c %s /tmp/xl.img)
+    r=$(awk -v a="$ours" -v b="$up" 'BEGIN{printf "%.2f", a/b}')
+    note "timing: ours ${ours}s ($so bytes) vs xl save ${up}s ($sx bytes): ratio ours/xl $r"
+    mark timing OK "$_t" "ours ${ours}s vs xl save ${up}s, ratio $r"
+    timeout 120 xl restore /tmp/xl.img >/dev/null 2>&1; rm -f /tmp/xl.img
+}
+
 for s in $(echo "$XPLAN" | tr '+' ' '); do
     if type "s_$s" >/dev/null 2>&1; then "s_$s"
     else echo "@@STEP $s FAIL 0.00 no such step in dom0-init.sh"; fi

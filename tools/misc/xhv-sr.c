@@ -1,0 +1,457 @@
+/*
+ * xhv-sr: run the save/restore engine against either backend (the simulated
+ * hypervisor or real Xen) without the libxl/xl layer.
+ *
+ *   xhv-sr [-b sim|xen] list
+ *   xhv-sr [-b ...] save [-l] [-r] DOMAIN FILE|-       plain (or -l live) save; -r resumes
+ *                                                       the domain afterwards (else it
+ *                                                       stays suspended)
+ *   xhv-sr [-b ...] restore [-p] FILE|- DOMAIN         fill an existing paused domain
+ *                                                       (real Xen: `xl create -p` with the
+ *                                                       guest's config); -p: leave paused
+ *   xhv-sr [-b ...] remus [-i MS] [-n N] PRIMARY SECONDARY
+ *                           Remus into a paused SECONDARY in this host; when the primary
+ *                           is lost the secondary resumes at the last whole checkpoint
+ *   xhv-sr [-b ...] colo [-i MS] [-n N] [-D] [-x] PRIMARY SECONDARY
+ *                           COLO pair: after every checkpoint both are stopped and
+ *                           compared page by page.  -D: drop the back channel's dirty
+ *                           pfn lists (fault injection); -x: expect a difference
+ *
+ * DOMAIN is a name or a domain id.  Exit status 0 on success.  Lines starting with
+ * "@@" are machine-readable results (used by the real-Xen harness).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "colo_local.h"
+#include "libxl_checkpoint.h"
+#include "xenguest_colo.h"
+
+#define HVM_PARAM_STORE_EVTCHN   2
+#define HVM_PARAM_CONSOLE_EVTCHN 18
+
+static const char *backend;
+static unsigned int suspend_timeout_ms = 60000;
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static int usage(void)
+{
+    fprintf(stderr,
+            "usage: xhv-sr [-b sim|xen] list\n"
+            "       xhv-sr [-b ...] save [-l] [-r] DOMAIN FILE|-\n"
+            "       xhv-sr [-b ...] restore [-p] FILE|- DOMAIN\n"
+            "       xhv-sr [-b ...] remus [-i MS] [-n N] PRIMARY SECONDARY\n"
+            "       xhv-sr [-b ...] colo [-i MS] [-n N] [-D] [-x] PRIMARY SECONDARY\n");
+    return 2;
+}
+
+static int resolve(xc_interface *xch, const char *s, uint32_t *domid)
+{
+    char *end;
+    unsigned long v = strtoul(s, &end, 10);
+    xhv_dominfo_t info;
+
+    if (*s && !*end && !xhv_domain_info(xch, (uint32_t)v, &info)) {
+        *domid = (uint32_t)v;
+        return 0;
+    }
+    if (!xhv_domain_lookup(xch, s, domid))
+        return 0;
+    fprintf(stderr, "xhv-sr: no domain '%s'\n", s);
+    return -1;
+}
+
+/* ---- list ------------------------------------------------------------------------ */
+
+static int cmd_list(xc_interface *xch)
+{
+    xhv_dominfo_t info[256];
+    uint32_t maj = 0, min = 0;
+    int n = xhv_domain_list(xch, info, 256);
+
+    if (n < 0) {
+        perror("xhv-sr: list");
+        return 1;
+    }
+    if (!xhv_version(xch, &maj, &min))
+        printf("# backend %s, hypervisor version %u.%u\n", xhv_backend_name(xch), maj, min);
+    printf("%-20s %5s %10s %10s %10s %s\n", "name", "id", "max_pages", "nr_pages", "p2m_size",
+           "state");
+    for (int i = 0; i < n; i++)
+        printf("%-20s %5u %10llu %10llu %10llu %s%s%s%s%s\n", info[i].name, info[i].domid,
+               (unsigned long long)info[i].max_pages, (unsigned long long)info[i].nr_pages,
+               (unsigned long long)info[i].p2m_size, info[i].hvm ? "hvm " : "pv ",
+               info[i].paused ? "paused " : "", info[i].running ? "running " : "",
+               info[i].shutdown ? "shutdown " : "", info[i].dying ? "dying" : "");
+    return 0;
+}
+
+/* ---- save / restore -------------------------------------------------------------- */
+
+struct save_ctx {
+    xc_interface *xch;
+    uint32_t domid;
+};
+
+static int save_suspend(void *data)
+{
+    struct save_ctx *c = data;
+
+    return xhv_domain_suspend(c->xch, c->domid, suspend_timeout_ms) ? 0 : 1;
+}
+
+static int cmd_save(xc_interface *xch, int argc, char **argv)
+{
+    int live = 0, resume = 0, opt, fd, rc;
+    struct save_ctx c = { .xch = xch };
+    struct save_callbacks cb = { .suspend = save_suspend, .data = &c };
+    double t0;
+
+    while ((opt = getopt(argc, argv, "lr")) != -1) {
+        if (opt == 'l')
+            live = 1;
+        else if (opt == 'r')
+            resume = 1;
+        else
+            return usage();
+    }
+    if (argc - optind != 2)
+        return usage();
+    if (resolve(xch, argv[optind], &c.domid))
+        return 1;
+    fd = strcmp(argv[optind + 1], "-") ? open(argv[optind + 1], O_WRONLY | O_CREAT | O_TRUNC |
+                                              O_CLOEXEC, 0600) : 1;
+    if (fd < 0) {
+        perror(argv[optind + 1]);
+        return 1;
+    }
+    t0 = now_s();
+    rc = xc_domain_save(xch, fd, c.domid, live ? XCFLAGS_LIVE : 0, &cb, XC_STREAM_PLAIN, -1);
+    if (rc == 0 && fd != 1 && fsync(fd) && errno != EINVAL)
+        rc = -1;
+    fprintf(stderr, "@@SAVE domain=%u live=%d rc=%d seconds=%.3f\n", c.domid, live, rc,
+            now_s() - t0);
+    if (fd != 1)
+        close(fd);
+    if (rc) {
+        perror("xhv-sr: save");
+        return 1;
+    }
+    if (resume && xhv_domain_resume(xch, c.domid, 1)) {
+        perror("xhv-sr: resume after save");
+        return 1;
+    }
+    return 0;
+}
+
+static void target_evtchns(xc_interface *xch, uint32_t domid, unsigned int *store,
+                           unsigned int *console)
+{
+    uint64_t v;
+
+    /* Real Xen: the ports `xl create -p` allocated for the target (xenstored and
+     * xenconsoled are already connected to them). */
+    *store = xhv_hvm_param_get(xch, domid, HVM_PARAM_STORE_EVTCHN, &v) == 0 && v ? (unsigned)v : 1;
+    *console = xhv_hvm_param_get(xch, domid, HVM_PARAM_CONSOLE_EVTCHN, &v) == 0 && v
+                   ? (unsigned)v : 2;
+}
+
+static int cmd_restore(xc_interface *xch, int argc, char **argv)
+{
+    int paused = 0, opt, fd, rc;
+    uint32_t domid;
+    unsigned int store_ev, console_ev;
+    xen_pfn_t store_gfn = 0, console_gfn = 0;
+    struct restore_callbacks cb = { 0 };
+    double t0;
+
+    while ((opt = getopt(argc, argv, "p")) != -1) {
+        if (opt == 'p')
+            paused = 1;
+        else
+            return usage();
+    }
+    if (argc - optind != 2)
+        return usage();
+    if (resolve(xch, argv[optind + 1], &domid))
+        return 1;
+    fd = strcmp(argv[optind], "-") ? open(argv[optind], O_RDONLY | O_CLOEXEC) : 0;
+    if (fd < 0) {
+        perror(argv[optind]);
+        return 1;
+    }
+    target_evtchns(xch, domid, &store_ev, &console_ev);
+    t0 = now_s();
+    rc = xc_domain_restore(xch, fd, domid, store_ev, &store_gfn, 0, console_ev, &console_gfn, 0,
+                           XC_STREAM_PLAIN, &cb, -1);
+    fprintf(stderr, "@@RESTORE domain=%u rc=%d seconds=%.3f\n", domid, rc, now_s() - t0);
+    if (fd)
+        close(fd);
+    if (rc) {
+        perror("xhv-sr: restore");
+        return 1;
+    }
+    if (!paused && xhv_domain_resume(xch, domid, 0)) {
+        perror("xhv-sr: starting the restored domain");
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- Remus ----------------------------------------------------------------------- */
+
+static void remus_at_checkpoint(unsigned int n, void *opaque)
+{
+    (void)opaque;
+    printf("@@REMUS checkpoint=%u t=%.3f\n", n, now_s());
+    fflush(stdout);
+}
+
+static int cmd_remus(xc_interface *xch, int argc, char **argv)
+{
+    unsigned int interval = 1000, max = 0;
+    uint32_t pvm, svm;
+    int sv[2], opt, rc, status;
+    pid_t child;
+
+    while ((opt = getopt(argc, argv, "i:n:")) != -1) {
+        if (opt == 'i')
+            interval = (unsigned int)atoi(optarg);
+        else if (opt == 'n')
+            max = (unsigned int)atoi(optarg);
+        else
+            return usage();
+    }
+    if (argc - optind != 2)
+        return usage();
+    if (resolve(xch, argv[optind], &pvm) || resolve(xch, argv[optind + 1], &svm))
+        return 1;
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+        return 1;
+    signal(SIGPIPE, SIG_IGN);
+    fflush(stdout);
+    child = fork();
+    if (child < 0)
+        return 1;
+    if (child == 0) {
+        /* The secondary: a restore that keeps applying whole checkpoints. */
+        xc_interface *x2 = xhv_open(xhv_backend_name(xch));
+        struct ckpt_secondary s = { .xch = x2, .domid = svm, .main_fd = sv[1],
+                                    .back_fd = -1 };
+        struct restore_callbacks cb = { .checkpoint = ckpt_secondary_checkpoint, .data = &s };
+        xen_pfn_t sg = 0, cg = 0;
+        unsigned int se, ce;
+
+        close(sv[0]);
+        if (!x2)
+            _exit(1);
+        target_evtchns(x2, svm, &se, &ce);
+        rc = xc_domain_restore(x2, sv[1], svm, se, &sg, 0, ce, &cg, 0, XC_STREAM_REMUS, &cb, -1);
+        if (rc) {
+            fprintf(stderr, "xhv-sr: remus secondary: restore failed: %s\n", strerror(errno));
+            _exit(1);
+        }
+        /* The stream broke (or ended): take over from the last whole checkpoint. */
+        if (xhv_domain_resume(x2, svm, 0)) {
+            fprintf(stderr, "xhv-sr: remus secondary: resume failed: %s\n", strerror(errno));
+            _exit(1);
+        }
+        printf("@@FAILOVER secondary=%u checkpoints=%u t=%.3f\n", svm, s.applied, now_s());
+        fflush(stdout);
+        xhv_close(x2);
+        _exit(0);
+    }
+    close(sv[1]);
+    {
+        struct ckpt_primary p = { .xch = xch, .domid = pvm, .main_fd = sv[0], .recv_fd = -1,
+                                  .interval_ms = interval, .max_checkpoints = max,
+                                  .at_checkpoint = remus_at_checkpoint };
+        struct save_callbacks cb = { .suspend = ckpt_primary_suspend,
+                                     .postcopy = ckpt_primary_postcopy,
+                                     .checkpoint = ckpt_primary_checkpoint, .data = &p };
+
+        rc = xc_domain_save(xch, sv[0], pvm, XCFLAGS_LIVE, &cb, XC_STREAM_REMUS, -1);
+        printf("@@REMUS primary-ended rc=%d checkpoints=%u%s%s\n", rc, p.checkpoints,
+               p.err[0] ? " reason: " : "", p.err);
+        fflush(stdout);
+    }
+    close(sv[0]);
+    waitpid(child, &status, 0);
+    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+}
+
+/* ---- COLO ------------------------------------------------------------------------ */
+
+#define CMP_BATCH 1024
+
+/*
+ * Page-by-page comparison of two stopped domains, batch by batch (a PVH guest's p2m
+ * reaches the special pages just below 4 GiB: ~1M pfns, mostly holes).  Pages that
+ * Xen reports as not guest RAM (XTAB: holes, shared info, grant frames) on both sides
+ * are skipped; a page present on one side only counts as a difference.
+ */
+static long batched_diff(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *first_pfn)
+{
+    xhv_dominfo_t ia, ib;
+    uint64_t n, pfns[CMP_BATCH], list[CMP_BATCH];
+    uint32_t ta[CMP_BATCH], tb[CMP_BATCH];
+    void *pa[CMP_BATCH], *pb[CMP_BATCH];
+    int ea[CMP_BATCH], eb[CMP_BATCH];
+    long diff = 0;
+    int shown = 0;
+
+    *first_pfn = UINT64_MAX;
+    if (xhv_domain_info(xch, a, &ia) || xhv_domain_info(xch, b, &ib))
+        return -1;
+    n = ia.p2m_size > ib.p2m_size ? ia.p2m_size : ib.p2m_size;
+    for (uint64_t base = 0; base < n; base += CMP_BATCH) {
+        unsigned int k = (unsigned int)(n - base < CMP_BATCH ? n - base : CMP_BATCH), m = 0;
+
+        for (unsigned int i = 0; i < k; i++) {
+            pfns[i] = base + i;
+            ta[i] = tb[i] = (uint32_t)(base + i);
+        }
+        if (xhv_get_pfn_type_batch(xch, a, k, ta) || xhv_get_pfn_type_batch(xch, b, k, tb))
+            return -1;
+        for (unsigned int i = 0; i < k; i++)
+            if ((ta[i] & XHV_PFINFO_XTAB) != XHV_PFINFO_XTAB ||
+                (tb[i] & XHV_PFINFO_XTAB) != XHV_PFINFO_XTAB)
+                list[m++] = pfns[i];
+        if (!m)
+            continue;
+        if (xhv_map_foreign(xch, a, PROT_READ, list, pa, ea, m))
+            return -1;
+        if (xhv_map_foreign(xch, b, PROT_READ, list, pb, eb, m)) {
+            xhv_unmap_foreign(xch, a, pa, m);
+            return -1;
+        }
+        for (unsigned int i = 0; i < m; i++) {
+            int d = (!!ea[i] != !!eb[i]) ||
+                    (!ea[i] && memcmp(pa[i], pb[i], XHV_PAGE_SIZE));
+
+            if (d) {
+                if (!diff)
+                    *first_pfn = list[i];
+                if (shown++ < 8)
+                    fprintf(stderr, "xhv-sr: pfn %#llx differs%s\n",
+                            (unsigned long long)list[i],
+                            ea[i] || eb[i] ? " (mapped on one side only)" : "");
+                diff++;
+            }
+        }
+        xhv_unmap_foreign(xch, a, pa, m);
+        xhv_unmap_foreign(xch, b, pb, m);
+    }
+    return diff;
+}
+
+struct colo_tally {
+    unsigned int reports, equal, differ;
+};
+
+static void colo_report(const struct colo_checkpoint_report *r, void *opaque)
+{
+    struct colo_tally *t = opaque;
+
+    t->reports++;
+    if (r->diff == 0)
+        t->equal++;
+    else
+        t->differ++;
+    printf("@@COLO checkpoint=%u diff=%d first_pfn=%#llx svm_dirty=%llu\n", r->checkpoint,
+           r->diff, (unsigned long long)r->first_pfn, (unsigned long long)r->svm_dirty);
+    fflush(stdout);
+}
+
+static int cmd_colo(xc_interface *xch, int argc, char **argv)
+{
+    struct colo_local_opts o = { .checkpoints = 5, .interval_ms = 1000, .compare = 1,
+                                 .report = colo_report };
+    struct colo_local_result res;
+    struct colo_tally t = { 0 };
+    int opt, expect_diff = 0, ok;
+
+    while ((opt = getopt(argc, argv, "i:n:Dx")) != -1) {
+        if (opt == 'i')
+            o.interval_ms = (unsigned int)atoi(optarg);
+        else if (opt == 'n')
+            o.checkpoints = (unsigned int)atoi(optarg);
+        else if (opt == 'D')
+            o.drop_dirty_list = 1;
+        else if (opt == 'x')
+            expect_diff = 1;
+        else
+            return usage();
+    }
+    if (argc - optind != 2)
+        return usage();
+    if (resolve(xch, argv[optind], &o.pvm_domid) || resolve(xch, argv[optind + 1], &o.svm_domid))
+        return 1;
+    if (!strcmp(xhv_backend_name(xch), "xen"))
+        o.compare_fn = batched_diff;
+    o.opaque = &t;
+    fflush(stdout);
+    colo_local_run(xch, &o, &res);
+    ok = res.save_rc == 0 && t.reports > 0 && (expect_diff ? t.differ > 0 : t.differ == 0);
+    printf("@@COLO result save_rc=%d restore_rc=%d checkpoints=%u equal=%u differ=%u "
+           "drop_dirty_list=%d => %s\n", res.save_rc, res.restore_rc, t.reports, t.equal,
+           t.differ, o.drop_dirty_list, ok ? "as expected" : "NOT as expected");
+    return ok ? 0 : 1;
+}
+
+int main(int argc, char **argv)
+{
+    xc_interface *xch;
+    const char *cmd;
+    int opt, rc;
+
+    setvbuf(stdout, NULL, _IOLBF, 0);
+    while ((opt = getopt(argc, argv, "+b:t:")) != -1) {
+        if (opt == 'b')
+            backend = optarg;
+        else if (opt == 't')
+            suspend_timeout_ms = (unsigned int)atoi(optarg);
+        else
+            return usage();
+    }
+    if (optind >= argc)
+        return usage();
+    cmd = argv[optind];
+    argc -= optind;
+    argv += optind;
+    optind = 1;
+    xch = xhv_open(backend);
+    if (!xch)
+        return 1;
+    if (!strcmp(cmd, "list"))
+        rc = cmd_list(xch);
+    else if (!strcmp(cmd, "save"))
+        rc = cmd_save(xch, argc, argv);
+    else if (!strcmp(cmd, "restore"))
+        rc = cmd_restore(xch, argc, argv);
+    else if (!strcmp(cmd, "remus"))
+        rc = cmd_remus(xch, argc, argv);
+    else if (!strcmp(cmd, "colo"))
+        rc = cmd_colo(xch, argc, argv);
+    else
+        rc = usage();
+    xhv_close(xch);
+    return rc;
+}
