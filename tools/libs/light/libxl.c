@@ -606,15 +606,34 @@ static void at_checkpoint(unsigned int n, void *opaque)
     char path[512];
     FILE *f;
 
+    const char *stall = getenv("LIBXL_TEST_STALL_AT_CHECKPOINT");
+
     if (op->ctx->progress)
         op->ctx->progress(op->ctx->progress_opaque, "checkpoint", n, 0);
-    if (!op->digest_dir || domain_digest(op->ctx->xch, op->domid, &m, &c))
-        return;
-    snprintf(path, sizeof(path), "%s/primary-checkpoint-%u", op->digest_dir, n);
-    f = fopen(path, "w");
-    if (f) {
-        fprintf(f, "mem=%016llx ctx=%016llx\n", (unsigned long long)m, (unsigned long long)c);
-        fclose(f);
+    if (op->digest_dir && !domain_digest(op->ctx->xch, op->domid, &m, &c)) {
+        snprintf(path, sizeof(path), "%s/primary-checkpoint-%u", op->digest_dir, n);
+        f = fopen(path, "w");
+        if (f) {
+            fprintf(f, "mem=%016llx ctx=%016llx\n", (unsigned long long)m,
+                    (unsigned long long)c);
+            fclose(f);
+        }
+    }
+    /* Test fault injection: "N[:ms]" stalls the primary at checkpoint N, after the
+     * engine's CHECKPOINT record and before libxl's CHECKPOINT_END (Remus) or the
+     * resume (COLO): a primary that dies or a link that breaks now does so in the
+     * middle of a checkpoint. */
+    if (stall && (unsigned int)atoi(stall) == n) {
+        const char *colon = strchr(stall, ':');
+        unsigned int ms = colon ? (unsigned int)atoi(colon + 1) : 3600000;
+
+        fprintf(stderr, "libxl: test: stalling at checkpoint %u for %u ms\n", n, ms);
+        snprintf(path, sizeof(path), "%s/primary-stalled", op->digest_dir ? op->digest_dir
+                                                                           : "/tmp");
+        f = fopen(path, "w");
+        if (f)
+            fclose(f);
+        ckpt_sleep_ms(ms);
     }
 }
 
@@ -685,7 +704,13 @@ static int write_failover_note(struct op *op, const char *what)
     f = fopen(path, "w");
     if (!f)
         return -1;
-    fprintf(f, "%s checkpoints=%u domid=%u\n", what, op->s.applied, op->domid);
+    {
+        uint64_t m = 0, c = 0;
+
+        domain_digest(op->ctx->xch, op->domid, &m, &c);
+        fprintf(f, "%s checkpoints=%u domid=%u mem=%016llx ctx=%016llx\n", what,
+                op->s.applied, op->domid, (unsigned long long)m, (unsigned long long)c);
+    }
     fclose(f);
     return 0;
 }
