@@ -330,9 +330,10 @@ static long batched_diff(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *fi
         }
         if (xhv_get_pfn_type_batch(xch, a, k, ta) || xhv_get_pfn_type_batch(xch, b, k, tb))
             return -1;
+        /* The primary is the reference: its guest RAM must be equal on the secondary.
+         * Xen's own pages there (shared info, grant frames) are not guest state. */
         for (unsigned int i = 0; i < k; i++)
-            if ((ta[i] & XHV_PFINFO_XTAB) != XHV_PFINFO_XTAB ||
-                (tb[i] & XHV_PFINFO_XTAB) != XHV_PFINFO_XTAB)
+            if ((ta[i] & XHV_PFINFO_XTAB) != XHV_PFINFO_XTAB)
                 list[m++] = pfns[i];
         if (!m)
             continue;
@@ -343,16 +344,29 @@ static long batched_diff(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *fi
             return -1;
         }
         for (unsigned int i = 0; i < m; i++) {
+            unsigned int j = (unsigned int)(list[i] - base);
             int d = (!!ea[i] != !!eb[i]) ||
+                    (tb[j] & XHV_PFINFO_XTAB) == XHV_PFINFO_XTAB ||
                     (!ea[i] && memcmp(pa[i], pb[i], XHV_PAGE_SIZE));
 
             if (d) {
                 if (!diff)
                     *first_pfn = list[i];
-                if (shown++ < 8)
-                    fprintf(stderr, "xhv-sr: pfn %#llx differs%s\n",
-                            (unsigned long long)list[i],
-                            ea[i] || eb[i] ? " (mapped on one side only)" : "");
+                if (shown++ < 8) {
+                    size_t o = 0, nb = 0;
+                    const unsigned char *x = pa[i], *y = pb[i];
+
+                    if (!ea[i] && !eb[i]) {
+                        while (o < XHV_PAGE_SIZE && x[o] == y[o])
+                            o++;
+                        for (size_t j = o; j < XHV_PAGE_SIZE; j++)
+                            nb += x[j] != y[j];
+                    }
+                    fprintf(stderr, "xhv-sr: pfn %#llx differs%s: %zu bytes from offset %#zx "
+                            "(types %#x/%#x)\n", (unsigned long long)list[i],
+                            ea[i] || eb[i] ? " (mapped on one side only)" : "", nb, o,
+                            ta[list[i] - base] >> 28, tb[list[i] - base] >> 28);
+                }
                 diff++;
             }
         }
@@ -409,6 +423,17 @@ static int cmd_colo(xc_interface *xch, int argc, char **argv)
     o.opaque = &t;
     fflush(stdout);
     colo_local_run(xch, &o, &res);
+    /* Whatever happened, the primary keeps running (the pair may have stopped with it
+     * suspended). */
+    {
+        xhv_dominfo_t info;
+
+        if (!xhv_domain_info(xch, o.pvm_domid, &info) && info.shutdown &&
+            info.shutdown_reason == XHV_SHUTDOWN_suspend) {
+            fprintf(stderr, "xhv-sr: resuming the primary (left suspended)\n");
+            xhv_domain_resume(xch, o.pvm_domid, 1);
+        }
+    }
     ok = res.save_rc == 0 && t.reports > 0 && (expect_diff ? t.differ > 0 : t.differ == 0);
     printf("@@COLO result save_rc=%d restore_rc=%d checkpoints=%u equal=%u differ=%u "
            "drop_dirty_list=%d => %s\n", res.save_rc, res.restore_rc, t.reports, t.equal,

@@ -268,8 +268,8 @@ static int xen_domain_suspend(xhv_t *xch, uint32_t domid, unsigned int timeout_m
     if (info.shutdown && info.shutdown_reason == XHV_SHUTDOWN_suspend)
         return 0;
     if (info.shutdown || info.dying) {
-        xhv_log(xch, XHV_LOG_ERROR, 0, "domain_suspend", "domain %u is %s", domid,
-                info.dying ? "dying" : "shut down");
+        xhv_log(xch, XHV_LOG_ERROR, 0, "domain_suspend", "domain %u is %s (reason %u)",
+                domid, info.dying ? "dying" : "shut down", info.shutdown_reason);
         errno = EINVAL;
         return -1;
     }
@@ -366,6 +366,70 @@ static int set_suspend_cancelled(xhv_t *xch, uint32_t domid)
 }
 
 /*
+ * A domain that already ran and now resumes into a context it did not save itself
+ * (a COLO secondary after its second checkpoint: memory and vcpu state are the
+ * primary's) must look fresh to the guest's full resume path: Linux registers its
+ * vcpu_info again (Xen refuses a second registration: "register_vcpu_info failed"
+ * panic), rebinds its event channels and maps shared info again.  Soft reset (Xen's
+ * kexec reset) drops exactly that guest-established state; the toolstack-established
+ * part is then put back: the xenstore and console event channels at the ports the
+ * HVM params name, xenstored's binding (a second XS_INTRODUCE rebinds) and
+ * xenconsoled's (rewriting console/port fires its watch; its port is unbound now).
+ */
+static int soft_reset_for_resume(xhv_t *xch, uint32_t domid)
+{
+    xc_interface *xc = P(xch)->xc;
+    uint64_t store = 0, console = 0, store_gfn = 0;
+    int got_store = 0, got_console = 0, rc = -1;
+    char path[64], val[16];
+
+    if (xc_hvm_param_get(xc, domid, HVM_PARAM_STORE_EVTCHN, &store) ||
+        xc_hvm_param_get(xc, domid, HVM_PARAM_CONSOLE_EVTCHN, &console) ||
+        xc_hvm_param_get(xc, domid, HVM_PARAM_STORE_PFN, &store_gfn))
+        return fail(xch, "domain_resume: reading params", domid);
+    if (xc_domain_pause(xc, domid))
+        return fail(xch, "domain_resume: pause", domid);
+    if (xc_domain_soft_reset(xc, domid)) {
+        fail(xch, "domain_resume: soft reset", domid);
+        goto out;
+    }
+    for (int i = 0; i < 64 && !(got_store && got_console); i++) {
+        int port = xc_evtchn_alloc_unbound(xc, domid, 0);
+
+        if (port < 0) {
+            fail(xch, "domain_resume: event channel", domid);
+            goto out;
+        }
+        got_store |= (uint64_t)port == store || !store;
+        got_console |= (uint64_t)port == console || !console;
+    }
+    if (!got_store || !got_console) {
+        xhv_log(xch, XHV_LOG_ERROR, 0, "domain_resume", "domain %u: could not get event "
+                "channels %llu and %llu back after the soft reset", domid,
+                (unsigned long long)store, (unsigned long long)console);
+        errno = EBUSY;
+        goto out;
+    }
+    if (!xs(xch))
+        goto out;
+    if (store && !xs_introduce_domain(P(xch)->xs, domid, (unsigned long)store_gfn,
+                                      (unsigned int)store)) {
+        fail(xch, "domain_resume: xenstore introduce", domid);
+        goto out;
+    }
+    if (console) {
+        snprintf(path, sizeof(path), "/local/domain/%u/console/port", domid);
+        snprintf(val, sizeof(val), "%llu", (unsigned long long)console);
+        xs_write(P(xch)->xs, XBT_NULL, path, val, strlen(val));
+    }
+    rc = 0;
+ out:
+    if (xc_domain_unpause(xc, domid) && !rc)
+        return fail(xch, "domain_resume: unpause", domid);
+    return rc;
+}
+
+/*
  * fast=1: cancel the suspend (the guest continues with its Xen state intact, as
  * upstream's cooperative resume); fast=0: resume with the context as it is, so a
  * guest whose context came from a restore runs its full resume path (reconnects).
@@ -379,7 +443,13 @@ static int xen_domain_resume(xhv_t *xch, uint32_t domid, int fast)
         return -1;
     if (!info.shutdown)
         return info.paused ? xen_domain_unpause(xch, domid) : 0;
-    if (fast && set_suspend_cancelled(xch, domid))
+    if (!fast) {
+        /* Soft reset resumes the domain itself (after our own pause is dropped). */
+        if (soft_reset_for_resume(xch, domid))
+            return -1;
+        return info.paused ? xen_domain_unpause(xch, domid) : 0;
+    }
+    if (set_suspend_cancelled(xch, domid))
         return -1;
     if (resumedomain(xch, domid))
         return -1;

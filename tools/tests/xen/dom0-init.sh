@@ -82,7 +82,7 @@ run() {
     return $_rc
 }
 have() { xl domid "$1" >/dev/null 2>&1; }
-dump() { for f in $LOGS/guest-*.log; do [ -f "$f" ] && { echo "---- $f"; tail -n 5 "$f" | tr -d '\r'; }; done; }
+dump() { for f in $LOGS/guest-*.log; do [ -f "$f" ] && { echo "---- $f"; tail -n 25 "$f" | tr -d '\r'; }; done; }
 need() { # need STEP CONDITION-DESCRIPTION CMD...: FAIL STEP (with reason) unless CMD works
     _s=$1; _d=$2; shift 2
     "$@" >/dev/null 2>&1 && return 0
@@ -134,7 +134,7 @@ s_ours_list() {
 ours_saverestore() {
     need "$1" "xhv-sr in the image" command -v xhv-sr || return
     need "$1" "a running g1 guest" fresh_g1 || return
-    run "$1" 300 $XSR save $2 g1 /tmp/ours.img || { xl destroy g1; return; }
+    run "$1" 300 $XSR save $2 g1 /tmp/ours.img || { xl list; dump; xl destroy g1; return; }
     set -- "$1" "$2" $(lastcnt g1)
     note "$1: image $(stat -c %s /tmp/ours.img) bytes, guest counter at save $3"
     xl destroy g1
@@ -187,7 +187,7 @@ colo_run() {
     need "$1" "a running g1 guest" fresh_g1 || return
     xl destroy g1s >/dev/null 2>&1
     run "$1_xl_create_p" 120 xl create -p $CFG "name=\"g1s\"" || return
-    run "$1" 300 $XSR colo -i 1000 -n 5 $2 g1 g1s
+    run "$1" 300 $XSR colo -i 1000 -n 5 $2 g1 g1s || { xl list; dump; }
     grep '^@@COLO' "/tmp/$1.out" | sed 's/^/@@INFO /'
     set -- "$1" $(lastcnt g1)
     _t=$(now)
