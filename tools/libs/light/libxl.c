@@ -611,12 +611,16 @@ static void at_checkpoint(unsigned int n, void *opaque)
     if (op->ctx->progress)
         op->ctx->progress(op->ctx->progress_opaque, "checkpoint", n, 0);
     if (op->digest_dir && !domain_digest(op->ctx->xch, op->domid, &m, &c)) {
-        snprintf(path, sizeof(path), "%s/primary-checkpoint-%u", op->digest_dir, n);
+        char final[512];
+
+        snprintf(path, sizeof(path), "%s/.primary-checkpoint.tmp", op->digest_dir);
+        snprintf(final, sizeof(final), "%s/primary-checkpoint-%u", op->digest_dir, n);
         f = fopen(path, "w");
         if (f) {
             fprintf(f, "mem=%016llx ctx=%016llx\n", (unsigned long long)m,
                     (unsigned long long)c);
             fclose(f);
+            rename(path, final);
         }
     }
     /* Test fault injection: "N[:ms]" stalls the primary at checkpoint N, after the
@@ -700,7 +704,7 @@ static int write_failover_note(struct op *op, const char *what)
 
     if (!op->digest_dir)
         return 0;
-    snprintf(path, sizeof(path), "%s/secondary-failover", op->digest_dir);
+    snprintf(path, sizeof(path), "%s/.secondary-failover.tmp", op->digest_dir);
     f = fopen(path, "w");
     if (!f)
         return -1;
@@ -712,6 +716,12 @@ static int write_failover_note(struct op *op, const char *what)
                 op->s.applied, op->domid, (unsigned long long)m, (unsigned long long)c);
     }
     fclose(f);
+    {
+        char final[512];
+
+        snprintf(final, sizeof(final), "%s/secondary-failover", op->digest_dir);
+        rename(path, final);   /* atomic: a reader never sees it half written */
+    }
     return 0;
 }
 

@@ -127,8 +127,17 @@ static uint64_t now_ms(void)
 /* Abort: SIGTERM, then SIGKILL if it is still there after a grace period. */
 static void abort_helper(pid_t pid, struct save_helper_result *res)
 {
-    uint64_t deadline;
+    uint64_t deadline = now_ms() + 100;
 
+    /* A helper that is already dying (its pipe closed) is not aborted by us: give it a
+     * moment to become a zombie so that its own exit status is what gets reported. */
+    while (now_ms() < deadline) {
+        struct timespec ts = { 0, 5 * 1000000L };
+
+        if (waitpid(pid, &res->wait_status, WNOHANG) == pid)
+            return;
+        nanosleep(&ts, NULL);
+    }
     res->aborted = 1;
     kill(pid, SIGTERM);
     deadline = now_ms() + 2000;
@@ -377,7 +386,20 @@ int libxl__save_helper_run(const struct save_helper_params *p, const struct save
             ;
     signal(SIGPIPE, old_pipe);
 
-    if (WIFSIGNALED(res->wait_status))
+    if (!res->aborted && (WIFSIGNALED(res->wait_status) || WEXITSTATUS(res->wait_status))) {
+        /* It died by itself: that is the news; what we noticed first is the detail. */
+        char detail[sizeof(res->err)];
+
+        snprintf(detail, sizeof(detail), "%s", res->err);
+        res->err[0] = 0;
+        if (WIFSIGNALED(res->wait_status))
+            seterr(res, "libxl-save-helper (pid %d) was killed by signal %d (%s)%s%s", (int)pid,
+                   WTERMSIG(res->wait_status), strsignal(WTERMSIG(res->wait_status)),
+                   detail[0] ? "; " : "", detail);
+        else
+            seterr(res, "libxl-save-helper (pid %d) exited with status %d%s%s", (int)pid,
+                   WEXITSTATUS(res->wait_status), detail[0] ? "; " : "", detail);
+    } else if (WIFSIGNALED(res->wait_status))
         seterr(res, "libxl-save-helper (pid %d) was killed by signal %d (%s)", (int)pid,
                WTERMSIG(res->wait_status), strsignal(WTERMSIG(res->wait_status)));
     else if (WEXITSTATUS(res->wait_status))

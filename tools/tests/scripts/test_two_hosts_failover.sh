@@ -1,0 +1,120 @@
+#!/bin/bash
+# Two hosts (network namespaces, sshd on B): Remus and COLO with `xl remus` over ssh,
+# and the failures a protected guest must survive:
+#   1. Remus: the primary host dies in the middle of a checkpoint;
+#   2. Remus: the link is cut in the middle of a checkpoint;
+#   3. COLO: the primary host dies in the middle of a checkpoint;
+#   4. COLO: the primary's libxl-save-helper is killed.
+# The survivor's guest must pass its own memory self-check, and after a Remus failover
+# B's domain must equal A's at the last whole checkpoint (digests of memory and vcpu
+# context, taken by libxl on A while the guest was suspended with that checkpoint).
+. "$(dirname "$0")/twohosts.inc"
+setup_hosts
+SSH="ssh -F $SSHCFG"
+
+descendants() { local c; for c in $(pgrep -P "$1"); do descendants "$c"; echo "$c"; done; }
+# Host A dies: every process of the replication and the primary domain.
+kill_host_A() {   # xl_pid domain
+    local p
+    for p in $(descendants "$1") "$1"; do kill -9 "$p" 2>/dev/null; done
+    wait "$1" 2>/dev/null
+    xlA destroy "$2" >/dev/null 2>&1
+}
+field() { sed -n "s/.*\b$1=\([^ ]*\).*/\1/p" "$2"; }
+
+# Remus: B's domain must equal A's checkpoint k, where k = checkpoints B received whole.
+check_remus_equal() {   # label
+    local note=$DIG_B/secondary-failover k
+    k=$(field checkpoints "$note")
+    say "$1: B received $k whole checkpoints; B: $(cut -d' ' -f4- "$note"); A at checkpoint $k: $(cat "$DIG_A/primary-checkpoint-$k" 2>/dev/null)"
+    check "$1: B fell back to checkpoint 3 (the one before the interrupted one)" [ "$k" = 3 ]
+    check "$1: B's memory and context equal A's at checkpoint $k" \
+        [ "mem=$(field mem "$note") ctx=$(field ctx "$note")" = "$(cat "$DIG_A/primary-checkpoint-$k" 2>/dev/null)" ]
+}
+
+check_survivor() {   # label onX domain
+    sleep 0.5
+    check "$1: the guest runs ($(dom_field "$2" "$3" state))" [ "$(dom_field "$2" "$3" state)" = "r-----" ]
+    check "$1: the guest passed its self-check (passed $(dom_field "$2" "$3" selfchecks_passed), failed $(dom_field "$2" "$3" selfchecks_failed))" \
+        [ "$(dom_field "$2" "$3" selfchecks_passed)" -ge 1 -a "$(dom_field "$2" "$3" selfchecks_failed)" = 0 ]
+}
+
+reset_digests() { rm -f "$DIG_A"/* "$DIG_B"/*; }
+
+# ---- 1. Remus: the primary dies mid-checkpoint --------------------------------------------
+reset_digests
+xlA create -q "$(guest_cfg r1 incrementer 16 20000)"
+onA env LIBXL_TEST_STALL_AT_CHECKPOINT=4 "$XL" remus -i 50 -s "$SSH" r1 hostB >"$WORK/r1.out" 2>&1 &
+pid=$!
+if wait_file "$DIG_A/primary-stalled" 30; then
+    say "1: A stalled inside checkpoint 4 (CHECKPOINT sent, CHECKPOINT_END not): killing host A"
+    kill_host_A $pid r1
+    check "1: B failed over" wait_file "$DIG_B/secondary-failover" 20
+    check_remus_equal "1"
+    check_survivor "1" onB r1
+else
+    notok "1: Remus did not reach checkpoint 4"; sed 's/^/#   /' "$WORK/r1.out" | tail; kill_host_A $pid r1
+fi
+
+# ---- 2. Remus: the link is cut mid-checkpoint ---------------------------------------------
+reset_digests
+xlA create -q "$(guest_cfg r2 incrementer 16 20000)"
+onA env LIBXL_TEST_STALL_AT_CHECKPOINT=4:1500 "$XL" remus -i 50 -s "$SSH" r2 hostB >"$WORK/r2.out" 2>&1 &
+pid=$!
+if wait_file "$DIG_A/primary-stalled" 30; then
+    say "2: A stalled inside checkpoint 4: cutting the link"
+    ip -n "$NS_A" link set "${TAG}va" down
+    check "2: B failed over (sshd's keepalive ends the session)" wait_file "$DIG_B/secondary-failover" 20
+    check "2: A's xl remus gave up on the secondary" wait_gone $pid 20
+    wait $pid; rc=$?
+    sed 's/^/#   A: /' "$WORK/r2.out" | grep -v "checkpoint [0-9]* (" | tail -4
+    check "2: A's xl remus exit status 1 and says the domain keeps running unprotected" \
+        [ $rc = 1 ] && grep -q "keeps running here, unprotected" "$WORK/r2.out"
+    check_remus_equal "2"
+    check_survivor "2 (B)" onB r2
+    check_survivor "2 (A, split brain as upstream: no fencing)" onA r2
+    ip -n "$NS_A" link set "${TAG}va" up
+    xlA destroy r2 >/dev/null 2>&1
+else
+    notok "2: Remus did not reach checkpoint 4"; sed 's/^/#   /' "$WORK/r2.out" | tail; kill_host_A $pid r2
+fi
+
+# ---- 3. COLO: the primary dies mid-checkpoint ---------------------------------------------
+reset_digests
+xlA create -q "$(guest_cfg c3 divergent 16 20000)"
+onA env LIBXL_TEST_STALL_AT_CHECKPOINT=4 "$XL" remus -c -s "$SSH" c3 hostB >"$WORK/c3.out" 2>&1 &
+pid=$!
+if wait_file "$DIG_A/primary-stalled" 30; then
+    say "3: A stalled inside checkpoint 4 (SVM ready, PVM not resumed): killing host A"
+    kill_host_A $pid c3
+    check "3: B failed over" wait_file "$DIG_B/secondary-failover" 20
+    say "3: B: $(cat "$DIG_B/secondary-failover")"
+    check "3: B had applied checkpoint 4" [ "$(field checkpoints "$DIG_B/secondary-failover")" = 4 ]
+    check_survivor "3" onB c3
+else
+    notok "3: COLO did not reach checkpoint 4"; sed 's/^/#   /' "$WORK/c3.out" | tail; kill_host_A $pid c3
+fi
+
+# ---- 4. COLO: the save helper is killed ---------------------------------------------------
+reset_digests
+xlA create -q "$(guest_cfg c4 incrementer 16 20000)"
+onA "$XL" remus -c -s "$SSH" c4 hostB >"$WORK/c4.out" 2>&1 &
+pid=$!
+if wait_file "$DIG_A/primary-checkpoint-3" 30; then
+    helper=$(for p in $(descendants $pid); do
+                 tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | grep -q "libxl-save-helper --save-domain" &&
+                     echo $p; done)
+    say "4: killing libxl-save-helper (pid $helper) on A"
+    [ -n "$helper" ] && kill -9 $helper
+    check "4: A's xl remus ends" wait_gone $pid 20 || kill_host_A $pid c4
+    wait $pid; rc=$?
+    sed 's/^/#   A: /' "$WORK/c4.out" | grep -v "checkpoint [0-9]* (" | tail -5
+    check "4: the helper's death is reported with its signal" grep -q "killed by signal 9" "$WORK/c4.out"
+    check "4: xl remus exits 1 and the primary keeps running" [ $rc = 1 ]
+    check_survivor "4 (A: the primary was resumed)" onA c4
+    check "4: B failed over" wait_file "$DIG_B/secondary-failover" 20
+    check_survivor "4 (B)" onB c4
+else
+    notok "4: COLO did not reach checkpoint 3"; sed 's/^/#   /' "$WORK/c4.out" | tail; kill_host_A $pid c4
+fi
+exit $((FAILS > 0))
