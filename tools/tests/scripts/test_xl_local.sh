@@ -1,0 +1,91 @@
+#!/bin/bash
+# xl on one host: configs, create/list/destroy, save/restore (images accepted by
+# Debian's verify-stream-v2 -f xl), local migrate, remus option rules, clear errors.
+. "$(dirname "$0")/local.inc"
+
+# ---- configs and create ----
+printf 'memory = 16\nsim_program = "incrementer"\n' > "$WORK/noname.cfg"
+"$XL" create "$WORK/noname.cfg" >"$WORK/out" 2>&1
+check "a config without a name is rejected, saying so" grep -q "no name" "$WORK/out"
+printf 'name = "x"\nmemory = lots\nsim_program = "incrementer"\n' > "$WORK/bad.cfg"
+"$XL" create "$WORK/bad.cfg" >"$WORK/out" 2>&1
+check "a non-numeric memory is rejected with file:line" grep -q "bad.cfg:2: memory must be a number" "$WORK/out"
+"$XL" create /nonexistent.cfg >"$WORK/out" 2>&1
+check "a missing config file is reported" grep -q "Failed to read config file" "$WORK/out"
+cfg=$(guest_cfg g1 incrementer 16 20000)
+check "xl create" "$XL" create -q "$cfg"
+"$XL" create "$cfg" >"$WORK/out" 2>&1
+check "a second domain with the same name is refused" grep -q "already exists" "$WORK/out"
+check "xl create with Variable=value overrides" "$XL" create -q "$cfg" 'name="g2"' 'memory=8'
+"$XL" list >"$WORK/list"
+check "xl list shows both" [ "$(grep -cE '^g[12] ' "$WORK/list")" = 2 ]
+check "xl list: g2 has 8 MiB" grep -qE '^g2 +[0-9]+ +8 ' "$WORK/list"
+check "xl list -l is JSON with the config" \
+    python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); assert d[0]["config"]["c_info"]["name"]' \
+    <("$XL" list -l) 2>/dev/null
+check "xl pause" "$XL" pause g2
+check "  ... shows p" [ "$(dom_field g2 state)" = "--p---" ]
+check "xl unpause" "$XL" unpause g2
+check "xl destroy" "$XL" destroy g2
+"$XL" destroy g2 >"$WORK/out" 2>&1
+check "destroying a missing domain fails clearly" grep -q "no domain called 'g2'" "$WORK/out"
+
+# ---- save / restore ----
+sleep 0.3
+"$XL" save g1 "$WORK/g1.save" >"$WORK/out" 2>&1
+check "xl save" [ $? = 0 ]
+check "  ... shows progress" grep -q "pages" "$WORK/out"
+check "  ... and destroys the domain" [ "$(dom_field g1 state)" = none ]
+verify_xl xl "$WORK/g1.save"
+check "verify-stream-v2 -f xl accepts the saved image" [ $? = 0 ]
+"$XL" restore "$WORK/g1.save" >"$WORK/out" 2>&1
+check "xl restore" [ $? = 0 ]
+sleep 0.3
+check "  ... the guest runs and passed its self-check" \
+    [ "$(dom_field g1 selfchecks_passed)" -ge 1 -a "$(dom_field g1 selfchecks_failed)" = 0 ]
+"$XL" restore "$WORK/g1.save" >"$WORK/out" 2>&1
+check "restoring while a domain of that name runs fails clearly" grep -q "already exists" "$WORK/out"
+"$XL" save -c g1 "$WORK/g1c.save" >/dev/null 2>&1
+check "xl save -c leaves the domain running" running_ok g1
+verify_xl xl "$WORK/g1c.save"
+check "verify-stream-v2 -f xl accepts the image of save -c" [ $? = 0 ]
+head -c 3000000 "$WORK/g1c.save" > "$WORK/trunc.save"
+"$XL" destroy g1
+"$XL" restore "$WORK/trunc.save" >"$WORK/out" 2>&1
+check "a truncated image fails to restore" [ $? != 0 ]
+check "  ... and leaves no domain behind" [ "$("$XL" list | wc -l)" = 1 ]
+head -c 4096 /dev/urandom > "$WORK/junk.save"
+"$XL" restore "$WORK/junk.save" >"$WORK/out" 2>&1
+check "a junk file is refused as not an xl save file" grep -q "not an xl save file" "$WORK/out"
+"$XL" restore -p "$WORK/g1c.save" >/dev/null 2>&1
+check "xl restore -p leaves it paused" [ "$(dom_field g1 state)" = "--p---" ]
+"$XL" unpause g1
+
+# ---- migrate on one host (transport: run the receiver directly, as -s "" does) ----
+"$XL" migrate -s "" g1 "$XL migrate-receive" >"$WORK/out" 2>&1
+check "xl migrate -s '' to a local receiver" grep -q "Migration successful" "$WORK/out"
+sleep 0.3
+check "  ... the migrated guest runs and passed its self-check" running_ok g1
+"$XL" migrate -s "" g1 "echo hello" >"$WORK/out" 2>&1
+check "a receiver that does not send the banner is detected" grep -q "did not get the receiver's banner" "$WORK/out"
+check "  ... and the domain keeps running" running_ok g1
+
+# ---- remus option rules (upstream's) ----
+"$XL" remus -c -i 100 g1 somehost >"$WORK/out" 2>&1
+check "remus: -c with -i is refused" [ $? = 2 ] && grep -q "option -c is conflict with -i, -d, -n or -b" "$WORK/out"
+"$XL" remus --colo -n g1 somehost >"$WORK/out" 2>&1
+check "remus: --colo with -n is refused" grep -q "option -c is conflict" "$WORK/out"
+"$XL" remus -b g1 >"$WORK/out" 2>&1
+check "remus: -b without -F is refused as unsafe" grep -q "unsafe mode must be enabled" "$WORK/out"
+"$XL" remus -p g1 somehost >"$WORK/out" 2>&1
+check "remus: -p without -c is refused" grep -q "option -p requires -c" "$WORK/out"
+"$XL" remus -F -b -i 50 g1 >"$WORK/out" 2>&1 &
+pid=$!
+sleep 1.5
+kill -INT $pid
+wait $pid
+rc=$?
+check "remus -F -b (blackhole) runs until interrupted, then exits 0" [ $rc = 0 ]
+check "  ... and says the domain keeps running" grep -q "keeps running here, unprotected" "$WORK/out"
+check "  ... the guest runs, self-checks passed" running_ok g1
+exit $((FAILS > 0))
