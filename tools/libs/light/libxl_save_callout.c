@@ -399,6 +399,16 @@ int libxl__save_helper_run(const struct save_helper_params *p, const struct save
         else
             seterr(res, "libxl-save-helper (pid %d) exited with status %d%s%s", (int)pid,
                    WEXITSTATUS(res->wait_status), detail[0] ? "; " : "", detail);
+    } else if (res->aborted && res->err[0]) {
+        size_t n = strlen(res->err);
+
+        if (WIFSIGNALED(res->wait_status))
+            snprintf(res->err + n, sizeof(res->err) - n, " (ended by signal %d, %s%s)",
+                     WTERMSIG(res->wait_status), strsignal(WTERMSIG(res->wait_status)),
+                     WTERMSIG(res->wait_status) == SIGKILL ? ", after ignoring SIGTERM" : "");
+        else
+            snprintf(res->err + n, sizeof(res->err) - n, " (it exited with status %d)",
+                     WEXITSTATUS(res->wait_status));
     } else if (WIFSIGNALED(res->wait_status))
         seterr(res, "libxl-save-helper (pid %d) was killed by signal %d (%s)", (int)pid,
                WTERMSIG(res->wait_status), strsignal(WTERMSIG(res->wait_status)));
