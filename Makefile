@@ -86,6 +86,10 @@ install: all
 	install -m 755 tools/xl/xl $(DESTDIR)$(PREFIX)/sbin/xl-colo
 	sed -e 's|@PREFIX@|$(PREFIX)|' tools/libs/light/xenlight-colo.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/xenlight-colo.pc
+	for p in docs/man/*.pod; do n=$$(basename $$p .pod); s=$${n##*.}; \
+	    install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
+	    pod2man --section=$$s --center="COLO toolstack" --name=$${n%.*} $$p \
+	        > $(DESTDIR)$(PREFIX)/share/man/man$$s/$$n; done
 
 # ---- programs ----------------------------------------------------------------------------
 MISC_SRCS := $(wildcard tools/misc/*.c)

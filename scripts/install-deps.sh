@@ -2,7 +2,7 @@
 # Installs the Debian 12 packages the build and the test suite need (as root; a no-op
 # when they are already there).  Non-root: prints what is missing and fails.
 set -e
-pkgs="gcc make pkg-config libc6-dev zlib1g-dev libxen-dev xen-utils-4.17 python3 tar libjson-c-dev openssh-server openssh-client iproute2"
+pkgs="gcc make pkg-config libc6-dev zlib1g-dev libxen-dev xen-utils-4.17 python3 tar libjson-c-dev openssh-server openssh-client iproute2 perl"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
