@@ -123,6 +123,11 @@ config/config.mk:
 demo: all
 	./scripts/demo.sh
 
+# `make two-host-demo`: COLO with `xl remus -c` between two network namespaces, then a
+# failover (root; see README).
+two-host-demo: all
+	./scripts/two-hosts-demo.sh
+
 # `make check`: the whole suite (installs its own Debian dependencies when run as root).
 check: all
 	./tools/tests/run-tests.sh
@@ -157,5 +162,5 @@ clean:
 	rm -f $(ALL) xen/vcpu/*.o xen/*/*.o tools/*/*.o tools/*/*/*.o tools/*/*/*/*.o
 	rm -rf build
 
-.PHONY: install all demo check check-nomigration check-asan check-xen bench clean
+.PHONY: install two-host-demo all demo check check-nomigration check-asan check-xen bench clean
 .SECONDARY:
