@@ -591,6 +591,7 @@ int main_migrate_receive(int argc, char **argv)
     if (colo || remus) {
         /* The stream ended: the primary or the link is gone.  Take over. */
         libxl_domain_rename(ctx, domid, incoming, name);
+        libxl_domain_config_dispose(&c);
         if (colo) {
             fprintf(stderr, "migration target: COLO failover: domain %s (id %u) continues "
                     "here.\nThe guest is running after failover in COLO mode.\n", name, domid);
@@ -600,6 +601,8 @@ int main_migrate_receive(int argc, char **argv)
             fprintf(stderr, "migration target: Remus failover for domain %u: running from "
                     "the last complete checkpoint%s.\n", domid, paused ? " (paused)" : "");
         }
+        free(name);
+        free(incoming);
         return 0;
     }
     fprintf(stderr, "migration target: Transfer complete, requesting permission to start "
@@ -619,6 +622,9 @@ int main_migrate_receive(int argc, char **argv)
     xl_write_exact(1, XL_MIGRATE_REPORT, sizeof(XL_MIGRATE_REPORT));
     xl_write_exact(1, &status, 1);
     fprintf(stderr, "migration target: Domain started successfully.\n");
+    libxl_domain_config_dispose(&c);
+    free(name);
+    free(incoming);
     return status ? 1 : 0;
 }
 
@@ -730,6 +736,9 @@ int main_remus(int argc, char **argv)
     if (recv_fd >= 0)
         close(recv_fd);
     reap_migration_child(rc != 0);
+    libxl_domain_config_dispose(&c);
+    libxl_domain_remus_info_dispose(&r_info);
+    free(rune);
     if (libxl_domain_info(ctx, NULL, domid)) {
         fprintf(stderr, "Primary domain has been destroyed.\n");
         return 0;

@@ -50,7 +50,10 @@ int libxl_read_stream_header(int fd, char *err, size_t errlen)
     uint32_t opts;
 
     if (read_exact(fd, &h, sizeof(h))) {
-        seterr(err, errlen, "reading the libxl stream header: %s", strerror(errno));
+        if (errno == 0)
+            errno = EPIPE;
+        seterr(err, errlen, "reading the libxl stream header: %s",
+               errno == EPIPE ? "end of stream" : strerror(errno));
         return -1;
     }
     opts = be32toh(h.options);
@@ -96,7 +99,10 @@ int libxl_read_rec(int fd, struct libxl_rec *rec, char *err, size_t errlen)
 
     memset(rec, 0, sizeof(*rec));
     if (read_exact(fd, hdr, sizeof(hdr))) {
-        seterr(err, errlen, "reading a libxl record header: %s", strerror(errno));
+        if (errno == 0)
+            errno = ENODATA;   /* end of stream */
+        seterr(err, errlen, "reading a libxl record header: %s",
+               errno == ENODATA ? "end of stream" : strerror(errno));
         return -1;
     }
     if (hdr[1] > LIBXL_REC_LENGTH_MAX) {
@@ -111,8 +117,8 @@ int libxl_read_rec(int fd, struct libxl_rec *rec, char *err, size_t errlen)
         if (!body)
             return -1;
         if (read_exact(fd, body, padded)) {
-            if (errno == ENODATA)
-                errno = EPIPE;
+            if (errno == ENODATA || errno == 0)
+                errno = EPIPE;   /* the stream ended inside the record */
             seterr(err, errlen, "reading the body of libxl record %s: %s",
                    libxl_rec_type_str(hdr[0]), strerror(errno));
             free(body);

@@ -1,0 +1,184 @@
+/*
+ * The libxl stream layer on hostile and unusual input: header checks, the optional bit,
+ * the length cap, padding, CHECKPOINT_STATE's length, EMULATOR records, and the save
+ * helper's message decoding (libxl_save_msgs.h).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "libxl_records.h"
+#include "libxl_save_msgs.h"
+#include "test.h"
+
+/* A file holding the given bytes, positioned at 0. */
+static int bytes_fd(const void *p, size_t n)
+{
+    char path[] = "/tmp/libxl-rec-XXXXXX";
+    int fd = mkstemp(path);
+
+    unlink(path);
+    if (fd < 0 || write(fd, p, n) != (ssize_t)n)
+        exit(2);
+    lseek(fd, 0, SEEK_SET);
+    return fd;
+}
+
+static int until(const void *p, size_t n, uint32_t type, char *err, size_t errlen)
+{
+    int fd = bytes_fd(p, n), rc;
+
+    err[0] = 0;
+    rc = libxl_read_records_until(fd, type, err, errlen);
+    close(fd);
+    return rc;
+}
+
+int main(void)
+{
+    char err[512];
+    int fd, rc;
+
+    /* Header round trip and rejections. */
+    {
+        char path[] = "/tmp/libxl-hdr-XXXXXX";
+        uint8_t h[16];
+
+        fd = mkstemp(path);
+        unlink(path);
+        CHECK(libxl_write_stream_start(fd) == 0, "write header + LIBXC_CONTEXT");
+        lseek(fd, 0, SEEK_SET);
+        CHECK(read(fd, h, 16) == 16 && !memcmp(h, "LibxlFmt\0\0\0\2\0\0\0\0", 16),
+              "header is LibxlFmt, version 2 big-endian, options 0");
+        lseek(fd, 0, SEEK_SET);
+        CHECK(libxl_read_stream_header(fd, err, sizeof(err)) == 0, "our header reads back");
+        close(fd);
+        memcpy(h, "LibxlFmt\0\0\0\3\0\0\0\0", 16);
+        fd = bytes_fd(h, 16);
+        CHECK(libxl_read_stream_header(fd, err, sizeof(err)) && strstr(err, "version 3"),
+              "version 3 rejected: %s", err);
+        close(fd);
+        memcpy(h, "LibxlFmt\0\0\0\2\0\0\0\2", 16);
+        fd = bytes_fd(h, 16);
+        CHECK(libxl_read_stream_header(fd, err, sizeof(err)) && strstr(err, "legacy"),
+              "legacy option rejected: %s", err);
+        close(fd);
+        memcpy(h, "LibxcFmt\0\0\0\2\0\0\0\0", 16);
+        fd = bytes_fd(h, 16);
+        CHECK(libxl_read_stream_header(fd, err, sizeof(err)) && strstr(err, "not a libxl"),
+              "bad ident rejected: %s", err);
+        close(fd);
+    }
+    /* CHECKPOINT_STATE: length 4 on the wire, padded to 8. */
+    {
+        char path[] = "/tmp/libxl-cs-XXXXXX";
+        uint32_t w[4], type, id;
+
+        fd = mkstemp(path);
+        unlink(path);
+        libxl_write_checkpoint_state(fd, COLO_CHECKPOINT_SVM_READY);
+        lseek(fd, 0, SEEK_SET);
+        CHECK(read(fd, w, 16) == 16 && w[0] == 5 && w[1] == 4 && w[2] == 2 && w[3] == 0,
+              "CHECKPOINT_STATE is {5, 4, id, 0}");
+        lseek(fd, 0, SEEK_SET);
+        CHECK(libxl_read_record(fd, &type, &id) == 0 && type == 5 && id == 2, "reads back");
+        close(fd);
+        uint32_t bad[4] = { 5, 8, 2, 0 };
+        fd = bytes_fd(bad, sizeof(bad));
+        CHECK(libxl_read_record(fd, &type, &id) && errno == EBADMSG,
+              "CHECKPOINT_STATE of length 8 rejected");
+        close(fd);
+        uint32_t empty[2] = { 5, 0 };
+        fd = bytes_fd(empty, sizeof(empty));
+        CHECK(libxl_read_record(fd, &type, &id) && errno == EBADMSG,
+              "CHECKPOINT_STATE of length 0 rejected (upstream dereferences it)");
+        close(fd);
+        uint32_t opt[6] = { 0x80000123, 4, 7, 0, 5, 4 };
+        uint32_t seq[8];
+        memcpy(seq, opt, sizeof(opt));
+        seq[6] = 3;
+        seq[7] = 0;
+        fd = bytes_fd(seq, sizeof(seq));
+        CHECK(libxl_read_record(fd, &type, &id) == 0 && type == 5 && id == 3,
+              "an unknown optional record before it is skipped");
+        close(fd);
+    }
+    /* Records up to END / CHECKPOINT_END. */
+    {
+        uint32_t end[2] = { LIBXL_REC_END, 0 };
+        CHECK(until(end, sizeof(end), LIBXL_REC_END, err, sizeof(err)) == 0, "END alone");
+
+        uint8_t emu[64] = { 0 };
+        uint32_t *e = (uint32_t *)emu;
+        e[0] = LIBXL_REC_EMULATOR_CONTEXT; e[1] = 8 + 5; e[2] = 2; e[3] = 0;
+        memcpy(emu + 16, "state", 5);
+        e[8] = LIBXL_REC_END; e[9] = 0;
+        CHECK(until(emu, 40, LIBXL_REC_END, err, sizeof(err)) == 0,
+              "EMULATOR_CONTEXT (qemu upstream) accepted and skipped");
+        e[2] = 9;
+        CHECK(until(emu, 40, LIBXL_REC_END, err, sizeof(err)) && strstr(err, "emulator id 9"),
+              "unknown emulator id rejected: %s", err);
+
+        uint8_t xs[64] = { 0 };
+        uint32_t *x = (uint32_t *)xs;
+        const char kv[] = "physmap/1/name\0vga";   /* 19 bytes with the final NUL */
+        x[0] = LIBXL_REC_EMULATOR_XENSTORE_DATA; x[1] = 8 + sizeof(kv); x[2] = 2; x[3] = 0;
+        memcpy(xs + 16, kv, sizeof(kv));
+        x[10] = LIBXL_REC_CHECKPOINT_END; x[11] = 0;   /* 8 + 27 padded to 32 */
+        CHECK(until(xs, 48, LIBXL_REC_CHECKPOINT_END, err, sizeof(err)) == 0,
+              "EMULATOR_XENSTORE_DATA key/value pair accepted inside a checkpoint");
+        xs[16] = '/';
+        CHECK(until(xs, 48, LIBXL_REC_CHECKPOINT_END, err, sizeof(err)) &&
+              strstr(err, "absolute key"), "absolute key rejected: %s", err);
+
+        uint32_t big[2] = { LIBXL_REC_EMULATOR_CONTEXT, 0xfffffff0u };
+        CHECK(until(big, sizeof(big), LIBXL_REC_END, err, sizeof(err)) && strstr(err, "cap"),
+              "a 4 GiB length is refused before allocation: %s", err);
+
+        uint32_t pad[6] = { 0x80000042, 1, 0x0000ff01, 0, LIBXL_REC_END, 0 };
+        CHECK(until(pad, sizeof(pad), LIBXL_REC_END, err, sizeof(err)) && strstr(err, "padding"),
+              "non-zero padding rejected: %s", err);
+        pad[2] = 1;
+        CHECK(until(pad, sizeof(pad), LIBXL_REC_END, err, sizeof(err)) == 0,
+              "unknown optional record skipped");
+        uint32_t mand[4] = { 0x42, 0, LIBXL_REC_END, 0 };
+        CHECK(until(mand, sizeof(mand), LIBXL_REC_END, err, sizeof(err)) &&
+              strstr(err, "unexpected libxl record type 0x42"), "unknown mandatory rejected: %s", err);
+        uint32_t ckend[2] = { LIBXL_REC_CHECKPOINT_END, 0 };
+        CHECK(until(ckend, sizeof(ckend), LIBXL_REC_END, err, sizeof(err)) &&
+              strstr(err, "CHECKPOINT_END"), "CHECKPOINT_END in a plain stream rejected: %s", err);
+        uint32_t trunc[3] = { LIBXL_REC_EMULATOR_CONTEXT, 16, 2 };
+        rc = until(trunc, sizeof(trunc), LIBXL_REC_END, err, sizeof(err));
+        CHECK(rc && errno == EPIPE, "a record cut inside its body: EPIPE (%s)", err);
+    }
+    /* Save-helper message decoding. */
+    {
+        struct shm_buf b;
+        struct shm_reader r;
+        size_t n;
+
+        shm_begin(&b, SHM_LOG);
+        shm_u32(&b, 3);
+        shm_u32(&b, 0);
+        shm_string(&b, "ctx");
+        shm_string(&b, "hello");
+        n = shm_end(&b);
+        CHECK(n == 2 + 2 + 4 + 4 + 4 + 4 + 4 + 6, "log message length %zu", n);
+        r = (struct shm_reader){ b.data + 4, b.data + n, 0 };
+        CHECK(shm_get_u32(&r) == 3 && shm_get_u32(&r) == 0 && !strcmp(shm_get_string(&r), "ctx") &&
+              !strcmp(shm_get_string(&r), "hello") && !r.bad && r.p == r.end, "decodes exactly");
+        b.data[12] = 9;   /* the first STRING's length overruns */
+        r = (struct shm_reader){ b.data + 4, b.data + n, 0 };
+        shm_get_u32(&r); shm_get_u32(&r); shm_get_string(&r);
+        CHECK(r.bad, "a STRING longer than the message is malformed");
+        b.data[12] = 4;
+        b.data[16 + 3] = 'x';   /* "ctx" loses its NUL */
+        r = (struct shm_reader){ b.data + 4, b.data + n, 0 };
+        shm_get_u32(&r); shm_get_u32(&r); shm_get_string(&r);
+        CHECK(r.bad, "a STRING without its NUL is malformed");
+    }
+    return test_done();
+}
