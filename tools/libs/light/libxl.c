@@ -725,6 +725,14 @@ static int write_failover_note(struct op *op, const char *what)
     return 0;
 }
 
+/* COLO heartbeat timeout ($LIBXL_COLO_TIMEOUT_MS, default 10 s; 0: none). */
+static unsigned int colo_timeout_ms(void)
+{
+    const char *e = getenv("LIBXL_COLO_TIMEOUT_MS");
+
+    return e && *e ? (unsigned int)strtoul(e, NULL, 10) : 10000;
+}
+
 static int sec_checkpoint(void *d)
 {
     struct op *op = d;
@@ -810,6 +818,7 @@ int libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *d_config,
         p.cbflags = SHM_CBFLAGS_RESTORE_COLO;
         p.back_fd = send_back_fd;
         op.s.colo = 1;
+        op.s.timeout_ms = colo_timeout_ms();
         h.checkpoint = sec_checkpoint;
         h.postcopy = sec_postcopy;
         h.wait_checkpoint = sec_wait_checkpoint;
@@ -930,6 +939,7 @@ int libxl_domain_remus_start(libxl_ctx *ctx, libxl_domain_remus_info *info, uint
     op.p.interval_ms = info->interval > 0 ? (unsigned int)info->interval : 200;
     op.p.stop = (volatile int *)&ctx->remus_stop;
     op.p.at_checkpoint = at_checkpoint;
+    op.p.timeout_ms = colo ? colo_timeout_ms() : 0;
     op.p.opaque = &op;
     if (colo) {
         p.stream_type = XC_STREAM_COLO;

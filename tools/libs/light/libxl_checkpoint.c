@@ -1,6 +1,7 @@
 #include "libxl_checkpoint.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -23,9 +24,48 @@ static uint64_t now_ns(void)
     return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
 }
 
+/* 0 when fd has data (or EOF) within ms (0: no limit); -1 with ETIMEDOUT otherwise. */
+static int wait_readable(int fd, unsigned int ms)
+{
+    uint64_t deadline = now_ns() + (uint64_t)ms * 1000000ULL;
+
+    if (!ms)
+        return 0;
+    for (;;) {
+        struct pollfd pfd = { fd, POLLIN, 0 };
+        uint64_t now = now_ns();
+        int r;
+
+        if (now >= deadline) {
+            errno = ETIMEDOUT;
+            return -1;
+        }
+        r = poll(&pfd, 1, (int)((deadline - now) / 1000000ULL) + 1);
+        if (r > 0)
+            return 0;
+        if (r < 0 && errno != EINTR)
+            return -1;
+    }
+}
+
 #define FAIL(who, ...) snprintf((who)->err, sizeof((who)->err), __VA_ARGS__)
 
 /* ---- primary ------------------------------------------------------------------------- */
+
+/* A back-channel record from the secondary, within the timeout (its heartbeat). */
+static int expect_svm(struct ckpt_primary *p, uint32_t id, const char *name)
+{
+    if (wait_readable(p->recv_fd, p->timeout_ms)) {
+        FAIL(p, "secondary lost: no %s within %u ms", name, p->timeout_ms);
+        return -1;
+    }
+    if (libxl_expect_state(p->recv_fd, id)) {
+        FAIL(p, "secondary lost: back channel: waiting for %s: %s", name,
+             errno ? strerror(errno) : "end of stream");
+        return -1;
+    }
+    return 0;
+}
 
 int ckpt_primary_suspend(void *data)
 {
@@ -36,11 +76,9 @@ int ckpt_primary_suspend(void *data)
         FAIL(p, "suspending domain %u: %s", p->domid, strerror(errno));
         return 0;
     }
-    if (p->colo && p->svm_running &&
-        libxl_expect_state(p->recv_fd, COLO_CHECKPOINT_SVM_SUSPENDED)) {
-        FAIL(p, "back channel: waiting for SVM_SUSPENDED: %s", strerror(errno));
+    if (p->colo && p->svm_running && expect_svm(p, COLO_CHECKPOINT_SVM_SUSPENDED,
+                                                "SVM_SUSPENDED"))
         return 0;
-    }
     return 1;
 }
 
@@ -48,10 +86,8 @@ int ckpt_primary_postcopy(void *data)
 {
     struct ckpt_primary *p = data;
 
-    if (p->colo && libxl_expect_state(p->recv_fd, COLO_CHECKPOINT_SVM_READY)) {
-        FAIL(p, "back channel: waiting for SVM_READY: %s", strerror(errno));
+    if (p->colo && expect_svm(p, COLO_CHECKPOINT_SVM_READY, "SVM_READY"))
         return 0;
-    }
     p->checkpoints++;
     if (p->at_checkpoint)
         p->at_checkpoint(p->checkpoints, p->opaque);
@@ -69,10 +105,8 @@ int ckpt_primary_postcopy(void *data)
             p->downtime_ns_max = d;
     }
     if (p->colo) {
-        if (libxl_expect_state(p->recv_fd, COLO_CHECKPOINT_SVM_RESUMED)) {
-            FAIL(p, "back channel: waiting for SVM_RESUMED: %s", strerror(errno));
+        if (expect_svm(p, COLO_CHECKPOINT_SVM_RESUMED, "SVM_RESUMED"))
             return 0;
-        }
         p->svm_running = 1;
     }
     return 1;
@@ -160,8 +194,13 @@ int ckpt_secondary_wait_checkpoint(void *data)
 {
     struct ckpt_secondary *s = data;
 
+    if (wait_readable(s->main_fd, s->timeout_ms)) {
+        FAIL(s, "primary lost: no new checkpoint within %u ms", s->timeout_ms);
+        return 2;
+    }
     if (libxl_expect_state(s->main_fd, COLO_CHECKPOINT_NEW)) {
-        FAIL(s, "main stream: waiting for CHECKPOINT_STATE NEW: %s", strerror(errno));
+        FAIL(s, "primary lost: main stream: waiting for CHECKPOINT_STATE NEW: %s",
+             errno ? strerror(errno) : "end of stream");
         return 2;
     }
     return 1;

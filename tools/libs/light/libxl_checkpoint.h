@@ -21,6 +21,9 @@ struct ckpt_primary {
     unsigned int interval_ms;      /* time between checkpoints */
     unsigned int max_checkpoints;  /* 0: until an error or *stop */
     volatile int *stop;            /* set (e.g. by a signal) to stop gracefully */
+    /* COLO: the secondary is lost when a back-channel record does not arrive within
+     * this many ms (0: wait forever). */
+    unsigned int timeout_ms;
     /* Called while the domain is suspended with checkpoint n's state (before resume). */
     void (*at_checkpoint)(unsigned int n, void *opaque);
     void *opaque;
@@ -45,6 +48,9 @@ struct ckpt_secondary {
     uint32_t domid;
     int main_fd, back_fd;
     int colo;
+    /* COLO: the primary is lost when its next checkpoint (NEW) does not arrive within
+     * this many ms (0: wait forever): fail over. */
+    unsigned int timeout_ms;
     /* COLO: called after a checkpoint was applied, both sides stopped; 0 to go on. */
     int (*after_apply)(unsigned int n, void *opaque);
     void *opaque;

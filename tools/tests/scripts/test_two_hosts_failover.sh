@@ -4,7 +4,11 @@
 #   1. Remus: the primary host dies in the middle of a checkpoint;
 #   2. Remus: the link is cut in the middle of a checkpoint;
 #   3. COLO: the primary host dies in the middle of a checkpoint;
-#   4. COLO: the primary's libxl-save-helper is killed.
+#   4. COLO: the primary's libxl-save-helper is killed;
+#   5. COLO: the secondary hangs (its xl and helper stopped): the primary notices within
+#      its heartbeat timeout and continues unprotected;
+#   6. COLO: the primary hangs between checkpoints: the secondary notices within its
+#      heartbeat timeout (2.5 s here) and fails over.
 # The survivor's guest must pass its own memory self-check, and after a Remus failover
 # B's domain must equal A's at the last whole checkpoint (digests of memory and vcpu
 # context, taken by libxl on A while the guest was suspended with that checkpoint).
@@ -116,5 +120,52 @@ if wait_file "$DIG_A/primary-checkpoint-3" 30; then
     check_survivor "4 (B)" onB c4
 else
     notok "4: COLO did not reach checkpoint 3"; sed 's/^/#   /' "$WORK/c4.out" | tail; kill_host_A $pid c4
+fi
+# ---- 5. COLO: the secondary hangs ---------------------------------------------------------
+reset_digests
+xlA create -q "$(guest_cfg c5 incrementer 16 2000)"
+onA env LIBXL_COLO_TIMEOUT_MS=1500 LIBXL_SAVE_HELPER_TIMEOUT_MS=1500 \
+    "$XL" remus -c -s "$SSH" c5 hostB >"$WORK/c5.out" 2>&1 &
+pid=$!
+if wait_file "$DIG_A/primary-checkpoint-3" 30; then
+    stopped=$(for p in $(descendants "$SSHD_PID"); do
+                  tr '\0' ' ' </proc/$p/cmdline 2>/dev/null |
+                      grep -qE "xl migrate-receive|libxl-save-helper" && echo $p; done)
+    say "5: stopping B's xl migrate-receive and helper (pids $(echo $stopped))"
+    kill -STOP $stopped
+    start=$(date +%s%N)
+    check "5: A's xl remus gives up on the hung secondary" wait_gone $pid 20
+    wait $pid; rc=$?
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    sed 's/^/#   A: /' "$WORK/c5.out" | grep -E "error|Backup" | tail -3
+    check "5: ... within the heartbeat timeout ($ms ms, timeout 1500 ms + abort)" [ $ms -lt 6000 ]
+    check "5: ... saying the secondary is lost (or the helper hung on a full link)" \
+        grep -qE "secondary lost|hung" "$WORK/c5.out"
+    check "5: xl remus exits 1, the primary continues unprotected" [ $rc = 1 ]
+    check_survivor "5 (A)" onA c5
+    kill -CONT $stopped 2>/dev/null
+    # Resumed, B finds the stream gone and takes over as well (no fencing, as upstream).
+    check "5: B, resumed, fails over too" wait_file "$DIG_B/secondary-failover" 20
+    xlB destroy c5 >/dev/null 2>&1
+else
+    notok "5: COLO did not reach checkpoint 3"; sed 's/^/#   /' "$WORK/c5.out" | tail; kill_host_A $pid c5
+fi
+
+# ---- 6. COLO: the primary hangs between checkpoints ---------------------------------------
+reset_digests
+xlA create -q "$(guest_cfg c6 incrementer 16 20000)"
+onA env LIBXL_TEST_STALL_AT_CHECKPOINT=3 "$XL" remus -c -s "$SSH" c6 hostB >"$WORK/c6.out" 2>&1 &
+pid=$!
+if wait_file "$DIG_A/primary-stalled" 30; then
+    start=$(date +%s%N)
+    say "6: A hangs at checkpoint 3; its ssh connection stays up"
+    check "6: B failed over on its heartbeat timeout" wait_file "$DIG_B/secondary-failover" 20
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    check "6: ... after $ms ms (timeout 2500 ms)" [ $ms -ge 2000 -a $ms -lt 8000 ]
+    check "6: B had applied checkpoint 3" [ "$(field checkpoints "$DIG_B/secondary-failover")" = 3 ]
+    check_survivor "6 (B)" onB c6
+    kill_host_A $pid c6
+else
+    notok "6: COLO did not reach checkpoint 3"; sed 's/^/#   /' "$WORK/c6.out" | tail; kill_host_A $pid c6
 fi
 exit $((FAILS > 0))
