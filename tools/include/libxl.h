@@ -49,7 +49,10 @@ void libxl_defbool_setdefault(libxl_defbool *db, bool b);
 /* ---- context ---- */
 int libxl_ctx_alloc(libxl_ctx **pctx, int version, unsigned flags, xentoollog_logger *lg);
 int libxl_ctx_free(libxl_ctx *ctx);
-/* Extensions (not upstream): the last error message, and progress/log callbacks. */
+/* Extensions (not upstream): the last error message, and progress/log callbacks.
+ * Progress: what = the engine's pass ("Memory (live)", ...) with pages done/total, or
+ * "checkpoint" with done = the checkpoint number and, on the primary, total = the
+ * previous checkpoint's downtime in microseconds. */
 const char *libxl_ctx_last_error(libxl_ctx *ctx);
 typedef void libxl_progress_fn(void *opaque, const char *what, unsigned long done,
                                unsigned long total);

@@ -114,8 +114,12 @@ void xl_progress(void *opaque, const char *what, unsigned long done, unsigned lo
         start = t;
     if (!strcmp(what, "checkpoint")) {
         checkpointing = 1;
-        if (xl_verbose || t - last >= 5.0 || done <= 1) {
-            fprintf(stderr, "%s: checkpoint %lu (%.1f s)\n", prefix, done, t - start);
+        if (xl_verbose || t - last >= 1.0 || done <= 1) {
+            if (total)
+                fprintf(stderr, "%s: checkpoint %lu (%.1f s; last downtime %.1f ms)\n", prefix,
+                        done, t - start, total / 1000.0);
+            else
+                fprintf(stderr, "%s: checkpoint %lu (%.1f s)\n", prefix, done, t - start);
             last = t;
         }
         return;

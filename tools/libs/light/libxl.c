@@ -609,7 +609,8 @@ static void at_checkpoint(unsigned int n, void *opaque)
     const char *stall = getenv("LIBXL_TEST_STALL_AT_CHECKPOINT");
 
     if (op->ctx->progress)
-        op->ctx->progress(op->ctx->progress_opaque, "checkpoint", n, 0);
+        op->ctx->progress(op->ctx->progress_opaque, "checkpoint", n,
+                          (unsigned long)(op->p.downtime_ns_last / 1000));
     if (op->digest_dir && !domain_digest(op->ctx->xch, op->domid, &m, &c)) {
         char final[512];
 
