@@ -70,6 +70,25 @@ check "  ... the migrated guest runs and passed its self-check" running_ok g1
 check "a receiver that does not send the banner is detected" grep -q "did not get the receiver's banner" "$WORK/out"
 check "  ... and the domain keeps running" running_ok g1
 
+# ---- a Remus stream as received, through upstream's verifier ----
+# As on upstream's own Remus streams (facts §7), verify-stream-v2 -f xl accepts the xl
+# header, the libxl header and every libxc record up to the first CHECKPOINT, then reads
+# libxl's CHECKPOINT_END (libxl type 4) as a libxc record of type 4.
+"$XL" remus -i 50 -s "" g1 "tee $WORK/remus.stream | $XL migrate-receive -r -p" \
+    >"$WORK/remus.out" 2>&1 &
+pid=$!
+sleep 1.5
+kill -INT $pid; wait $pid
+sleep 0.5
+verify_xl xl "$WORK/remus.stream"
+say "verify-stream-v2 on the Remus stream: $(grep -E "Error" "$WORK/verify.out" | tail -1)"
+check "Remus stream: the verifier reads up to the first CHECKPOINT, then stops where it stops on upstream's" \
+    grep -q "X86_PV_VCPU_basic record length must be at least 8 bytes long" "$WORK/verify.out"
+check "  ... after accepting the libxl header and the libxc records before it" \
+    bash -c "grep -q 'Libxl Header' '$WORK/verify.out' && grep -q 'Libxc Record: Checkpoint, length 0' '$WORK/verify.out'"
+"$XL" destroy g1--incoming >/dev/null 2>&1; "$XL" destroy g1 >/dev/null 2>&1
+"$XL" create -q "$cfg"
+
 # ---- remus option rules (upstream's) ----
 "$XL" remus -c -i 100 g1 somehost >"$WORK/out" 2>&1
 check "remus: -c with -i is refused" [ $? = 2 ] && grep -q "option -c is conflict with -i, -d, -n or -b" "$WORK/out"
@@ -79,6 +98,7 @@ check "remus: --colo with -n is refused" grep -q "option -c is conflict" "$WORK/
 check "remus: -b without -F is refused as unsafe" grep -q "unsafe mode must be enabled" "$WORK/out"
 "$XL" remus -p g1 somehost >"$WORK/out" 2>&1
 check "remus: -p without -c is refused" grep -q "option -p requires -c" "$WORK/out"
+sleep 0.3
 "$XL" remus -F -b -i 50 g1 >"$WORK/out" 2>&1 &
 pid=$!
 sleep 1.5
