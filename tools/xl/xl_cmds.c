@@ -373,6 +373,8 @@ static pid_t create_migration_child(const char *rune, int *send_fd, int *recv_fd
         return -1;
     }
     if (pid == 0) {
+        /* Its own process group: a Ctrl-C for xl does not cut the transport under it. */
+        setpgid(0, 0);
         dup2(sendpipe[0], 0);
         dup2(recvpipe[1], 1);
         close(sendpipe[0]); close(sendpipe[1]);

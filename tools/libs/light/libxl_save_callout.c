@@ -111,6 +111,8 @@ static void child_exec(const struct save_helper_params *p, int req_rd, int msg_w
     }
     argv[n] = NULL;
     signal(SIGPIPE, SIG_DFL);
+    /* A Ctrl-C meant for xl must not kill the helper: libxl decides how to stop. */
+    signal(SIGINT, SIG_IGN);
     execv(path, argv);
     fprintf(stderr, "libxl: cannot run the save helper %s: %s\n", path, strerror(errno));
     _exit(127);
