@@ -21,7 +21,7 @@ SSH="ssh -F $SSHCFG"
 children() {   # pid
     local f line rest
     for f in /proc/[0-9]*/stat; do
-        read -r line < "$f" 2>/dev/null || continue
+        { read -r line < "$f"; } 2>/dev/null || continue
         rest=${line##*) }; rest=${rest#* }
         [ "${rest%% *}" = "$1" ] && { f=${f#/proc/}; echo "${f%/stat}"; }
     done
