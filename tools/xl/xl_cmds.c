@@ -270,8 +270,15 @@ int main_save(int argc, char **argv)
         fprintf(stderr, "Failed to open temp file %s for writing: %s\n", file, strerror(errno));
         return 1;
     }
-    fprintf(stderr, "Saving to %s new xl format (info 0x%x/0x0/%zu)\n", file,
-            XL_MANDATORY_FLAG_STREAMv2 | XL_MANDATORY_FLAG_JSON, (size_t)0);
+    {
+        char *json = libxl_domain_config_to_json(ctx, &c);
+
+        /* As upstream: mandatory flags / optional flags / optional data length. */
+        fprintf(stderr, "Saving to %s new xl format (info 0x%x/0x0/%zu)\n", file,
+                XL_MANDATORY_FLAG_STREAMv2 | XL_MANDATORY_FLAG_JSON,
+                json ? 4 + strlen(json) + 1 : (size_t)0);
+        free(json);
+    }
     if (xl_write_savefile_header(fd, &c)) {
         fprintf(stderr, "xl save: writing the header to %s: %s\n", file, strerror(errno));
         close(fd);
