@@ -82,7 +82,13 @@ run() {
     return $_rc
 }
 have() { xl domid "$1" >/dev/null 2>&1; }
-dump() { for f in $LOGS/guest-*.log; do [ -f "$f" ] && { echo "---- $f"; tail -n 25 "$f" | tr -d '\r'; }; done; }
+dump() { # each guest's console: its kernel messages, then its last counter lines
+    for f in $LOGS/guest-*.log; do
+        [ -f "$f" ] || continue
+        echo "---- $f"; tr -d '\r' < "$f" | grep -v '^@@CNT' | tail -n 30
+        tr -d '\r' < "$f" | grep '^@@CNT' | tail -n 3
+    done
+}
 need() { # need STEP CONDITION-DESCRIPTION CMD...: FAIL STEP (with reason) unless CMD works
     _s=$1; _d=$2; shift 2
     "$@" >/dev/null 2>&1 && return 0
@@ -92,7 +98,9 @@ fresh_g1() { # a running g1 guest that has counted at least once
     have g1 && return 0
     for d in $(xl list | awk 'NR>2{print $1}'); do xl destroy "$d"; done
     rm -f $LOGS/guest-g1.log
-    timeout 120 xl create $CFG >/dev/null 2>&1 && wait_cnt g1 0 120
+    # Counting from 3 on: the guest's boot (xenbus, its control/shutdown watch) is over;
+    # a suspend request in the first second after the first count is not answered.
+    timeout 120 xl create $CFG >/dev/null 2>&1 && wait_cnt g1 0 120 && wait_cnt g1 2 60
 }
 # A paused, empty-to-be-filled copy of g1's configuration named $1 (restore target).
 create_paused() { timeout 120 xl create -p $CFG "name=\"$1\"" >/dev/null 2>&1; }
@@ -109,11 +117,12 @@ s_pvh_create() {
     _t=$(now)
     run pvh_xl_create 120 xl create $CFG || return
     if wait_cnt g1 0 120; then mark pvh_guest_boot OK "$_t"
-    else mark pvh_guest_boot FAIL "$_t" "$WHY"; dump; fi
+    else mark pvh_guest_boot FAIL "$_t" "$WHY"; dump; return; fi
+    wait_cnt g1 2 60
 }
 s_xl_saverestore() {
     need pvh_xl_save "a running g1 guest" fresh_g1 || return
-    run pvh_xl_save 300 xl save g1 /tmp/xl.img || return
+    run pvh_xl_save 300 xl save g1 /tmp/xl.img || { xl list; dump; return; }
     set -- $(lastcnt g1); c=$1
     note "xl image $(stat -c %s /tmp/xl.img) bytes; counter at save $c"
     run pvh_xl_restore 300 xl restore /tmp/xl.img || return
@@ -210,7 +219,8 @@ s_timing() {
     sleep 2
     _u=$(now)
     if ! timeout 300 xl save g1 /tmp/xl.img > /tmp/timing_xl.out 2>&1; then
-        mark timing FAIL "$_t" "xl save failed: $(tail -n 1 /tmp/timing_xl.out)"; return
+        mark timing FAIL "$_t" "xl save failed: $(tail -n 1 /tmp/timing_xl.out)"
+        sed 's/^/[timing] /' /tmp/timing_xl.out; xl list; dump; return
     fi
     up=$(since "$_u"); sx=$(stat -c %s /tmp/xl.img)
     r=$(awk -v a="$ours" -v b="$up" 'BEGIN{printf "%.2f", a/b}')
