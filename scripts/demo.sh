@@ -3,4 +3,5 @@
 set -e
 cd "$(dirname "$0")/.."
 export SIMXEN_DIR=${SIMXEN_DIR:-/dev/shm/simxen-demo}
+export XHV_LOGLEVEL=${XHV_LOGLEVEL:-warn}   # debug for the engine's own account
 exec ./tools/misc/colo-demo "${@:-10}"
