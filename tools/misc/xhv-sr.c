@@ -17,6 +17,11 @@
  *                           compared page by page.  -D: drop the back channel's dirty
  *                           pfn lists (fault injection); -x: expect a difference
  *
+ *   xhv-sr -b sim create [-p] [-r RATE] [-s ARG3] [-H HOST_INPUT] NAME PAGES PROGRAM
+ *   xhv-sr [-b ...] destroy DOMAIN
+ *                           simulated hypervisor: make / remove a guest (PROGRAM "" or
+ *                           "none": an empty domain for a restore to fill)
+ *
  * DOMAIN is a name or a domain id.  Exit status 0 on success.  Lines starting with
  * "@@" are machine-readable results (used by the real-Xen harness).
  */
@@ -58,7 +63,10 @@ static int usage(void)
             "       xhv-sr [-b ...] save [-l] [-r] DOMAIN FILE|-\n"
             "       xhv-sr [-b ...] restore [-p] FILE|- DOMAIN\n"
             "       xhv-sr [-b ...] remus [-i MS] [-n N] PRIMARY SECONDARY\n"
-            "       xhv-sr [-b ...] colo [-i MS] [-n N] [-D] [-x] PRIMARY SECONDARY\n");
+            "       xhv-sr [-b ...] colo [-i MS] [-n N] [-D] [-x] PRIMARY SECONDARY\n"
+            "       xhv-sr -b sim create [-p] [-r RATE] [-s ARG3] [-H HOST_INPUT] NAME PAGES "
+            "PROGRAM\n"
+            "       xhv-sr [-b ...] destroy DOMAIN\n");
     return 2;
 }
 
@@ -100,6 +108,57 @@ static int cmd_list(xc_interface *xch)
                (unsigned long long)info[i].p2m_size, info[i].hvm ? "hvm " : "pv ",
                info[i].paused ? "paused " : "", info[i].running ? "running " : "",
                info[i].shutdown ? "shutdown " : "", info[i].dying ? "dying" : "");
+    return 0;
+}
+
+/* ---- create / destroy (simulated hypervisor) -------------------------------------- */
+
+static int cmd_create(xc_interface *xch, int argc, char **argv)
+{
+    xhv_domain_config_t cfg;
+    uint32_t domid;
+    int opt;
+
+    memset(&cfg, 0, sizeof(cfg));
+    cfg.prog_args[2] = 20000;
+    while ((opt = getopt(argc, argv, "pr:s:H:")) != -1) {
+        if (opt == 'p')
+            cfg.start_paused = 1;
+        else if (opt == 'r')
+            cfg.prog_args[2] = strtoull(optarg, NULL, 0);
+        else if (opt == 's')
+            cfg.prog_args[3] = strtoull(optarg, NULL, 0);
+        else if (opt == 'H')
+            cfg.host_input = strtoull(optarg, NULL, 0);
+        else
+            return usage();
+    }
+    if (argc - optind != 3)
+        return usage();
+    snprintf(cfg.name, sizeof(cfg.name), "%s", argv[optind]);
+    cfg.max_pages = strtoull(argv[optind + 1], NULL, 0);
+    if (strcmp(argv[optind + 2], "none"))
+        snprintf(cfg.program, sizeof(cfg.program), "%s", argv[optind + 2]);
+    if (xhv_domain_create(xch, &cfg, &domid)) {
+        perror("xhv-sr: create");
+        return 1;
+    }
+    printf("%u\n", domid);
+    return 0;
+}
+
+static int cmd_destroy(xc_interface *xch, int argc, char **argv)
+{
+    uint32_t domid;
+
+    if (argc != 2)
+        return usage();
+    if (resolve(xch, argv[1], &domid))
+        return 1;
+    if (xhv_domain_destroy(xch, domid)) {
+        perror("xhv-sr: destroy");
+        return 1;
+    }
     return 0;
 }
 
@@ -173,6 +232,17 @@ static void target_evtchns(xc_interface *xch, uint32_t domid, unsigned int *stor
                    ? (unsigned)v : 2;
 }
 
+/* Start a domain a restore just filled: a target that never ran (made paused) is
+ * unpaused; one that was suspended resumes into the restored context (slow resume). */
+static int start_restored(xc_interface *xch, uint32_t domid)
+{
+    xhv_dominfo_t info;
+
+    if (xhv_domain_info(xch, domid, &info))
+        return -1;
+    return info.shutdown ? xhv_domain_resume(xch, domid, 0) : xhv_domain_unpause(xch, domid);
+}
+
 static int cmd_restore(xc_interface *xch, int argc, char **argv)
 {
     int paused = 0, opt, fd, rc;
@@ -208,7 +278,7 @@ static int cmd_restore(xc_interface *xch, int argc, char **argv)
         perror("xhv-sr: restore");
         return 1;
     }
-    if (!paused && xhv_domain_resume(xch, domid, 0)) {
+    if (!paused && start_restored(xch, domid)) {
         perror("xhv-sr: starting the restored domain");
         return 1;
     }
@@ -269,7 +339,7 @@ static int cmd_remus(xc_interface *xch, int argc, char **argv)
             _exit(1);
         }
         /* The stream broke (or ended): take over from the last whole checkpoint. */
-        if (xhv_domain_resume(x2, svm, 0)) {
+        if (start_restored(x2, svm)) {
             fprintf(stderr, "xhv-sr: remus secondary: resume failed: %s\n", strerror(errno));
             _exit(1);
         }
@@ -461,7 +531,7 @@ int main(int argc, char **argv)
     cmd = argv[optind];
     argc -= optind;
     argv += optind;
-    optind = 1;
+    optind = 0;   /* GNU getopt: 0 re-initialises (permutation again allowed) */
     xch = xhv_open(backend);
     if (!xch)
         return 1;
@@ -475,6 +545,10 @@ int main(int argc, char **argv)
         rc = cmd_remus(xch, argc, argv);
     else if (!strcmp(cmd, "colo"))
         rc = cmd_colo(xch, argc, argv);
+    else if (!strcmp(cmd, "create"))
+        rc = cmd_create(xch, argc, argv);
+    else if (!strcmp(cmd, "destroy"))
+        rc = cmd_destroy(xch, argc, argv);
     else
         rc = usage();
     xhv_close(xch);
