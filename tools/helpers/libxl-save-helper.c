@@ -170,12 +170,25 @@ static void complete(int retval, int errnoval)
     get_reply(SHM_COMPLETE);
 }
 
-/* Save: SIGTERM makes the engine's next write fail so that its cleanup runs. */
+/* SIGTERM: /dev/null goes over the stream fd.  Save: the engine's next write fails and
+ * its cleanup runs.  Restore: a blocked read is interrupted (no SA_RESTART) and the
+ * engine reads end-of-stream, so a checkpointed restore fails over into the last whole
+ * checkpoint as if the primary had gone (libxl does this when the stream stalls). */
 static void on_sigterm(int sig)
 {
     (void)sig;
     if (devnull_fd >= 0 && io_fd >= 0)
         dup2(devnull_fd, io_fd);
+}
+
+static void install_sigterm(void)
+{
+    struct sigaction sa;
+
+    devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);   /* writes fail, reads: EOF */
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_sigterm;   /* no SA_RESTART: interrupt the blocked read/write */
+    sigaction(SIGTERM, &sa, NULL);
 }
 
 static long num(const char *s, const char *what, long min, long max)
@@ -225,8 +238,7 @@ int main(int argc, char **argv)
         stream_type = num(argv[7], "stream_type", 0, 2);
         if (cbflags & ~SHM_SAVE_CBFLAGS)
             die(2, "cbflags %#x name callbacks the save side does not have", cbflags);
-        devnull_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
-        signal(SIGTERM, on_sigterm);
+        install_sigterm();
         if (cbflags & SHM_CBFLAG(SHM_SUSPEND)) cb.suspend = cb_suspend;
         if (cbflags & SHM_CBFLAG(SHM_POSTCOPY)) cb.postcopy = cb_postcopy;
         if (cbflags & SHM_CBFLAG(SHM_CHECKPOINT)) cb.checkpoint = cb_checkpoint;
@@ -266,6 +278,8 @@ int main(int argc, char **argv)
         stream_type = num(argv[10], "stream_type", 0, 2);
         if (cbflags & ~SHM_RESTORE_CBFLAGS)
             die(2, "cbflags %#x name callbacks the restore side does not have", cbflags);
+        if (stream_type != XC_STREAM_PLAIN)
+            install_sigterm();
         if (cbflags & SHM_CBFLAG(SHM_SUSPEND)) cb.suspend = cb_suspend;
         if (cbflags & SHM_CBFLAG(SHM_POSTCOPY)) cb.postcopy = cb_postcopy;
         if (cbflags & SHM_CBFLAG(SHM_CHECKPOINT)) cb.checkpoint = cb_checkpoint;

@@ -726,10 +726,10 @@ static int write_failover_note(struct op *op, const char *what)
     return 0;
 }
 
-/* COLO heartbeat timeout ($LIBXL_COLO_TIMEOUT_MS, default 10 s; 0: none). */
+/* Heartbeat timeout ($LIBXL_HEARTBEAT_TIMEOUT_MS, default 10 s; 0: none). */
 static unsigned int colo_timeout_ms(void)
 {
-    const char *e = getenv("LIBXL_COLO_TIMEOUT_MS");
+    const char *e = getenv("LIBXL_HEARTBEAT_TIMEOUT_MS");
 
     return e && *e ? (unsigned int)strtoul(e, NULL, 10) : 10000;
 }
@@ -810,6 +810,12 @@ int libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *d_config,
     op.s.main_fd = restore_fd;
     op.s.back_fd = send_back_fd;
     p.domid = *domid;
+    if (stream != LIBXL_CHECKPOINTED_STREAM_NONE) {
+        /* Heartbeat: a stalled stream (nothing read for this long) means the primary
+         * is lost, whether it stopped between records or inside one. */
+        op.s.timeout_ms = colo_timeout_ms();
+        p.stall_timeout_ms = op.s.timeout_ms;
+    }
     if (stream == LIBXL_CHECKPOINTED_STREAM_REMUS) {
         p.stream_type = XC_STREAM_REMUS;
         p.cbflags = SHM_CBFLAGS_RESTORE_REMUS;
@@ -819,7 +825,6 @@ int libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *d_config,
         p.cbflags = SHM_CBFLAGS_RESTORE_COLO;
         p.back_fd = send_back_fd;
         op.s.colo = 1;
-        op.s.timeout_ms = colo_timeout_ms();
         h.checkpoint = sec_checkpoint;
         h.postcopy = sec_postcopy;
         h.wait_checkpoint = sec_wait_checkpoint;
@@ -840,7 +845,9 @@ int libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *d_config,
          * and this is a failover into the last whole checkpoint. */
         fprintf(stderr, "libxl: %s failover: %u checkpoint%s received; %s\n",
                 stream == LIBXL_CHECKPOINTED_STREAM_COLO ? "COLO" : "Remus", op.s.applied,
-                op.s.applied == 1 ? "" : "s", op.s.err[0] ? op.s.err : "the stream ended");
+                op.s.applied == 1 ? "" : "s",
+                res.stalled ? "primary lost: the stream stalled"
+                            : op.s.err[0] ? op.s.err : "the stream ended");
         if (stream == LIBXL_CHECKPOINTED_STREAM_COLO)
             resume_if_suspended(ctx, *domid);
         write_failover_note(&op, stream == LIBXL_CHECKPOINTED_STREAM_COLO ? "colo" : "remus");

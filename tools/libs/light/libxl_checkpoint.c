@@ -159,7 +159,12 @@ int ckpt_secondary_checkpoint(void *data)
 {
     struct ckpt_secondary *s = data;
 
-    /* libxl reads its own records up to CHECKPOINT_END; a broken stream is a failover. */
+    /* libxl reads its own records up to CHECKPOINT_END; a broken or stalled stream is a
+     * failover. */
+    if (wait_readable(s->main_fd, s->timeout_ms)) {
+        FAIL(s, "primary lost: no CHECKPOINT_END within %u ms", s->timeout_ms);
+        return XGR_CHECKPOINT_FAILOVER;
+    }
     if (libxl_read_records_until(s->main_fd, LIBXL_REC_CHECKPOINT_END, s->err, sizeof(s->err)))
         return errno == EBADMSG ? XGR_CHECKPOINT_ERROR : XGR_CHECKPOINT_FAILOVER;
     s->applied++;

@@ -48,8 +48,8 @@ struct ckpt_secondary {
     uint32_t domid;
     int main_fd, back_fd;
     int colo;
-    /* COLO: the primary is lost when its next checkpoint (NEW) does not arrive within
-     * this many ms (0: wait forever): fail over. */
+    /* The primary is lost when the rest of a checkpoint (CHECKPOINT_END) or, COLO, the
+     * next checkpoint (NEW) does not arrive within this many ms (0: wait forever). */
     unsigned int timeout_ms;
     /* COLO: called after a checkpoint was applied, both sides stopped; 0 to go on. */
     int (*after_apply)(unsigned int n, void *opaque);

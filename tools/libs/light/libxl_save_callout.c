@@ -157,8 +157,56 @@ static void abort_helper(pid_t pid, struct save_helper_result *res)
 
 enum { RD_OK, RD_EOF, RD_ERR, RD_TIMEOUT, RD_ABORT };
 
+/* Bytes the process has read so far (/proc/PID/io rchar); -1 if unknown. */
+static long long proc_rchar(pid_t pid)
+{
+    char path[64], line[128];
+    long long v = -1;
+    FILE *f;
+
+    snprintf(path, sizeof(path), "/proc/%d/io", (int)pid);
+    f = fopen(path, "r");
+    if (!f)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "rchar: %lld", &v) == 1)
+            break;
+    fclose(f);
+    return v;
+}
+
+/* Watches a restore helper's reading: a stream that stalls means the primary is lost. */
+struct stall_watch {
+    pid_t pid;
+    unsigned int timeout_ms;
+    long long last_rchar;
+    uint64_t last_change;
+    struct save_helper_result *res;
+};
+
+static void stall_check(struct stall_watch *w)
+{
+    long long r;
+    uint64_t now;
+
+    if (!w || !w->timeout_ms || w->res->stalled)
+        return;
+    r = proc_rchar(w->pid);
+    now = now_ms();
+    if (r != w->last_rchar || !w->last_change) {
+        w->last_rchar = r;
+        w->last_change = now;
+        return;
+    }
+    if (now - w->last_change >= w->timeout_ms) {
+        w->res->stalled = 1;
+        kill(w->pid, SIGTERM);   /* the helper fails over (see libxl-save-helper.c) */
+    }
+}
+
 /* Read exactly len bytes from the helper, honouring the silence timeout and aborts. */
-static int helper_read(int fd, void *buf, size_t len, unsigned int silence_ms, int at_boundary)
+static int helper_read(int fd, void *buf, size_t len, unsigned int silence_ms, int at_boundary,
+                       struct stall_watch *watch)
 {
     size_t off = 0;
     uint64_t deadline = silence_ms ? now_ms() + silence_ms : 0;
@@ -175,6 +223,7 @@ static int helper_read(int fd, void *buf, size_t len, unsigned int silence_ms, i
         if (r <= 0) {
             if (deadline && now_ms() > deadline)
                 return RD_TIMEOUT;
+            stall_check(watch);
             continue;
         }
         n = read(fd, (char *)buf + off, len - off);
@@ -351,12 +400,14 @@ int libxl__save_helper_run(const struct save_helper_params *p, const struct save
     close(msg[1]);
     req[0] = msg[1] = -1;
 
+    struct stall_watch watch = { .pid = pid, .timeout_ms = p->stall_timeout_ms, .res = res };
+
     for (;;) {
         uint16_t len;
-        int rd = helper_read(msg[0], &len, 2, p->silence_timeout_ms, 1);
+        int rd = helper_read(msg[0], &len, 2, p->silence_timeout_ms, 1, &watch);
 
         if (rd == RD_OK)
-            rd = helper_read(msg[0], body, len, p->silence_timeout_ms, 0);
+            rd = helper_read(msg[0], body, len, p->silence_timeout_ms, 0, &watch);
         if (rd == RD_EOF)
             break;
         if (rd == RD_TIMEOUT) {
@@ -380,6 +431,7 @@ int libxl__save_helper_run(const struct save_helper_params *p, const struct save
             failed = 1;
             break;
         }
+        watch.last_change = 0;   /* time spent in our callbacks is not the stream's */
     }
     if (failed)
         abort_helper(pid, res);

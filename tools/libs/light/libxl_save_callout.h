@@ -35,6 +35,10 @@ struct save_helper_params {
     int stream_type;
     /* The helper is declared hung after this much silence (0: never). */
     unsigned int silence_timeout_ms;
+    /* Restore of a checkpointed stream: when the helper has read nothing from the stream
+     * for this long (0: never), the primary is lost: the helper gets SIGTERM and fails
+     * over into the last whole checkpoint. */
+    unsigned int stall_timeout_ms;
 };
 
 struct save_helper_result {
@@ -45,6 +49,7 @@ struct save_helper_result {
     uint64_t store_gfn, console_gfn;
     int wait_status;              /* waitpid status */
     int aborted;                  /* we sent SIGTERM (and maybe SIGKILL) */
+    int stalled;                  /* the stream stalled: we told the helper to fail over */
     char err[512];                /* what went wrong, when it did */
 };
 

@@ -8,7 +8,10 @@
 #   5. COLO: the secondary hangs (its xl and helper stopped): the primary notices within
 #      its heartbeat timeout and continues unprotected;
 #   6. COLO: the primary hangs between checkpoints: the secondary notices within its
-#      heartbeat timeout (2.5 s here) and fails over.
+#      heartbeat timeout (2.5 s here) and fails over;
+#   7. Remus: the primary's save helper hangs (SIGSTOP) while it streams a heavy
+#      checkpoint, the connection stays up: the secondary sees the stream stall, fails
+#      over into the last whole checkpoint, and equals A there.
 # The survivor's guest must pass its own memory self-check, and after a Remus failover
 # B's domain must equal A's at the last whole checkpoint (digests of memory and vcpu
 # context, taken by libxl on A while the guest was suspended with that checkpoint).
@@ -134,7 +137,7 @@ fi
 # ---- 5. COLO: the secondary hangs ---------------------------------------------------------
 reset_digests
 xlA create -q "$(guest_cfg c5 incrementer 16 2000)"
-onA env LIBXL_COLO_TIMEOUT_MS=1500 LIBXL_SAVE_HELPER_TIMEOUT_MS=1500 \
+onA env LIBXL_HEARTBEAT_TIMEOUT_MS=1500 LIBXL_SAVE_HELPER_TIMEOUT_MS=1500 \
     "$XL" remus -c -s "$SSH" c5 hostB >"$WORK/c5.out" 2>&1 &
 pid=$!
 if wait_file "$DIG_A/primary-checkpoint-3" 30; then
@@ -177,5 +180,30 @@ if wait_file "$DIG_A/primary-stalled" 30; then
     kill_host_A $pid c6
 else
     notok "6: COLO did not reach checkpoint 3"; sed 's/^/#   /' "$WORK/c6.out" | tail; kill_host_A $pid c6
+fi
+# ---- 7. Remus: the primary hangs in the middle of streaming a checkpoint ------------------
+reset_digests
+xlA create -q "$(guest_cfg r7 incrementer 64 0)"
+onA "$XL" remus -i 50 -s "$SSH" r7 hostB >"$WORK/r7.out" 2>&1 &
+pid=$!
+if wait_file "$DIG_A/primary-checkpoint-3" 60; then
+    helper=$(for p in $(descendants $pid); do
+                 tr '\0' ' ' </proc/$p/cmdline 2>/dev/null | grep -q "libxl-save-helper --save-domain" &&
+                     echo $p; done)
+    kill -STOP $helper
+    start=$(date +%s%N)
+    say "7: A's save helper (pid $helper) stopped; its ssh connection stays up"
+    check "7: B failed over on the stalled stream" wait_file "$DIG_B/secondary-failover" 20
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    check "7: ... after $ms ms (timeout 2500 ms)" [ $ms -ge 2000 -a $ms -lt 9000 ]
+    note=$DIG_B/secondary-failover
+    k=$(field checkpoints "$note")
+    say "7: B received $k whole checkpoints; B: $(cut -d' ' -f4- "$note"); A at checkpoint $k: $(cat "$DIG_A/primary-checkpoint-$k" 2>/dev/null)"
+    check "7: B's memory and context equal A's at checkpoint $k, the last whole one" \
+        [ "mem=$(field mem "$note") ctx=$(field ctx "$note")" = "$(cat "$DIG_A/primary-checkpoint-$k" 2>/dev/null)" ]
+    check_survivor "7 (B)" onB r7
+    kill_host_A $pid r7
+else
+    notok "7: Remus did not reach checkpoint 3"; sed 's/^/#   /' "$WORK/r7.out" | tail; kill_host_A $pid r7
 fi
 exit $((FAILS > 0))
