@@ -581,6 +581,10 @@ int main_migrate_receive(int argc, char **argv)
     fprintf(stderr, "migration target: Ready to receive domain.\n");
     if (xl_read_savefile_header(0, &c, "migration target"))
         return 1;
+    if (!c.c_info.name || !*c.c_info.name) {
+        fprintf(stderr, "migration target: the domain config in the stream has no name\n");
+        return 1;
+    }
     name = strdup(c.c_info.name);
     incoming = malloc(strlen(name) + 16);
     sprintf(incoming, "%s--incoming", name);
