@@ -89,6 +89,34 @@ check "  ... after accepting the libxl header and the libxc records before it" \
 "$XL" destroy g1--incoming >/dev/null 2>&1; "$XL" destroy g1 >/dev/null 2>&1
 "$XL" create -q "$cfg"
 
+# ---- hostile streams into migrate-receive ----
+# Built from a real image: xl header + config, then a libxl header we can spoil.
+python3 - "$WORK/g1c.save" "$WORK" <<'PY'
+import struct, sys
+data = open(sys.argv[1], 'rb').read()
+optlen = struct.unpack_from('=I', data, 44)[0]
+xl = data[:48 + optlen]
+libxl = data[48 + optlen:]
+w = sys.argv[2]
+open(w + '/v3.stream', 'wb').write(xl + libxl[:8] + struct.pack('>I', 3) + libxl[12:4096])
+open(w + '/cut.stream', 'wb').write(xl + libxl[:16 + 8 + 40 + 100000])
+big = struct.pack('=II', 0x80000077, 0xfffffff0)
+open(w + '/huge.stream', 'wb').write(xl + libxl[:16] + big)
+noname = b'{"b_info": {"max_memkb": 16384}}\0'
+hdr = data[:32] + struct.pack('=IIII', 0x01020304, 3, 0, 4 + len(noname))
+open(w + '/noname.stream', 'wb').write(hdr + struct.pack('=I', len(noname)) + noname + libxl)
+PY
+"$XL" destroy g1 >/dev/null 2>&1
+for t in v3:"libxl stream version 3" cut:"Domain creation failed" huge:"exceeds the cap" noname:"has no name"; do
+    f=${t%%:*}; want=${t#*:}
+    "$XL" migrate-receive < "$WORK/$f.stream" >/dev/null 2>"$WORK/out"
+    rc=$?
+    check "migrate-receive of a hostile stream ($f): rc $rc, says '$want'" \
+        bash -c "[ $rc = 1 ] && grep -q '$want' '$WORK/out'"
+    check "  ... and leaves no domain behind" [ "$("$XL" list | wc -l)" = 1 ]
+done
+"$XL" create -q "$cfg"
+
 # ---- remus option rules (upstream's) ----
 "$XL" remus -c -i 100 g1 somehost >"$WORK/out" 2>&1
 check "remus: -c with -i is refused" [ $? = 2 ] && grep -q "option -c is conflict with -i, -d, -n or -b" "$WORK/out"
