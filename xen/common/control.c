@@ -87,7 +87,12 @@ static int wait_stopped(simxen_t *sx, struct waitref *w, int want_suspend, long 
     }
 }
 
-int simxen_domain_pause(simxen_t *sx, uint32_t domid)
+/*
+ * Ask the vcpu to stop at its next step boundary, as a pause (counted) or a suspend
+ * (ends in shutdown "suspend"), and wait until it has; on failure the request is
+ * withdrawn so a vcpu that never saw it is not stopped later.
+ */
+static int stop_vcpu(simxen_t *sx, uint32_t domid, int suspend, unsigned int timeout_ms)
 {
     struct waitref w;
     struct simxen_slot *s;
@@ -100,26 +105,47 @@ int simxen_domain_pause(simxen_t *sx, uint32_t domid)
         errno = ESRCH;
         return -1;
     }
-    if (s->pause_count >= 0xffff) {
-        simxen_unlock(sx);
-        errno = EBUSY;
-        return -1;
+    if (suspend) {
+        if (s->shutdown) {
+            int already = s->shutdown_reason == XHV_SHUTDOWN_suspend;
+
+            simxen_unlock(sx);
+            if (already)
+                return 0;
+            errno = EINVAL;
+            return -1;
+        }
+        s->suspend_req = 1;
+    } else {
+        if (s->pause_count >= 0xffff) {
+            simxen_unlock(sx);
+            errno = EBUSY;
+            return -1;
+        }
+        s->pause_count++;
     }
-    s->pause_count++;
     update_want(s);
     w.target = atomic_load(&s->stop_gen);
     simxen_unlock(sx);
-    if (wait_stopped(sx, &w, 0, SIMXEN_PAUSE_TIMEOUT_MS) == 0)
+    if (wait_stopped(sx, &w, suspend, timeout_ms) == 0)
         return 0;
     e = errno;
     simxen_lock(sx);
-    if (s->in_use && s->gen == w.gen && s->pause_count > 0) {
-        s->pause_count--;
+    if (s->in_use && s->gen == w.gen) {
+        if (suspend)
+            s->suspend_req = 0;     /* the guest never saw it: withdraw the request */
+        else if (s->pause_count > 0)
+            s->pause_count--;
         update_want(s);
     }
     simxen_unlock(sx);
     errno = e;
     return -1;
+}
+
+int simxen_domain_pause(simxen_t *sx, uint32_t domid)
+{
+    return stop_vcpu(sx, domid, 0, SIMXEN_PAUSE_TIMEOUT_MS);
 }
 
 int simxen_domain_unpause(simxen_t *sx, uint32_t domid)
@@ -146,40 +172,7 @@ int simxen_domain_unpause(simxen_t *sx, uint32_t domid)
 
 int simxen_domain_suspend(simxen_t *sx, uint32_t domid, unsigned int timeout_ms)
 {
-    struct waitref w;
-    struct simxen_slot *s;
-    int e;
-
-    simxen_lock(sx);
-    s = find_ref(sx, domid, &w);
-    if (!s || !simxen_pid_alive(w.pid, w.start)) {
-        simxen_unlock(sx);
-        errno = ESRCH;
-        return -1;
-    }
-    if (s->shutdown) {
-        int already = s->shutdown_reason == XHV_SHUTDOWN_suspend;
-        simxen_unlock(sx);
-        if (already)
-            return 0;
-        errno = EINVAL;
-        return -1;
-    }
-    s->suspend_req = 1;
-    update_want(s);
-    w.target = atomic_load(&s->stop_gen);
-    simxen_unlock(sx);
-    if (wait_stopped(sx, &w, 1, timeout_ms) == 0)
-        return 0;
-    e = errno;
-    simxen_lock(sx);
-    if (s->in_use && s->gen == w.gen && s->suspend_req) {
-        s->suspend_req = 0;     /* the guest never saw it: withdraw the request */
-        update_want(s);
-    }
-    simxen_unlock(sx);
-    errno = e;
-    return -1;
+    return stop_vcpu(sx, domid, 1, timeout_ms);
 }
 
 int simxen_domain_resume(simxen_t *sx, uint32_t domid, int fast)
