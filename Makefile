@@ -19,6 +19,8 @@ SIMXEN_VCPU_PATH := $(CURDIR)/xen/simxen-vcpu
 CPPFLAGS += -DSIMXEN_VCPU_DEFAULT='"$(SIMXEN_VCPU_PATH)"'
 # Absolute path of libxl-save-helper, compiled into libxl (override: LIBXL_SAVE_HELPER).
 CPPFLAGS += -DLIBXL_SAVE_HELPER_DEFAULT='"$(CURDIR)/tools/helpers/libxl-save-helper"'
+# Absolute path of the network/COLO compare proxy, compiled into libxl (override: COLO_PROXY).
+CPPFLAGS += -DCOLO_PROXY_DEFAULT='"$(CURDIR)/tools/misc/colo-proxy"'
 
 # ---- simulated hypervisor ----------------------------------------------------------------
 SIMXEN_SRCS := $(wildcard xen/common/*.c xen/guest/*.c)

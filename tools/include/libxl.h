@@ -86,7 +86,13 @@ typedef struct {
     uint64_t seed;          /* program specific (seed or working set) */
     uint64_t max_steps;     /* stop writing after this many steps (0: never) */
     uint64_t flags;
-    uint64_t host_input;    /* host-local input (divergent) */
+    uint64_t host_input;    /* host-local input (divergent, netsend) */
+    /* The network device (docs/colo-proxy.md): where its output is served (a unix
+     * socket path on the host that runs the guest; NULL: no consumer) and, for COLO,
+     * the address IP:PORT on the primary's host where the compare proxy receives the
+     * secondary's packets. */
+    char *net;
+    char *net_compare;
 } libxl_sim_info;
 
 typedef struct {

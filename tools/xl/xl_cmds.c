@@ -690,9 +690,11 @@ int main_remus(int argc, char **argv)
         }
     }
     if (libxl_defbool_val(r_info.colo)) {
-        if (interval_set || libxl_defbool_val(r_info.blackhole) ||
+        /* Unlike upstream, -i is allowed with -c: the COLO checkpoint period (checkpoints
+         * also come earlier when the compare proxy asks for one). */
+        if (libxl_defbool_val(r_info.blackhole) ||
             !libxl_defbool_is_default(r_info.netbuf) || !libxl_defbool_is_default(r_info.diskbuf)) {
-            fprintf(stderr, "option -c is conflict with -i, -d, -n or -b\n");
+            fprintf(stderr, "option -c is conflict with -d, -n or -b\n");
             return 2;
         }
         if (libxl_defbool_is_default(r_info.compression))

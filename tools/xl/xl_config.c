@@ -2,7 +2,8 @@
  * xl.cfg-style guest configs: `key = value` lines, # comments, strings in double or
  * single quotes, decimal integers.  Keys: name, type (hvm, pvh, pv; builder="hvm" is
  * accepted), memory (MiB), maxmem (MiB, must equal memory), vcpus, and the simulated
- * workload: sim_program, sim_rate, sim_seed, sim_max_steps, sim_flags, sim_host_input.
+ * workload: sim_program, sim_rate, sim_seed, sim_max_steps, sim_flags, sim_host_input, and
+ * its network device: sim_net (where the output is served), sim_net_compare (COLO).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -129,6 +130,14 @@ int xl_parse_config(const char *path, const char *text, libxl_domain_config *c, 
             NEED_INT(c->sim.flags);
         } else if (!strcmp(key, "sim_host_input")) {
             NEED_INT(c->sim.host_input);
+        } else if (!strcmp(key, "sim_net")) {
+            NEED_STR();
+            free(c->sim.net);
+            c->sim.net = strdup(sval);
+        } else if (!strcmp(key, "sim_net_compare")) {
+            NEED_STR();
+            free(c->sim.net_compare);
+            c->sim.net_compare = strdup(sval);
         } else if (xl_verbose) {
             fprintf(stderr, "%s:%d: warning: ignoring unsupported key '%s'\n", path, lineno, key);
         }
@@ -153,8 +162,8 @@ int xl_parse_config(const char *path, const char *text, libxl_domain_config *c, 
     }
     c->b_info.max_memkb = c->b_info.target_memkb = memory * 1024;
     if (!c->sim.program) {
-        snprintf(err, errlen, "%s: no sim_program (incrementer, crcblocks, dirtyrate or "
-                 "divergent)", path);
+        snprintf(err, errlen, "%s: no sim_program (incrementer, crcblocks, dirtyrate, "
+                 "divergent or netsend)", path);
         goto out;
     }
     rc = 0;

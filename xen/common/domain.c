@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "simxen-shared.h"
+#include "simxen-net.h"
 
 #ifndef SIMXEN_VCPU_DEFAULT
 #define SIMXEN_VCPU_DEFAULT "simxen-vcpu"
@@ -18,7 +19,7 @@
 
 static int lookup_locked(simxen_t *sx, const char *name, uint32_t *domid);
 
-static const char *const file_suffixes[] = { "mem", "p2m", "log", "console" };
+static const char *const file_suffixes[] = { "mem", "p2m", "log", "console", "net" };
 
 static void remove_files(simxen_t *sx, uint32_t domid)
 {
@@ -398,7 +399,16 @@ int simxen_domain_create(simxen_t *sx, const xhv_domain_config_t *cfg, uint32_t 
     s->p2m_size = p2m_size;
     memcpy(s->program, cfg->program, sizeof(s->program));
     memcpy(s->prog_args, cfg->prog_args, sizeof(s->prog_args));
+    /* Host-local input: the config's value, mixed with this host's own
+     * ($SIMXEN_HOST_INPUT of the creating process), so that the same guest on two
+     * hosts can see different input. */
     s->host_input = cfg->host_input;
+    {
+        const char *hi = getenv("SIMXEN_HOST_INPUT");
+
+        if (hi && *hi)
+            s->host_input ^= strtoull(hi, NULL, 0);
+    }
     s->pause_count = cfg->start_paused ? 1 : 0;
     s->params[SIMXEN_PARAM_STORE_PFN] = p2m_size - 1;
     s->params[SIMXEN_PARAM_CONSOLE_PFN] = p2m_size - 2;
@@ -446,6 +456,11 @@ int simxen_domain_create(simxen_t *sx, const xhv_domain_config_t *cfg, uint32_t 
             p2m[p2m_size / 64] = (1ULL << (p2m_size % 64)) - 1;
     }
     munmap(p2m, simxen_p2m_bytes(p2m_size));
+    /* the network device's transmit ring (simxen-net.h) */
+    if (simxen_net_create(sx->dir, id)) {
+        snprintf(err, errlen, "cannot create the network ring: %s", strerror(errno));
+        goto fail;
+    }
     simxen_lock(sx);
     s->nr_pages = cfg->program[0] ? p2m_size : 0;
     simxen_unlock(sx);

@@ -305,6 +305,7 @@ int simxen_vcpu_main(const char *dir, uint32_t domid)
     v->g.npages = v->max_pages;
     v->g.host_input = v->cpu.host_input;
     v->g.args = v->cpu.args;
+    v->g.net = simxen_net_map(v->sx->dir, domid);   /* NULL: no network device */
     if (v->prog)
         v->prog->init(&v->cpu.regs, &v->g);
 
@@ -342,6 +343,16 @@ int simxen_vcpu_main(const char *dir, uint32_t domid)
             if (!atomic_load(&v->s->want_stop))
                 simxen_futex_wait(&v->s->ctl_seq, seq, 200);
             housekeeping(v, 0);
+            continue;
+        }
+        if (v->prog->uses_net && v->g.net && simxen_net_must_wait(v->g.net)) {
+            /* transmit ring full, consumer attached: the guest waits (back pressure) */
+            uint32_t seq = atomic_load(&v->s->ctl_seq);
+            if (!atomic_load(&v->s->want_stop))
+                simxen_futex_wait(&v->s->ctl_seq, seq, 1);
+            housekeeping(v, 0);
+            t0 = simxen_now_ns();
+            n0 = 0;
             continue;
         }
         v->prog->step(&v->cpu.regs, &v->g);

@@ -5,6 +5,7 @@
 
 static const struct sim_program *const programs[] = {
     &sim_prog_incrementer, &sim_prog_crcblocks, &sim_prog_dirtyrate, &sim_prog_divergent,
+    &sim_prog_netsend,
 };
 
 const struct sim_program *sim_program_by_name(const char *name)

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 
 #include "simxen.h"
+#include "simxen-net.h"
 
 #define SIMXEN_MAGIC   0x314e4558444d4953ULL   /* "SIMDXEN1" */
 #define SIMXEN_VERSION 1
@@ -153,6 +154,7 @@ struct sim_guest {
     uint64_t npages;                /* max_pages (RAM only) */
     uint64_t host_input;            /* host-local input (slot) */
     const uint64_t *args;           /* prog_args[4] */
+    struct simxen_net_ring *net;    /* the network device's transmit ring (or NULL) */
 };
 
 struct sim_program {
@@ -166,6 +168,7 @@ struct sim_program {
     void (*step)(struct sim_regs *r, const struct sim_guest *g);
     /* 0: memory consistent with regs; -1: *bad_pfn set */
     int (*selfcheck)(const struct sim_regs *r, const struct sim_guest *g, uint64_t *bad_pfn);
+    int uses_net;                   /* sends one packet per step (waits while the ring is full) */
 };
 
 #define SIM_PROG_NONE 0U
@@ -176,7 +179,7 @@ uint64_t sim_prng_next(uint64_t *state);
 uint64_t sim_mix64(uint64_t x);
 
 extern const struct sim_program sim_prog_incrementer, sim_prog_crcblocks, sim_prog_dirtyrate,
-    sim_prog_divergent;
+    sim_prog_divergent, sim_prog_netsend;
 
 /* ---- context.c ---- */
 #define SIM_CTX_TYPE_END    0

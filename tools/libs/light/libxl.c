@@ -18,6 +18,7 @@
 
 #include "domain_compare.h"
 #include "libxl_checkpoint.h"
+#include "libxl_colo_proxy.h"
 #include "libxl_records.h"
 #include "libxl_save_callout.h"
 #include "libxl_save_msgs.h"
@@ -136,6 +137,8 @@ void libxl_domain_config_dispose(libxl_domain_config *c)
 {
     free(c->c_info.name);
     free(c->sim.program);
+    free(c->sim.net);
+    free(c->sim.net_compare);
     memset(c, 0, sizeof(*c));
 }
 
@@ -164,6 +167,10 @@ static json_object *config_json(const libxl_domain_config *p)
     json_object_object_add(s, "max_steps", json_object_new_int64((int64_t)p->sim.max_steps));
     json_object_object_add(s, "flags", json_object_new_int64((int64_t)p->sim.flags));
     json_object_object_add(s, "host_input", json_object_new_int64((int64_t)p->sim.host_input));
+    if (p->sim.net)
+        json_object_object_add(s, "net", json_object_new_string(p->sim.net));
+    if (p->sim.net_compare)
+        json_object_object_add(s, "net_compare", json_object_new_string(p->sim.net_compare));
     json_object_object_add(o, "c_info", c);
     json_object_object_add(o, "b_info", b);
     json_object_object_add(o, "sim", s);
@@ -227,6 +234,11 @@ int libxl_domain_config_from_json(libxl_ctx *ctx, libxl_domain_config *p, const 
     if (json_object_object_get_ex(o, "sim", &sim)) {
         if (json_object_object_get_ex(sim, "program", &v) && json_object_is_type(v, json_type_string))
             p->sim.program = strdup(json_object_get_string(v));
+        if (json_object_object_get_ex(sim, "net", &v) && json_object_is_type(v, json_type_string))
+            p->sim.net = strdup(json_object_get_string(v));
+        if (json_object_object_get_ex(sim, "net_compare", &v) &&
+            json_object_is_type(v, json_type_string))
+            p->sim.net_compare = strdup(json_object_get_string(v));
         if (get_u64(sim, "rate", &p->sim.rate) || get_u64(sim, "seed", &p->sim.seed) ||
             get_u64(sim, "max_steps", &p->sim.max_steps) || get_u64(sim, "flags", &p->sim.flags) ||
             get_u64(sim, "host_input", &p->sim.host_input)) {
@@ -317,6 +329,8 @@ static int check_ao(libxl_ctx *ctx, const libxl_asyncop_how *ao_how)
     return 0;
 }
 
+static void start_direct_net(libxl_ctx *ctx, const libxl_domain_config *c, uint32_t domid);
+
 static int create_domain(libxl_ctx *ctx, libxl_domain_config *c, uint32_t *domid, int empty)
 {
     xhv_domain_config_t cfg;
@@ -377,7 +391,23 @@ int libxl_domain_create_new(libxl_ctx *ctx, libxl_domain_config *d_config, uint3
     int rc = check_ao(ctx, ao_how);
 
     (void)aop_console_how;
-    return rc ? rc : create_domain(ctx, d_config, domid, 0);
+    if (rc)
+        return rc;
+    rc = create_domain(ctx, d_config, domid, 0);
+    if (!rc)
+        start_direct_net(ctx, d_config, *domid);
+    return rc;
+}
+
+/* The network device's output, served straight to its clients (no COLO). */
+static void start_direct_net(libxl_ctx *ctx, const libxl_domain_config *c, uint32_t domid)
+{
+    char err[512];
+
+    if (!c->sim.net || !*c->sim.net)
+        return;
+    if (libxl__colo_proxy_spawn("direct", domid, c->sim.net, NULL, NULL, err, sizeof(err)))
+        lerr(ctx, "domain %u: network output %s: %s", domid, c->sim.net, err);
 }
 
 static void fill_dominfo(libxl_ctx *ctx, const xhv_dominfo_t *d, libxl_dominfo *o)
@@ -554,6 +584,7 @@ struct op {
     struct ckpt_primary p;
     struct ckpt_secondary s;
     const char *digest_dir;
+    int net_epochs;            /* COLO secondary with a network device */
 };
 
 static void hook_log(uint32_t level, uint32_t errnoval, const char *context, const char *msg,
@@ -623,6 +654,13 @@ static void at_checkpoint(unsigned int n, void *opaque)
             fclose(f);
             rename(path, final);
         }
+    }
+    /* COLO with a compare proxy: the checkpoint boundary of the primary's packets. */
+    if (op->p.have_proxy && libxl__colo_proxy_checkpoint(op->p.proxy_fd, op->domid, n)) {
+        fprintf(stderr, "libxl: COLO proxy lost at checkpoint %u (%s): checkpoints are "
+                "periodic only\n", n, errno ? strerror(errno) : "no answer");
+        close(op->p.proxy_fd);
+        op->p.have_proxy = 0;
     }
     /* Test fault injection: "N[:ms]" stalls the primary at checkpoint N, after the
      * engine's CHECKPOINT record and before libxl's CHECKPOINT_END (Remus) or the
@@ -743,7 +781,15 @@ static int sec_checkpoint(void *d)
         op->ctx->progress(op->ctx->progress_opaque, "checkpoint", op->s.applied, 0);
     return r;
 }
-static int sec_postcopy(void *d) { return ckpt_secondary_postcopy(&((struct op *)d)->s); }
+static int sec_postcopy(void *d)
+{
+    struct op *op = d;
+
+    /* The SVM resumes into checkpoint n: its packets from now on belong to epoch n. */
+    if (op->net_epochs)
+        libxl__colo_net_epoch(op->domid, op->s.applied);
+    return ckpt_secondary_postcopy(&op->s);
+}
 static int sec_wait_checkpoint(void *d)
 {
     return ckpt_secondary_wait_checkpoint(&((struct op *)d)->s);
@@ -825,6 +871,15 @@ int libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *d_config,
         p.cbflags = SHM_CBFLAGS_RESTORE_COLO;
         p.back_fd = send_back_fd;
         op.s.colo = 1;
+        if (d_config->sim.net && *d_config->sim.net && d_config->sim.net_compare &&
+            *d_config->sim.net_compare) {
+            /* the SVM's packets go to the primary's compare proxy */
+            if (libxl__colo_proxy_spawn("secondary", *domid, d_config->sim.net,
+                                        d_config->sim.net_compare, NULL, err, sizeof(err)))
+                lerr(ctx, "restore: COLO network forwarder: %s", err);
+            else
+                op.net_epochs = 1;
+        }
         h.checkpoint = sec_checkpoint;
         h.postcopy = sec_postcopy;
         h.wait_checkpoint = sec_wait_checkpoint;
@@ -839,6 +894,8 @@ int libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *d_config,
         if (libxl_read_records_until(restore_fd, LIBXL_REC_END, err, sizeof(err))) {
             lerr(ctx, "restore: after the libxc stream: %s", err);
             rc = ERROR_FAIL;
+        } else {
+            start_direct_net(ctx, d_config, *domid);
         }
     } else {
         /* The helper completed a checkpointed stream: the primary or the link is gone
@@ -850,6 +907,11 @@ int libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *d_config,
                             : op.s.err[0] ? op.s.err : "the stream ended");
         if (stream == LIBXL_CHECKPOINTED_STREAM_COLO)
             resume_if_suspended(ctx, *domid);
+        /* the survivor's output goes straight to the clients */
+        if (op.net_epochs)
+            libxl__colo_proxy_failover(*domid);
+        else
+            start_direct_net(ctx, d_config, *domid);
         write_failover_note(&op, stream == LIBXL_CHECKPOINTED_STREAM_COLO ? "colo" : "remus");
     }
     if (rc) {
@@ -950,6 +1012,31 @@ int libxl_domain_remus_start(libxl_ctx *ctx, libxl_domain_remus_info *info, uint
     op.p.timeout_ms = colo ? colo_timeout_ms() : 0;
     op.p.opaque = &op;
     if (colo) {
+        libxl_domain_config dc;
+
+        if (!libxl_retrieve_domain_configuration(ctx, domid, &dc, NULL)) {
+            if (dc.sim.net && *dc.sim.net) {
+                char perr[512];
+
+                if (!dc.sim.net_compare || !*dc.sim.net_compare) {
+                    lerr(ctx, "COLO: domain %u has a network device (sim_net) but no "
+                         "sim_net_compare address for the secondary's packets", domid);
+                    libxl_domain_config_dispose(&dc);
+                    return ERROR_INVAL;
+                }
+                if (libxl__colo_proxy_spawn("primary", domid, dc.sim.net, dc.sim.net_compare,
+                                            &op.p.proxy_fd, perr, sizeof(perr))) {
+                    lerr(ctx, "COLO: starting the compare proxy: %s", perr);
+                    libxl_domain_config_dispose(&dc);
+                    return ERROR_FAIL;
+                }
+                op.p.have_proxy = 1;
+                fprintf(stderr, "libxl: COLO: domain %u's packets go through the compare "
+                        "proxy (output %s, secondary's packets on %s)\n", domid, dc.sim.net,
+                        dc.sim.net_compare);
+            }
+            libxl_domain_config_dispose(&dc);
+        }
         p.stream_type = XC_STREAM_COLO;
         p.cbflags = SHM_CBFLAGS_SAVE_COLO;
         p.back_fd = recv_fd;
@@ -963,6 +1050,13 @@ int libxl_domain_remus_start(libxl_ctx *ctx, libxl_domain_remus_info *info, uint
         return ERROR_FAIL;
     }
     rc = libxl__save_helper_run(&p, &h, &res);
+    if (op.p.have_proxy || op.p.proxy_requests) {
+        fprintf(stderr, "libxl: COLO: %u checkpoints, %u of them asked for by the compare "
+                "proxy\n", op.p.checkpoints, op.p.proxy_requests);
+        /* the proxy passes the output through from now on: unprotected */
+        if (op.p.have_proxy)
+            close(op.p.proxy_fd);
+    }
     if (op.p.downtimes)
         linfo(ctx, "%u checkpoints; downtime mean %.2f ms, max %.2f ms", op.p.checkpoints,
               (double)op.p.downtime_ns_total / op.p.downtimes / 1e6,

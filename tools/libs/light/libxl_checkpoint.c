@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "libxl_colo_proxy.h"
 #include "libxl_records.h"
 
 void ckpt_sleep_ms(unsigned int ms)
@@ -137,13 +138,50 @@ int ckpt_primary_checkpoint(void *data)
     return stop_now(p) ? 0 : 1;
 }
 
+/* COLO: the next checkpoint is due when the interval elapsed or the compare proxy asks
+ * for one (a packet mismatch, or a packet held too long). */
+static void wait_due(struct ckpt_primary *p)
+{
+    uint64_t deadline = now_ns() + (uint64_t)p->interval_ms * 1000000ULL;
+
+    while (p->have_proxy) {
+        uint64_t now = now_ns();
+        struct pollfd pfd = { p->proxy_fd, POLLIN, 0 };
+        char msg[64];
+        int r;
+
+        if (now >= deadline || stop_now(p))
+            return;
+        r = poll(&pfd, 1, (int)((deadline - now) / 1000000ULL) > 100
+                              ? 100 : (int)((deadline - now) / 1000000ULL) + 1);
+        if (r <= 0)
+            continue;
+        if (libxl__colo_proxy_recv(p->proxy_fd, msg, sizeof(msg), 1000)) {
+            fprintf(stderr, "libxl: COLO proxy lost (%s): checkpoints are periodic only\n",
+                    strerror(errno));
+            p->have_proxy = 0;
+            break;
+        }
+        if (!strcmp(msg, "DO_CHECKPOINT")) {
+            p->proxy_requests++;
+            return;
+        }
+    }
+    {
+        uint64_t now = now_ns();
+
+        if (now < deadline)
+            ckpt_sleep_ms((unsigned int)((deadline - now) / 1000000ULL));
+    }
+}
+
 int ckpt_primary_wait_checkpoint(void *data)
 {
     struct ckpt_primary *p = data;
 
     if (stop_now(p))
         return 0;
-    ckpt_sleep_ms(p->interval_ms);
+    wait_due(p);
     if (stop_now(p))
         return 0;
     if (libxl_write_checkpoint_state(p->main_fd, COLO_CHECKPOINT_NEW)) {

@@ -27,6 +27,10 @@ struct ckpt_primary {
     /* Called while the domain is suspended with checkpoint n's state (before resume). */
     void (*at_checkpoint)(unsigned int n, void *opaque);
     void *opaque;
+    /* COLO with a compare proxy (libxl_colo_proxy.h): between checkpoints, wait for
+     * the interval or the proxy's "DO_CHECKPOINT", whichever comes first. */
+    int have_proxy, proxy_fd;
+    unsigned int proxy_requests;   /* checkpoints the proxy asked for */
     /* state */
     int svm_running;
     unsigned int checkpoints;      /* checkpoints sent (whole) */

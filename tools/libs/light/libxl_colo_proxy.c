@@ -1,0 +1,232 @@
+/* libxl's side of the simulated NIC and the COLO compare proxy (libxl_colo_proxy.h). */
+#include "libxl_colo_proxy.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "simxen.h"
+#include "simxen-net.h"
+
+#ifndef COLO_PROXY_DEFAULT
+#define COLO_PROXY_DEFAULT "colo-proxy"
+#endif
+
+static uint64_t now_ms(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+int libxl__colo_proxy_send(int fd, const char *msg)
+{
+    size_t len = strlen(msg);
+    uint32_t be = htonl((uint32_t)len);
+    char buf[256];
+
+    if (len > sizeof(buf) - 4) {
+        errno = EINVAL;
+        return -1;
+    }
+    memcpy(buf, &be, 4);
+    memcpy(buf + 4, msg, len);
+    return send(fd, buf, len + 4, MSG_NOSIGNAL) == (ssize_t)(len + 4) ? 0 : -1;
+}
+
+static int read_full(int fd, void *buf, size_t len, uint64_t deadline)
+{
+    size_t got = 0;
+
+    while (got < len) {
+        struct pollfd pfd = { fd, POLLIN, 0 };
+        int wait = -1;
+        ssize_t r;
+
+        if (deadline) {
+            uint64_t now = now_ms();
+
+            if (now >= deadline) {
+                errno = ETIMEDOUT;
+                return -1;
+            }
+            wait = (int)(deadline - now);
+        }
+        r = poll(&pfd, 1, wait);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            if (r == 0)
+                errno = ETIMEDOUT;
+            return -1;
+        }
+        r = read(fd, (char *)buf + got, len - got);
+        if (r == 0) {
+            errno = EPIPE;
+            return -1;
+        }
+        if (r < 0) {
+            if (errno == EINTR || errno == EAGAIN)
+                continue;
+            return -1;
+        }
+        got += (size_t)r;
+    }
+    return 0;
+}
+
+int libxl__colo_proxy_recv(int fd, char *buf, size_t size, unsigned int timeout_ms)
+{
+    uint64_t deadline = timeout_ms ? now_ms() + timeout_ms : 0;
+    uint32_t len;
+
+    if (read_full(fd, &len, 4, deadline))
+        return -1;
+    len = ntohl(len);
+    if (len >= size) {
+        errno = EPROTO;
+        return -1;
+    }
+    if (read_full(fd, buf, len, deadline ? deadline + 1000 : 0))
+        return -1;
+    buf[len] = 0;
+    return 0;
+}
+
+int libxl__colo_net_epoch(uint32_t domid, uint32_t n)
+{
+    return simxen_net_set_epoch(NULL, domid, n);
+}
+
+int libxl__colo_proxy_checkpoint(int fd, uint32_t domid, uint32_t n)
+{
+    char msg[64];
+
+    if (libxl__colo_net_epoch(domid, n) || libxl__colo_proxy_send(fd, "COLO_CHECKPOINT"))
+        return -1;
+    for (;;) {
+        if (libxl__colo_proxy_recv(fd, msg, sizeof(msg), COLO_PROXY_INIT_TIMEOUT_MS))
+            return -1;
+        if (!strcmp(msg, "COLO_CHECKPOINT_DONE"))
+            return 0;
+        /* a DO_CHECKPOINT from before this checkpoint: stale */
+    }
+}
+
+int libxl__colo_proxy_failover(uint32_t domid)
+{
+    struct simxen_net_ring *r = simxen_net_map(NULL, domid);
+    int32_t pid;
+
+    if (!r)
+        return -1;
+    pid = atomic_load(&r->consumer_pid);
+    simxen_net_unmap(r);
+    return pid > 0 ? kill(pid, SIGUSR1) : -1;
+}
+
+int libxl__colo_proxy_spawn(const char *mode, uint32_t domid, const char *out, const char *addr,
+                            int *ctl_fd, char *err, size_t errlen)
+{
+    const char *bin = getenv("COLO_PROXY"), *dir = getenv("SIMXEN_DIR");
+    const char *tmo = getenv("COLO_PROXY_TIMEOUT_MS"), *bypass = getenv("COLO_PROXY_BYPASS");
+    const char *logp = getenv("COLO_PROXY_LOG");
+    int sv[2] = { -1, -1 }, is_primary = !strcmp(mode, "primary"), status;
+    char dom[16], logpath[600], msg[64];
+    pid_t pid;
+
+    if (!bin || !*bin)
+        bin = COLO_PROXY_DEFAULT;
+    if (!dir || !*dir)
+        dir = SIMXEN_DEFAULT_DIR;
+    snprintf(dom, sizeof(dom), "%u", domid);
+    snprintf(logpath, sizeof(logpath), "%s/dom%u.proxy.log", dir, domid);
+    if (is_primary && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
+        snprintf(err, errlen, "socketpair: %s", strerror(errno));
+        return -1;
+    }
+    pid = fork();
+    if (pid < 0) {
+        snprintf(err, errlen, "fork: %s", strerror(errno));
+        goto fail;
+    }
+    if (pid == 0) {
+        const char *argv[20];
+        int a = 0, lfd;
+
+        setsid();
+        if (fork() != 0)
+            _exit(0);
+        lfd = open(logpath, O_WRONLY | O_CREAT | O_APPEND, 0600);
+        if (lfd >= 0) {
+            dup2(lfd, 1);
+            dup2(lfd, 2);
+        }
+        dup2(open("/dev/null", O_RDONLY), 0);
+        if (is_primary)
+            dup2(sv[1], 3);     /* clears close-on-exec */
+        for (int fd = is_primary ? 4 : 3; fd < 1024; fd++)
+            close(fd);
+        signal(SIGPIPE, SIG_DFL);
+        signal(SIGINT, SIG_DFL);
+        signal(SIGTERM, SIG_DFL);
+        argv[a++] = bin;
+        argv[a++] = mode;
+        argv[a++] = "--domain";
+        argv[a++] = dom;
+        argv[a++] = "--out";
+        argv[a++] = out;
+        if (addr) {
+            argv[a++] = is_primary ? "--listen" : "--to";
+            argv[a++] = addr;
+        }
+        if (is_primary) {
+            argv[a++] = "--control-fd";
+            argv[a++] = "3";
+            if (tmo && *tmo) {
+                argv[a++] = "--timeout";
+                argv[a++] = tmo;
+            }
+            if (bypass && !strcmp(bypass, "1"))
+                argv[a++] = "--bypass";
+        }
+        if (logp && *logp) {
+            argv[a++] = "--log";
+            argv[a++] = logp;
+        }
+        argv[a] = NULL;
+        execv(bin, (char *const *)argv);
+        fprintf(stderr, "exec %s: %s\n", bin, strerror(errno));
+        _exit(127);
+    }
+    waitpid(pid, &status, 0);
+    if (!is_primary)
+        return 0;
+    close(sv[1]);
+    sv[1] = -1;
+    if (libxl__colo_proxy_send(sv[0], "COLO_USERSPACE_PROXY_INIT") ||
+        libxl__colo_proxy_recv(sv[0], msg, sizeof(msg), 5000) ||
+        strcmp(msg, "COLO_USERSPACE_PROXY_INIT")) {
+        snprintf(err, errlen, "the COLO proxy (%s) did not answer its init message: %s (see %s)",
+                 bin, errno ? strerror(errno) : "wrong answer", logpath);
+        goto fail;
+    }
+    *ctl_fd = sv[0];
+    return 0;
+ fail:
+    if (sv[0] >= 0)
+        close(sv[0]);
+    if (sv[1] >= 0)
+        close(sv[1]);
+    return -1;
+}

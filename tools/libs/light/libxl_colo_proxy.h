@@ -1,0 +1,35 @@
+/*
+ * libxl's side of the simulated network device and the COLO compare proxy
+ * (tools/misc/colo-proxy.c, docs/colo-proxy.md).  Control messages use upstream's
+ * userspace-proxy framing (u32 big-endian length + bytes): "COLO_USERSPACE_PROXY_INIT",
+ * "COLO_CHECKPOINT" (answered here with "COLO_CHECKPOINT_DONE"), "DO_CHECKPOINT".
+ */
+#ifndef LIBXL_COLO_PROXY_H
+#define LIBXL_COLO_PROXY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#define COLO_PROXY_INIT_TIMEOUT_MS 500
+
+/* Starts `colo-proxy <mode> --domain domid --out out ...` detached from the caller
+ * (its own session; stderr to $SIMXEN_DIR/dom<domid>.proxy.log).  mode "primary"
+ * needs addr (--listen) and returns the control fd in *ctl_fd; "secondary" needs addr
+ * (--to).  Test knobs from the environment: COLO_PROXY (the binary),
+ * COLO_PROXY_TIMEOUT_MS, COLO_PROXY_BYPASS=1, COLO_PROXY_LOG (a log file). */
+int libxl__colo_proxy_spawn(const char *mode, uint32_t domid, const char *out, const char *addr,
+                            int *ctl_fd, char *err, size_t errlen);
+int libxl__colo_proxy_send(int fd, const char *msg);
+/* One message within timeout_ms (0: no limit): 0, or -1 (errno ETIMEDOUT, or EPIPE at
+ * end of stream, EPROTO for an oversized message). The length is bounded, reads are
+ * looped, the text is NUL-terminated (upstream's reader does none of these). */
+int libxl__colo_proxy_recv(int fd, char *buf, size_t size, unsigned int timeout_ms);
+/* At checkpoint n, with the primary suspended: stamp its packets from now on with
+ * epoch n, tell the proxy, wait for its answer (discarding stale DO_CHECKPOINTs). */
+int libxl__colo_proxy_checkpoint(int fd, uint32_t domid, uint32_t n);
+/* Epoch of a domain's network ring (the secondary, before it resumes). */
+int libxl__colo_net_epoch(uint32_t domid, uint32_t n);
+/* Failover on the secondary: its forwarder starts serving the output itself. */
+int libxl__colo_proxy_failover(uint32_t domid);
+
+#endif
