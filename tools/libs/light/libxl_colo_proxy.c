@@ -142,7 +142,7 @@ int libxl__colo_proxy_spawn(const char *mode, uint32_t domid, const char *out, c
     const char *tmo = getenv("COLO_PROXY_TIMEOUT_MS"), *bypass = getenv("COLO_PROXY_BYPASS");
     const char *logp = getenv("COLO_PROXY_LOG");
     int sv[2] = { -1, -1 }, is_primary = !strcmp(mode, "primary"), status;
-    char dom[16], logpath[600], msg[64];
+    char dom[16], logpath[600], outpath[600], msg[64];
     pid_t pid;
 
     if (!bin || !*bin)
@@ -151,6 +151,11 @@ int libxl__colo_proxy_spawn(const char *mode, uint32_t domid, const char *out, c
         dir = SIMXEN_DEFAULT_DIR;
     snprintf(dom, sizeof(dom), "%u", domid);
     snprintf(logpath, sizeof(logpath), "%s/dom%u.proxy.log", dir, domid);
+    /* a relative output path is relative to this host's state directory */
+    if (out[0] != '/') {
+        snprintf(outpath, sizeof(outpath), "%s/%s", dir, out);
+        out = outpath;
+    }
     if (is_primary && socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv)) {
         snprintf(err, errlen, "socketpair: %s", strerror(errno));
         return -1;
