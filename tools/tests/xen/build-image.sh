@@ -19,14 +19,16 @@ XENVER=4.17
 KPKG=${KPKG:-$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/{print $2; exit}')}
 KVER=${KPKG#linux-image-}
 # Project binaries to put into dom0 (built by `make`).
-BINS=${XEN_IMAGE_BINS:-tools/misc/xhv-sr}
+# Project binaries to put into dom0 (built by `make`); "path:name" renames (our xl
+# must not shadow upstream's).
+BINS=${XEN_IMAGE_BINS:-tools/misc/xhv-sr tools/xl/xl:xl-colo tools/helpers/libxl-save-helper}
 
 PKGS="$KPKG busybox-static
   xen-hypervisor-$XENVER-amd64 xen-utils-$XENVER xen-utils-common xenstore-utils
   libxenmisc$XENVER libxenstore4 libxencall1 libxenforeignmemory1 libxengnttab1
   libxenevtchn1 libxentoollog1 libxendevicemodel1 libxenhypfs1 libxentoolcore1
   libyajl2 libext2fs2 libncurses6 libtinfo6 libc6 liblzma5 libzstd1 zlib1g
-  libuuid1 libbz2-1.0 libgcc-s1 libcom-err2 libblkid1"
+  libuuid1 libbz2-1.0 libgcc-s1 libcom-err2 libblkid1 libjson-c5"
 
 mkdir -p "$DEBS" "$OUT"
 missing=""
@@ -71,8 +73,9 @@ cp -a "$ROOT"/usr/bin/xenstore* "$R/usr/bin/"
 cp -a "$ROOT/etc/xen/." "$R/etc/xen/"
 cp "$HERE"/guests/*.cfg "$R/etc/xen/"
 for b in $BINS; do
-    if [ -x "$TOP/$b" ]; then install -m755 "$TOP/$b" "$R/opt/colo/bin/"
-    else echo "build-image: warning: $b not built; plan steps that need it will fail" >&2; fi
+    src=${b%%:*}; name=${b#*:}; [ "$name" = "$b" ] && name=$(basename "$src")
+    if [ -x "$TOP/$src" ]; then install -m755 "$TOP/$src" "$R/opt/colo/bin/$name"
+    else echo "build-image: warning: $src not built; plan steps that need it will fail" >&2; fi
 done
 
 # Shared libraries of every ELF in the image, resolved against the unpacked packages.

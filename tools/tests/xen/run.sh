@@ -12,7 +12,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
 OUT=${XEN_IMAGE:-$PWD/build/xen-image}
-DEFAULT_PLAN=toolstack+pvh_create+xl_saverestore+ours_list+ours_save+ours_live+remus+colo+colo_nobackchannel+timing
+DEFAULT_PLAN=toolstack+pvh_create+xl_saverestore+ours_list+ours_save+ours_live+ours_xl_save+remus+colo+colo_nobackchannel+timing
 PLAN=${1:-${XEN_PLAN:-$DEFAULT_PLAN}}
 TMO=${XEN_TIMEOUT:-900}
 MEM=${XEN_QEMU_MEM:-1536}
@@ -65,14 +65,14 @@ done < <(grep -a '@@STEP ' "$LOG" | sed 's/.*@@STEP //')
 # Streams our engine saved on real Xen, checked by upstream's verify-stream-v2 (the
 # raw libxc stream: -f libxc; a file with -i, not a pipe).
 VERIFY=/usr/lib/xen-4.17/bin/verify-stream-v2
-while read -r name off size; do
+while read -r name off size fmt; do
     t0=${EPOCHREALTIME/./}
     tail -c +$((off * 1024 * 1024 + 1)) "$OUT/xfer.img" | head -c "$size" > "$OUT/$name.stream"
     if [ ! -x "$VERIFY" ]; then
         s=FAIL; why="$VERIFY not installed (xen-utils-4.17)"
-    elif PYTHONPATH=/usr/lib/xen-4.17/lib/python python3 "$VERIFY" -v -f libxc -i "$OUT/$name.stream" \
+    elif PYTHONPATH=/usr/lib/xen-4.17/lib/python python3 "$VERIFY" -v -f "${fmt:-libxc}" -i "$OUT/$name.stream" \
             > "$OUT/$name.verify.log" 2>&1; then
-        s=PASS; why="$size bytes accepted"
+        s=PASS; why="$size bytes accepted (-f ${fmt:-libxc})"
     else
         s=FAIL; why="$(tail -n 1 "$OUT/$name.verify.log")"
     fi
