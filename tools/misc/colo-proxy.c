@@ -524,6 +524,7 @@ int main(int argc, char **argv)
                     wbuf_n += sizeof(p);
                 }
             } else {
+                logpkt('P', &p, NULL);
                 release(&p, "pass", &st.pass);
             }
         }

@@ -29,7 +29,7 @@ sim_seed = $2
 sim_net = "$WORK/$l.sock"
 sim_net_compare = "127.0.0.1:$PORT"
 EOC
-    "$XL" create -q "$WORK/$l.cfg" || { notok "$l: create"; return; }
+    COLO_PROXY_LOG="$WORK/$l.pri.log" "$XL" create -q "$WORK/$l.cfg" || { notok "$l: create"; return; }
     env LIBXL_CHECKPOINT_DIGEST_DIR="$dig" COLO_PROXY_LOG="$WORK/$l.pri.log" COLO_PROXY_BYPASS=$4 \
         "$XL" remus -c -i 1000 -s "" "n$l" \
         "env SIMXEN_HOST_INPUT=$3 COLO_PROXY_LOG=$WORK/$l.sec.log $XL migrate-receive --colo" \
