@@ -115,7 +115,7 @@ int libxl__colo_proxy_checkpoint(int fd, uint32_t domid, uint32_t n)
     if (libxl__colo_net_epoch(domid, n) || libxl__colo_proxy_send(fd, "COLO_CHECKPOINT"))
         return -1;
     for (;;) {
-        if (libxl__colo_proxy_recv(fd, msg, sizeof(msg), COLO_PROXY_INIT_TIMEOUT_MS))
+        if (libxl__colo_proxy_recv(fd, msg, sizeof(msg), COLO_PROXY_ACK_TIMEOUT_MS))
             return -1;
         if (!strcmp(msg, "COLO_CHECKPOINT_DONE"))
             return 0;

@@ -10,7 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define COLO_PROXY_INIT_TIMEOUT_MS 500
+#define COLO_PROXY_ACK_TIMEOUT_MS 5000   /* INIT and COLO_CHECKPOINT answers */
 
 /* Starts `colo-proxy <mode> --domain domid --out out ...` detached from the caller
  * (its own session; stderr to $SIMXEN_DIR/dom<domid>.proxy.log).  mode "primary"

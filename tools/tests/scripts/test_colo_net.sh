@@ -7,16 +7,37 @@
 #      the proxy asks for checkpoints on the mismatches, more checkpoints per second than
 #      A, and still no packet the secondary disagreed with reaches the client before the
 #      checkpoint that resolves it;
-#   C. the same with the comparison bypassed (COLO_PROXY_BYPASS=1): the checker notices.
+#   C. the same with the comparison bypassed (COLO_PROXY_BYPASS=1): the checker notices;
+#   D. no divergence, but the secondary's forwarder stops for 2 s (SIGSTOP): primary
+#      packets wait, the proxy asks for checkpoints on its timeout, and releases them
+#      only at those checkpoints.
 . "$(dirname "$0")/local.inc"
 CHECK="python3 $(dirname "$0")/colo_net_check.py"
 PORT=$(( 20000 + $$ % 20000 ))
 SECS=4
 
+# The secondary's forwarder of this test (from /proc: procps may not be installed).
+forwarder_pid() {
+    local f
+    for f in /proc/[0-9]*; do
+        tr '\0' ' ' 2>/dev/null < "$f/cmdline" | grep -q "colo-proxy secondary" || continue
+        tr '\0' '\n' 2>/dev/null < "$f/environ" | grep -qx "SIMXEN_DIR=$SIMXEN_DIR" || continue
+        echo "${f#/proc/}"; return 0
+    done
+    return 1
+}
+stall_forwarder() {   # for_s: once COLO runs, stop the secondary's forwarder for a while
+    local fp i
+    for i in $(seq 30); do fp=$(forwarder_pid) && break; sleep 0.1; done
+    [ -n "$fp" ] || { echo "# no forwarder found"; return; }
+    sleep 0.5
+    kill -STOP "$fp"; sleep "$1"; kill -CONT "$fp"
+}
+
 destroy_all() { for id in $("$XL" list 2>/dev/null | awk 'NR>1 {print $2}'); do "$XL" destroy "$id" >/dev/null 2>&1; done; }
 
-run() {   # label seed secondary_host_input bypass
-    local l=$1 dig=$WORK/$1.dig pid cpid
+run() {   # label seed secondary_host_input bypass [stall]
+    local l=$1 dig=$WORK/$1.dig pid cpid spid=
     destroy_all
     mkdir -p "$dig"
     cat > "$WORK/$l.cfg" <<EOC
@@ -35,9 +56,11 @@ EOC
         "env SIMXEN_HOST_INPUT=$3 COLO_PROXY_LOG=$WORK/$l.sec.log $XL migrate-receive --colo" \
         >"$WORK/$l.out" 2>&1 &
     pid=$!
+    [ -n "${5:-}" ] && { stall_forwarder 2 & spid=$!; }
     $CHECK client "$WORK/$l.sock" "$WORK/$l.client" $SECS &
     cpid=$!
     wait $cpid
+    [ -n "$spid" ] && wait $spid
     END=$(date +%s.%N)
     kill -TERM $pid; wait $pid
     NCP=$(ls "$dig" | grep -c primary-checkpoint-)
@@ -64,4 +87,9 @@ check "B: divergence makes checkpoints more frequent ($NCP vs $NCP_A in ${SECS} 
 run C 100 7 1
 check "C: with the comparison bypassed the checker finds packets released without agreement" \
     grep -Eq "violations: [1-9]" "$WORK/C.verify"
+run D 0 0 0 stall
+check "D: the proxy asked for checkpoints on its timeout" [ "$(grep -c '^Q .* timeout' "$WORK/D.pri.log")" -ge 2 ]
+check "D: held packets went out only at checkpoints (or agreed), nothing else" [ $VRC = 0 ]
+NFL=$(grep -c '^R .* flush$' "$WORK/D.pri.log")
+check "D: the proxy released held packets at the checkpoints ($NFL)" [ "$NFL" -ge 1 ]
 [ $FAILS = 0 ]
