@@ -1054,8 +1054,18 @@ int libxl_domain_remus_start(libxl_ctx *ctx, libxl_domain_remus_info *info, uint
         fprintf(stderr, "libxl: COLO: %u checkpoints, %u of them asked for by the compare "
                 "proxy\n", op.p.checkpoints, op.p.proxy_requests);
         /* the proxy passes the output through from now on: unprotected */
-        if (op.p.have_proxy)
+        if (op.p.have_proxy) {
+            if (op.digest_dir) {   /* test instrumentation: when protection ended */
+                char path[512];
+                FILE *f;
+
+                snprintf(path, sizeof(path), "%s/replication-ended", op.digest_dir);
+                f = fopen(path, "w");
+                if (f)
+                    fclose(f);
+            }
             close(op.p.proxy_fd);
+        }
     }
     if (op.p.downtimes)
         linfo(ctx, "%u checkpoints; downtime mean %.2f ms, max %.2f ms", op.p.checkpoints,

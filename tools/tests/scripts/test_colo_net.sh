@@ -8,13 +8,15 @@
 #      A, and still no packet the secondary disagreed with reaches the client before the
 #      checkpoint that resolves it;
 #   C. the same with the comparison bypassed (COLO_PROXY_BYPASS=1): the checker notices;
-#   D. no divergence, but the secondary's forwarder stops for 2 s (SIGSTOP): primary
+#   D. no divergence, but the secondary's forwarder stops for 1.5 s (SIGSTOP): primary
 #      packets wait, the proxy asks for checkpoints on its timeout, and releases them
-#      only at those checkpoints.
+#      only at those checkpoints;
+#   E. the secondary dies: the primary continues unprotected and its output passes
+#      straight through to the client.
 . "$(dirname "$0")/local.inc"
 CHECK="python3 $(dirname "$0")/colo_net_check.py"
 PORT=$(( 20000 + $$ % 20000 ))
-SECS=4
+SECS=3
 
 # The secondary's forwarder of this test (from /proc: procps may not be installed).
 forwarder_pid() {
@@ -26,12 +28,18 @@ forwarder_pid() {
     done
     return 1
 }
-stall_forwarder() {   # for_s: once COLO runs, stop the secondary's forwarder for a while
+kill_secondary() {   # label: once COLO runs, destroy the secondary's domain
+    local i
+    for i in $(seq 50); do [ -e "$WORK/$1.dig/primary-checkpoint-1" ] && break; sleep 0.1; done
+    sleep 0.7
+    "$XL" destroy "n$1--incoming" >/dev/null 2>&1
+}
+stall_forwarder() {   # label for_s: once COLO runs, stop the secondary's forwarder a while
     local fp i
-    for i in $(seq 30); do fp=$(forwarder_pid) && break; sleep 0.1; done
+    for i in $(seq 50); do [ -e "$WORK/$1.dig/primary-checkpoint-1" ] && break; sleep 0.1; done
+    fp=$(forwarder_pid)
     [ -n "$fp" ] || { echo "# no forwarder found"; return; }
-    sleep 0.5
-    kill -STOP "$fp"; sleep "$1"; kill -CONT "$fp"
+    kill -STOP "$fp"; sleep "$2"; kill -CONT "$fp"
 }
 
 destroy_all() { for id in $("$XL" list 2>/dev/null | awk 'NR>1 {print $2}'); do "$XL" destroy "$id" >/dev/null 2>&1; done; }
@@ -56,13 +64,16 @@ EOC
         "env SIMXEN_HOST_INPUT=$3 COLO_PROXY_LOG=$WORK/$l.sec.log $XL migrate-receive --colo" \
         >"$WORK/$l.out" 2>&1 &
     pid=$!
-    [ -n "${5:-}" ] && { stall_forwarder 2 & spid=$!; }
+    case "${5:-}" in
+    stall) stall_forwarder "$l" 1.5 & spid=$! ;;
+    kill) kill_secondary "$l" & spid=$! ;;
+    esac
     $CHECK client "$WORK/$l.sock" "$WORK/$l.client" $SECS &
     cpid=$!
     wait $cpid
     [ -n "$spid" ] && wait $spid
     END=$(date +%s.%N)
-    kill -TERM $pid; wait $pid
+    kill -TERM $pid 2>/dev/null; wait $pid
     NCP=$(ls "$dig" | grep -c primary-checkpoint-)
     REQ=$(sed -n 's/.*checkpoints, \([0-9]*\) of them asked for by the compare proxy.*/\1/p' "$WORK/$l.out")
     say "$l: $NCP checkpoints in ${SECS} s ($(awk -v n=$NCP -v s=$SECS 'BEGIN{printf "%.1f", n/s}')/s), ${REQ:-?} asked for by the proxy"
@@ -92,4 +103,8 @@ check "D: the proxy asked for checkpoints on its timeout" [ "$(grep -c '^Q .* ti
 check "D: held packets went out only at checkpoints (or agreed), nothing else" [ $VRC = 0 ]
 NFL=$(grep -c '^R .* flush$' "$WORK/D.pri.log")
 check "D: the proxy released held packets at the checkpoints ($NFL)" [ "$NFL" -ge 1 ]
+run E 0 0 0 kill
+check "E: the primary noticed and continues unprotected" grep -q "keeps running here, unprotected" "$WORK/E.out"
+check "E: the client saw only the primary's packets, in order; unchecked ones only after protection ended" [ $VRC = 0 ]
+check "E: the output passes straight through after replication ended" grep -Eq " [1-9][0-9]* after replication ended" "$WORK/E.verify"
 [ $FAILS = 0 ]
