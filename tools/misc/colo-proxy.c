@@ -511,8 +511,9 @@ int main(int argc, char **argv)
             sec = -1;
             out_fd = listen_unix(out);
         }
-        /* the ring */
-        while (ring_get(&p)) {
+        /* the ring (a primary holding too much leaves packets in the ring: the guest
+         * then waits, as for a full NIC queue; room stays for one ring at a checkpoint) */
+        while ((strcmp(mode, "primary") || c.P.n < QMAX - SIMXEN_NET_SLOTS) && ring_get(&p)) {
             if (!strcmp(mode, "primary")) {
                 logpkt('P', &p, NULL);
                 if (q_push(&c.P, &p))
