@@ -68,9 +68,18 @@ EOC
     stall) stall_forwarder "$l" 1.5 & spid=$! ;;
     kill) kill_secondary "$l" & spid=$! ;;
     esac
-    $CHECK client "$WORK/$l.sock" "$WORK/$l.client" $SECS &
-    cpid=$!
-    wait $cpid
+    if [ "${5:-}" = kill ]; then
+        # replication ends by itself (the secondary is gone); read on for 1 s more
+        $CHECK client "$WORK/$l.sock" "$WORK/$l.client" 30 &
+        cpid=$!
+        for i in $(seq 200); do kill -0 $pid 2>/dev/null || break; sleep 0.1; done
+        sleep 1
+        kill $cpid; wait $cpid 2>/dev/null
+    else
+        $CHECK client "$WORK/$l.sock" "$WORK/$l.client" $SECS &
+        cpid=$!
+        wait $cpid
+    fi
     [ -n "$spid" ] && wait $spid
     END=$(date +%s.%N)
     kill -TERM $pid 2>/dev/null; wait $pid
