@@ -67,6 +67,7 @@ static FILE *logf_;
 static volatile sig_atomic_t got_term, got_failover;
 static int clients[MAX_CLIENTS], nclients;
 static int out_fd = -1;
+static ino_t out_ino;              /* our socket file (another proxy may rebind the path) */
 static struct {
     uint64_t cmp, flush, pass, nobody, mismatches, timeouts, requests, checkpoints, sec_rx;
 } st;
@@ -183,6 +184,11 @@ static int listen_unix(const char *path)
     unlink(path);
     if (bind(fd, (struct sockaddr *)&a, sizeof(a)) || listen(fd, 16))
         die("output socket %s: %s", path, strerror(errno));
+    {
+        struct stat sb;
+
+        out_ino = stat(path, &sb) ? 0 : sb.st_ino;
+    }
     return fd;
 }
 
@@ -657,10 +663,15 @@ int main(int argc, char **argv)
     }
     (void)ctl_was_open;
     print_stats(mode);
-    if (atomic_load(&ring->consumer_pid) == getpid()) {
+    if (atomic_load(&ring->consumer_pid) == getpid())
         atomic_store(&ring->consumer_pid, 0);
-        if (out_fd >= 0)
-            unlink(out);   /* (not when a new consumer took over: the path is its own) */
+    if (out_fd >= 0) {
+        struct stat sb;
+
+        /* not when another proxy bound the path since (a takeover, or the domain's
+         * next copy on this host) */
+        if (!stat(out, &sb) && sb.st_ino == out_ino)
+            unlink(out);
     }
     return 0;
 }
