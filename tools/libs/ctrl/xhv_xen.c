@@ -447,12 +447,16 @@ static int xen_domain_resume(xhv_t *xch, uint32_t domid, int fast)
         /* Soft reset resumes the domain itself (after our own pause is dropped). */
         if (soft_reset_for_resume(xch, domid))
             return -1;
-        return info.paused ? xen_domain_unpause(xch, domid) : 0;
+    } else if (set_suspend_cancelled(xch, domid) || resumedomain(xch, domid)) {
+        return -1;
     }
-    if (set_suspend_cancelled(xch, domid))
-        return -1;
-    if (resumedomain(xch, domid))
-        return -1;
+    /* Tell xenstored (XS_RESUME), as libxl does: it fires @releaseDomain only when a
+     * domain's shutdown flag changes, so without this the next suspend of this domain
+     * is not announced and upstream libxl's suspend wait times out ("guest did not
+     * suspend, timed out") although the guest suspended. */
+    if (xs(xch) && !xs_resume_domain(P(xch)->xs, domid))
+        xhv_log(xch, XHV_LOG_WARN, errno, "domain_resume", "domain %u: xenstore resume",
+                domid);
     return info.paused ? xen_domain_unpause(xch, domid) : 0;
 }
 
