@@ -1,8 +1,12 @@
 #!/bin/sh
-# Installs the Debian 12 packages the build and the test suite need (as root; a no-op
-# when they are already there).  Non-root: prints what is missing and fails.
+# Installs Debian 12 packages (as root; a no-op when they are already there).
+# Non-root: prints what is missing and fails.
+# Usage: install-deps.sh [PACKAGE...]   (default: what the build and `make check` need)
+# xen-utils-4.17 provides upstream's verify-stream-v2 (the conformance check); it needs
+# no running hypervisor, and its services are not started here.
 set -e
-pkgs="gcc make pkg-config libc6-dev zlib1g-dev libxen-dev xen-utils-4.17 python3 tar libjson-c-dev openssh-server openssh-client iproute2 perl"
+pkgs="$*"
+[ -n "$pkgs" ] || pkgs="gcc make pkg-config libc6-dev zlib1g-dev libxen-dev xen-utils-4.17 python3 tar libjson-c-dev openssh-server openssh-client iproute2 perl"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -15,6 +19,4 @@ fi
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
-# xen-utils-4.17 provides upstream's verify-stream-v2 (the conformance check); it needs
-# no running hypervisor.  Its services are not started here.
 apt-get install -y -qq --no-install-recommends $missing
