@@ -135,6 +135,7 @@ check: all
 	./tools/tests/run-tests.sh
 	$(MAKE) check-nomigration
 	$(MAKE) check-asan
+	$(MAKE) check-xen
 
 # The no-migration variant is built from a copy of the tree so that both variants are
 # checked in one run: an API change that forgets nomigration.c fails here.
