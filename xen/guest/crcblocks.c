@@ -11,19 +11,6 @@
 
 #define CRC_OFF 4092
 
-static int check_args(const uint64_t *args, uint64_t npages)
-{
-    (void)args;
-    (void)npages;
-    return 0;
-}
-
-static int check_regs(const struct sim_regs *r, const uint64_t *args, uint64_t npages)
-{
-    (void)args;
-    return r->pc < npages ? 0 : -1;
-}
-
 static void init(struct sim_regs *r, const struct sim_guest *g)
 {
     r->pc = 0;
@@ -75,6 +62,6 @@ static int selfcheck(const struct sim_regs *r, const struct sim_guest *g, uint64
 }
 
 const struct sim_program sim_prog_crcblocks = {
-    .name = "crcblocks", .id = 2, .check_args = check_args, .check_regs = check_regs,
+    .name = "crcblocks", .id = 2, .check_args = sim_args_any, .check_regs = sim_regs_pc_in_ram,
     .init = init, .step = step, .selfcheck = selfcheck,
 };

@@ -12,19 +12,6 @@
 
 #define TAG (0xddULL << 56)
 
-static int check_args(const uint64_t *args, uint64_t npages)
-{
-    (void)args;
-    (void)npages;
-    return 0;
-}
-
-static int check_regs(const struct sim_regs *r, const uint64_t *args, uint64_t npages)
-{
-    (void)args;
-    return r->pc < npages ? 0 : -1;
-}
-
 static void init(struct sim_regs *r, const struct sim_guest *g)
 {
     r->pc = 0;
@@ -48,21 +35,10 @@ static void step(struct sim_regs *r, const struct sim_guest *g)
 static int selfcheck(const struct sim_regs *r, const struct sim_guest *g, uint64_t *bad)
 {
     (void)r;
-    for (uint64_t p = 0; p < g->npages; p++) {
-        uint64_t w[3];
-
-        memcpy(w, g->mem + (p << 12), sizeof(w));
-        if (w[0] == 0 && w[1] == 0 && w[2] == 0)
-            continue;
-        if (w[1] != (TAG | p) || w[2] != sim_mix64(w[0] ^ p)) {
-            *bad = p;
-            return -1;
-        }
-    }
-    return 0;
+    return sim_check_tagged_pages(g, 0, TAG, bad);
 }
 
 const struct sim_program sim_prog_divergent = {
-    .name = "divergent", .id = 4, .check_args = check_args, .check_regs = check_regs,
+    .name = "divergent", .id = 4, .check_args = sim_args_any, .check_regs = sim_regs_pc_in_ram,
     .init = init, .step = step, .selfcheck = selfcheck,
 };

@@ -11,12 +11,6 @@ static int check_args(const uint64_t *args, uint64_t npages)
     return args[SIMXEN_ARG_PROG] == 0 ? 0 : -1;
 }
 
-static int check_regs(const struct sim_regs *r, const uint64_t *args, uint64_t npages)
-{
-    (void)args;
-    return r->pc < npages ? 0 : -1;
-}
-
 static void init(struct sim_regs *r, const struct sim_guest *g)
 {
     (void)g;
@@ -46,6 +40,6 @@ static int selfcheck(const struct sim_regs *r, const struct sim_guest *g, uint64
 }
 
 const struct sim_program sim_prog_incrementer = {
-    .name = "incrementer", .id = 1, .check_args = check_args, .check_regs = check_regs,
+    .name = "incrementer", .id = 1, .check_args = check_args, .check_regs = sim_regs_pc_in_ram,
     .init = init, .step = step, .selfcheck = selfcheck,
 };

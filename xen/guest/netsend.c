@@ -22,12 +22,6 @@ static int check_args(const uint64_t *args, uint64_t npages)
     return npages >= 2 ? 0 : -1;
 }
 
-static int check_regs(const struct sim_regs *r, const uint64_t *args, uint64_t npages)
-{
-    (void)args;
-    return r->pc < npages ? 0 : -1;
-}
-
 static void init(struct sim_regs *r, const struct sim_guest *g)
 {
     r->pc = 0;
@@ -74,21 +68,10 @@ static int selfcheck(const struct sim_regs *r, const struct sim_guest *g, uint64
         *bad = 0;
         return -1;
     }
-    for (uint64_t p = 1; p < g->npages; p++) {
-        uint64_t w[3];
-
-        memcpy(w, g->mem + (p << 12), sizeof(w));
-        if (w[0] == 0 && w[1] == 0 && w[2] == 0)
-            continue;
-        if (w[1] != (TAG | p) || w[2] != sim_mix64(w[0] ^ p)) {
-            *bad = p;
-            return -1;
-        }
-    }
-    return 0;
+    return sim_check_tagged_pages(g, 1, TAG, bad);
 }
 
 const struct sim_program sim_prog_netsend = {
-    .name = "netsend", .id = 5, .check_args = check_args, .check_regs = check_regs,
+    .name = "netsend", .id = 5, .check_args = check_args, .check_regs = sim_regs_pc_in_ram,
     .init = init, .step = step, .selfcheck = selfcheck, .uses_net = 1,
 };

@@ -35,6 +35,35 @@ int sim_check_common_args(const uint64_t *args)
     return 0;
 }
 
+int sim_args_any(const uint64_t *args, uint64_t npages)
+{
+    (void)args;
+    (void)npages;
+    return 0;
+}
+
+int sim_regs_pc_in_ram(const struct sim_regs *r, const uint64_t *args, uint64_t npages)
+{
+    (void)args;
+    return r->pc < npages ? 0 : -1;
+}
+
+int sim_check_tagged_pages(const struct sim_guest *g, uint64_t from, uint64_t tag, uint64_t *bad)
+{
+    for (uint64_t p = from; p < g->npages; p++) {
+        uint64_t w[3];
+
+        memcpy(w, g->mem + (p << 12), sizeof(w));
+        if (w[0] == 0 && w[1] == 0 && w[2] == 0)
+            continue;
+        if (w[1] != (tag | p) || w[2] != sim_mix64(w[0] ^ p)) {
+            *bad = p;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 /* splitmix64 */
 uint64_t sim_mix64(uint64_t z)
 {

@@ -177,6 +177,11 @@ const struct sim_program *sim_program_by_id(uint32_t id);
 int sim_check_common_args(const uint64_t *args);
 uint64_t sim_prng_next(uint64_t *state);
 uint64_t sim_mix64(uint64_t x);
+/* Shared program pieces: args that need nothing, a pc that must point into RAM, and the
+ * check of pages stamped {value, tag|pfn, mix(value^pfn)} from pfn `from` on. */
+int sim_args_any(const uint64_t *args, uint64_t npages);
+int sim_regs_pc_in_ram(const struct sim_regs *r, const uint64_t *args, uint64_t npages);
+int sim_check_tagged_pages(const struct sim_guest *g, uint64_t from, uint64_t tag, uint64_t *bad);
 
 extern const struct sim_program sim_prog_incrementer, sim_prog_crcblocks, sim_prog_dirtyrate,
     sim_prog_divergent, sim_prog_netsend;
