@@ -68,24 +68,40 @@ static void put_page_data(const uint64_t *pfns, uint32_t count, uint32_t data_pa
     put_record(REC_TYPE_PAGE_DATA, body, blen);
 }
 
-/* Restore buf[0..len) as a plain stream; returns rc and leaves errno. */
-static int restore_buf(void)
+/* libxl's CHECKPOINT_END, read by the checkpoint callback of a Remus restore. */
+static int remus_checkpoint_cb(void *data)
+{
+    int fd = *(int *)data;
+    uint32_t hdr[2];
+
+    if (read_exact(fd, hdr, sizeof(hdr)) || hdr[0] != 4 || hdr[1] != 0)
+        return XGR_CHECKPOINT_FAILOVER;
+    return XGR_CHECKPOINT_SUCCESS;
+}
+
+/* Restore buf[0..len) as a stream of the given type; returns rc and leaves errno. */
+static int restore_buf_as(xc_stream_type_t type)
 {
     char path[512];
-    struct restore_callbacks cb = { 0 };
-    xen_pfn_t s, c;
     int fd, rc, e;
+    struct restore_callbacks cb = { .checkpoint = remus_checkpoint_cb, .data = &fd };
+    xen_pfn_t s, c;
 
     snprintf(path, sizeof(path), "%s/hostile.stream", test_sim_dir());
     fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     if (write_exact(fd, buf, len))
         exit(2);
     lseek(fd, 0, SEEK_SET);
-    rc = xc_domain_restore(xch, fd, target, 1, &s, 0, 2, &c, 0, XC_STREAM_PLAIN, &cb, -1);
+    rc = xc_domain_restore(xch, fd, target, 1, &s, 0, 2, &c, 0, type, &cb, -1);
     e = errno;
     close(fd);
     errno = e;
     return rc;
+}
+
+static int restore_buf(void)
+{
+    return restore_buf_as(XC_STREAM_PLAIN);
 }
 
 static void expect_reject(const char *what)
@@ -219,36 +235,6 @@ static void hostile_stream(void)
     }
 }
 
-/* Remus restore of buf with libxl's CHECKPOINT_END read by the checkpoint callback. */
-static int remus_checkpoint_cb(void *data)
-{
-    int fd = *(int *)data;
-    uint32_t hdr[2];
-
-    if (read_exact(fd, hdr, sizeof(hdr)) || hdr[0] != 4 || hdr[1] != 0)
-        return XGR_CHECKPOINT_FAILOVER;
-    return XGR_CHECKPOINT_SUCCESS;
-}
-
-static int restore_remus_buf(void)
-{
-    char path[512];
-    int fd, rc, e;
-    struct restore_callbacks cb = { .checkpoint = remus_checkpoint_cb, .data = &fd };
-    xen_pfn_t s, c;
-
-    snprintf(path, sizeof(path), "%s/hostile-remus.stream", test_sim_dir());
-    fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
-    if (write_exact(fd, buf, len))
-        exit(2);
-    lseek(fd, 0, SEEK_SET);
-    rc = xc_domain_restore(xch, fd, target, 1, &s, 0, 2, &c, 0, XC_STREAM_REMUS, &cb, -1);
-    e = errno;
-    close(fd);
-    errno = e;
-    return rc;
-}
-
 static int first_byte(uint64_t pfn)
 {
     void *page;
@@ -301,7 +287,7 @@ static void hostile_checkpoints(const uint8_t *ctx, int ctx_len)
     put_record(REC_TYPE_CHECKPOINT, NULL, 0);
     put(checkpoint_end, sizeof(checkpoint_end));
 
-    rc = restore_remus_buf();
+    rc = restore_buf_as(XC_STREAM_REMUS);
     CHECK(rc == -1 && errno == EBADMSG, "malformed checkpoint 3 is rejected (rc %d errno %d)",
           rc, errno);
     CHECK(first_byte(0) == 0x22 && first_byte(1) == 0x22,
@@ -309,7 +295,7 @@ static void hostile_checkpoints(const uint8_t *ctx, int ctx_len)
           "(pfn0 %#x pfn1 %#x)", first_byte(0), first_byte(1));
 
     len = after_cp2;   /* the primary dies right after checkpoint 2 */
-    rc = restore_remus_buf();
+    rc = restore_buf_as(XC_STREAM_REMUS);
     CHECK(rc == 0 && first_byte(0) == 0x22, "stream ending after checkpoint 2 fails over to it");
 }
 

@@ -38,15 +38,6 @@ check "the proxy asked for checkpoints" grep -q '^Q .* mismatch' "$WORK/pri.log"
 LAST=$(grep -v '^#' "$WORK/clientA" | tail -1 | cut -d' ' -f3)
 
 # Host A dies: B takes over, its forwarder serves B's output itself.
-children() {   # pid (from /proc: procps may not be installed)
-    local f line rest
-    for f in /proc/[0-9]*/stat; do
-        { read -r line < "$f"; } 2>/dev/null || continue
-        rest=${line##*) }; rest=${rest#* }
-        [ "${rest%% *}" = "$1" ] && { f=${f#/proc/}; echo "${f%/stat}"; }
-    done
-}
-descendants() { local c; for c in $(children "$1"); do descendants "$c"; echo "$c"; done; }
 for p in $(descendants $pid) $pid; do kill -9 "$p" 2>/dev/null; done
 wait $pid 2>/dev/null
 xlA destroy n1 >/dev/null 2>&1

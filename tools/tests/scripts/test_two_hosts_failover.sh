@@ -19,17 +19,6 @@
 setup_hosts
 SSH="ssh -F $SSHCFG"
 
-# Children from /proc (procps may not be installed): after the ")" that ends the
-# command name in /proc/PID/stat come the state and the parent pid.
-children() {   # pid
-    local f line rest
-    for f in /proc/[0-9]*/stat; do
-        { read -r line < "$f"; } 2>/dev/null || continue
-        rest=${line##*) }; rest=${rest#* }
-        [ "${rest%% *}" = "$1" ] && { f=${f#/proc/}; echo "${f%/stat}"; }
-    done
-}
-descendants() { local c; for c in $(children "$1"); do descendants "$c"; echo "$c"; done; }
 # Host A dies: every process of the replication and the primary domain.
 kill_host_A() {   # xl_pid domain
     local p
