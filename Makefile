@@ -31,12 +31,12 @@ xen/simxen-vcpu: xen/vcpu/simxen-vcpu.o xen/libsimxen.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- hypervisor interface (backends) -----------------------------------------------------
-# The real-Xen backend (xhv_xen.c) uses Debian's libraries when ./configure found them.
+# The real-Xen backend (xhv_xen*.c) uses Debian's libraries when ./configure found them.
 ifeq ($(CONFIG_XEN),1)
 LDLIBS  += $(XEN_LIBS)
-tools/libs/ctrl/xhv_xen.o: CPPFLAGS += $(XEN_CFLAGS)
+tools/libs/ctrl/xhv_xen.o tools/libs/ctrl/xhv_xen_%.o: CPPFLAGS += $(XEN_CFLAGS)
 # Xen's public headers need GNU C (__align8__ is "FIXME" under __STRICT_ANSI__).
-tools/libs/ctrl/xhv_xen.o: CFLAGS += -std=gnu11
+tools/libs/ctrl/xhv_xen.o tools/libs/ctrl/xhv_xen_%.o: CFLAGS += -std=gnu11
 endif
 CTRL_SRCS := $(wildcard tools/libs/ctrl/*.c)
 CTRL_OBJS := $(CTRL_SRCS:.c=.o)

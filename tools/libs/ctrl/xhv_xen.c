@@ -20,37 +20,9 @@
 
 #if CONFIG_XEN
 
-#include <stdbool.h>
-#include <stddef.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <time.h>
+#include "xhv_xen_priv.h"
 
-#include <xenctrl.h>
-#include <xenforeignmemory.h>
-#include <xenstore.h>
-#include <xen/hvm/params.h>
-#include <xen/hvm/save.h>
-
-typedef xhv_xc_interface_t xhv_t;
-
-/* Exported by Debian's libxenctrl 4.17 (VERS_4.17.0) but declared only in its private
- * header; same prototype as upstream's. */
-int xc_get_pfn_type_batch(xc_interface *xch, uint32_t dom, unsigned int num, xen_pfn_t *arr);
-
-struct xen_priv {
-    xc_interface *xc;
-    xenforeignmemory_handle *fmem;
-    struct xs_handle *xs;               /* opened on first use */
-    xc_hypercall_buffer_t hb;           /* log-dirty bitmap, hypercall-safe memory */
-    size_t bitmap_pages;
-};
-
-#define P(xch) ((struct xen_priv *)(xch)->priv)
-#define GETPFN_BATCH 1024               /* Xen's limit for getpageframeinfo3 */
-
-static int fail(xhv_t *xch, const char *what, uint32_t domid)
+int xen_fail(xhv_t *xch, const char *what, uint32_t domid)
 {
     int e = errno ? errno : EIO;
 
@@ -106,7 +78,7 @@ static void xen_close(xhv_t *xch)
     free(p);
 }
 
-static struct xs_handle *xs(xhv_t *xch)
+struct xs_handle *xen_xs(xhv_t *xch)
 {
     struct xen_priv *p = P(xch);
 
@@ -127,7 +99,7 @@ static void read_name(xhv_t *xch, uint32_t domid, char *name, size_t len)
     char *v;
 
     name[0] = 0;
-    if (!xs(xch))
+    if (!xen_xs(xch))
         return;
     snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
     v = xs_read(P(xch)->xs, XBT_NULL, path, &n);
@@ -164,7 +136,7 @@ static int xen_domain_info(xhv_t *xch, uint32_t domid, xhv_dominfo_t *info)
     errno = 0;
     if (xc_domain_getinfolist(P(xch)->xc, domid, 1, &di) != 1 || di.domain != domid) {
         errno = ESRCH;
-        return fail(xch, "domain_info", domid);
+        return xen_fail(xch, "domain_info", domid);
     }
     return fill_info(xch, &di, info);
 }
@@ -183,7 +155,7 @@ static int xen_domain_list(xhv_t *xch, xhv_dominfo_t *info, int max)
     for (i = 0; i < n; i++)
         fill_info(xch, &di[i], &info[i]);
     free(di);
-    return n < 0 ? fail(xch, "domain_list", 0) : n;
+    return n < 0 ? xen_fail(xch, "domain_list", 0) : n;
 }
 
 static int xen_domain_lookup(xhv_t *xch, const char *name, uint32_t *domid)
@@ -204,11 +176,11 @@ static int xen_domain_rename(xhv_t *xch, uint32_t domid, const char *name)
 {
     char path[64];
 
-    if (!xs(xch))
+    if (!xen_xs(xch))
         return -1;
     snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
     if (!xs_write(P(xch)->xs, XBT_NULL, path, name, strlen(name)))
-        return fail(xch, "domain_rename", domid);
+        return xen_fail(xch, "domain_rename", domid);
     return 0;
 }
 
@@ -226,21 +198,21 @@ static int xen_domain_destroy(xhv_t *xch, uint32_t domid)
 {
     /* Hypervisor-level only: xenstore entries and the console stay for `xl destroy`. */
     if (xc_domain_destroy(P(xch)->xc, domid))
-        return fail(xch, "domain_destroy", domid);
+        return xen_fail(xch, "domain_destroy", domid);
     return 0;
 }
 
 static int xen_domain_pause(xhv_t *xch, uint32_t domid)
 {
     if (xc_domain_pause(P(xch)->xc, domid))
-        return fail(xch, "domain_pause", domid);
+        return xen_fail(xch, "domain_pause", domid);
     return 0;
 }
 
 static int xen_domain_unpause(xhv_t *xch, uint32_t domid)
 {
     if (xc_domain_unpause(P(xch)->xc, domid))
-        return fail(xch, "domain_unpause", domid);
+        return xen_fail(xch, "domain_unpause", domid);
     return 0;
 }
 
@@ -273,11 +245,11 @@ static int xen_domain_suspend(xhv_t *xch, uint32_t domid, unsigned int timeout_m
         errno = EINVAL;
         return -1;
     }
-    if (!xs(xch))
+    if (!xen_xs(xch))
         return -1;
     snprintf(path, sizeof(path), "/local/domain/%u/control/shutdown", domid);
     if (!xs_write(P(xch)->xs, XBT_NULL, path, "suspend", 7))
-        return fail(xch, "domain_suspend: write control/shutdown", domid);
+        return xen_fail(xch, "domain_suspend: write control/shutdown", domid);
     clock_gettime(CLOCK_MONOTONIC, &t0);
     for (;;) {
         if (xen_domain_info(xch, domid, &info))
@@ -312,7 +284,7 @@ static int resumedomain(xhv_t *xch, uint32_t domid)
     d.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
     d.domain = (domid_t)domid;
     if (xc_domctl(P(xch)->xc, &d))
-        return fail(xch, "domain_resume", domid);
+        return xen_fail(xch, "domain_resume", domid);
     return 0;
 }
 
@@ -330,13 +302,13 @@ static int set_suspend_cancelled(xhv_t *xch, uint32_t domid)
         return 0;
     size = xc_domain_hvm_getcontext(xc, domid, NULL, 0);
     if (size <= 0)
-        return fail(xch, "domain_resume: context size", domid);
+        return xen_fail(xch, "domain_resume: context size", domid);
     buf = malloc((size_t)size);
     if (!buf)
         return -1;
     size = xc_domain_hvm_getcontext(xc, domid, buf, (uint32_t)size);
     if (size <= 0) {
-        fail(xch, "domain_resume: get context", domid);
+        xen_fail(xch, "domain_resume: get context", domid);
         goto out;
     }
     while (off + sizeof(struct hvm_save_descriptor) <= (size_t)size) {
@@ -349,7 +321,7 @@ static int set_suspend_cancelled(xhv_t *xch, uint32_t domid)
 
             cpu->rax = 1;
             if (xc_domain_hvm_setcontext(xc, domid, buf, (uint32_t)size))
-                fail(xch, "domain_resume: set context", domid);
+                xen_fail(xch, "domain_resume: set context", domid);
             else
                 rc = 0;
             goto out;
@@ -386,18 +358,18 @@ static int soft_reset_for_resume(xhv_t *xch, uint32_t domid)
     if (xc_hvm_param_get(xc, domid, HVM_PARAM_STORE_EVTCHN, &store) ||
         xc_hvm_param_get(xc, domid, HVM_PARAM_CONSOLE_EVTCHN, &console) ||
         xc_hvm_param_get(xc, domid, HVM_PARAM_STORE_PFN, &store_gfn))
-        return fail(xch, "domain_resume: reading params", domid);
+        return xen_fail(xch, "domain_resume: reading params", domid);
     if (xc_domain_pause(xc, domid))
-        return fail(xch, "domain_resume: pause", domid);
+        return xen_fail(xch, "domain_resume: pause", domid);
     if (xc_domain_soft_reset(xc, domid)) {
-        fail(xch, "domain_resume: soft reset", domid);
+        xen_fail(xch, "domain_resume: soft reset", domid);
         goto out;
     }
     for (int i = 0; i < 64 && !(got_store && got_console); i++) {
         int port = xc_evtchn_alloc_unbound(xc, domid, 0);
 
         if (port < 0) {
-            fail(xch, "domain_resume: event channel", domid);
+            xen_fail(xch, "domain_resume: event channel", domid);
             goto out;
         }
         got_store |= (uint64_t)port == store || !store;
@@ -410,11 +382,11 @@ static int soft_reset_for_resume(xhv_t *xch, uint32_t domid)
         errno = EBUSY;
         goto out;
     }
-    if (!xs(xch))
+    if (!xen_xs(xch))
         goto out;
     if (store && !xs_introduce_domain(P(xch)->xs, domid, (unsigned long)store_gfn,
                                       (unsigned int)store)) {
-        fail(xch, "domain_resume: xenstore introduce", domid);
+        xen_fail(xch, "domain_resume: xenstore introduce", domid);
         goto out;
     }
     if (console) {
@@ -425,7 +397,7 @@ static int soft_reset_for_resume(xhv_t *xch, uint32_t domid)
     rc = 0;
  out:
     if (xc_domain_unpause(xc, domid) && !rc)
-        return fail(xch, "domain_resume: unpause", domid);
+        return xen_fail(xch, "domain_resume: unpause", domid);
     return rc;
 }
 
@@ -454,7 +426,7 @@ static int xen_domain_resume(xhv_t *xch, uint32_t domid, int fast)
      * domain's shutdown flag changes, so without this the next suspend of this domain
      * is not announced and upstream libxl's suspend wait times out ("guest did not
      * suspend, timed out") although the guest suspended. */
-    if (xs(xch) && !xs_resume_domain(P(xch)->xs, domid))
+    if (xen_xs(xch) && !xs_resume_domain(P(xch)->xs, domid))
         xhv_log(xch, XHV_LOG_WARN, errno, "domain_resume", "domain %u: xenstore resume",
                 domid);
     return info.paused ? xen_domain_unpause(xch, domid) : 0;
@@ -474,7 +446,7 @@ static int xen_populate(xhv_t *xch, uint32_t domid, const uint64_t *pfns, size_t
     rc = xc_domain_populate_physmap_exact(P(xch)->xc, domid, n, 0, 0, arr);
     free(arr);
     if (rc)
-        return fail(xch, "populate", domid);
+        return xen_fail(xch, "populate", domid);
     return 0;
 }
 
@@ -490,7 +462,7 @@ static int xen_get_pfn_type_batch(xhv_t *xch, uint32_t domid, size_t n, uint32_t
         for (unsigned int i = 0; i < k; i++)
             arr[i] = types[done + i];
         if (xc_get_pfn_type_batch(P(xch)->xc, domid, k, arr))
-            return fail(xch, "get_pfn_type_batch", domid);
+            return xen_fail(xch, "get_pfn_type_batch", domid);
         for (unsigned int i = 0; i < k; i++) {
             uint32_t t = (uint32_t)(arr[i] & XEN_DOMCTL_PFINFO_LTAB_MASK);
 
@@ -510,7 +482,7 @@ static int xen_map_foreign(xhv_t *xch, uint32_t domid, int prot, const uint64_t 
         return 0;
     base = xenforeignmemory_map(P(xch)->fmem, domid, prot, n, (const xen_pfn_t *)pfns, errs);
     if (!base)
-        return fail(xch, "map_foreign", domid);
+        return xen_fail(xch, "map_foreign", domid);
     for (size_t i = 0; i < n; i++) {
         pages[i] = base + i * XHV_PAGE_SIZE;
         if (errs[i] < 0)
@@ -524,7 +496,7 @@ static int xen_unmap_foreign(xhv_t *xch, uint32_t domid, void **pages, size_t n)
     if (!n)
         return 0;
     if (xenforeignmemory_unmap(P(xch)->fmem, pages[0], n))
-        return fail(xch, "unmap_foreign", domid);
+        return xen_fail(xch, "unmap_foreign", domid);
     return 0;
 }
 
@@ -545,14 +517,14 @@ static int xen_logdirty(xhv_t *xch, uint32_t domid, enum xhv_logdirty_op op,
             /* Already on (an earlier run that died): restart it with an empty set. */
             xc_shadow_control(p->xc, domid, XEN_DOMCTL_SHADOW_OP_OFF, NULL, 0);
             if (xc_shadow_control(p->xc, domid, XEN_DOMCTL_SHADOW_OP_ENABLE_LOGDIRTY, NULL, 0))
-                return fail(xch, "logdirty enable", domid);
+                return xen_fail(xch, "logdirty enable", domid);
         }
         if (stats)
             stats->dirty_count = 0;
         return 0;
     case XHV_LOGDIRTY_OFF:
         if (xc_shadow_control(p->xc, domid, XEN_DOMCTL_SHADOW_OP_OFF, NULL, 0))
-            return fail(xch, "logdirty off", domid);
+            return xen_fail(xch, "logdirty off", domid);
         return 0;
     case XHV_LOGDIRTY_PEEK:
     case XHV_LOGDIRTY_CLEAN:
@@ -570,7 +542,7 @@ static int xen_logdirty(xhv_t *xch, uint32_t domid, enum xhv_logdirty_op op,
             xc__hypercall_buffer_free_pages(p->xc, &p->hb, (int)p->bitmap_pages);
         p->bitmap_pages = 0;
         if (!xc__hypercall_buffer_alloc_pages(p->xc, &p->hb, (int)pages))
-            return fail(xch, "logdirty: bitmap buffer", domid);
+            return xen_fail(xch, "logdirty: bitmap buffer", domid);
         p->bitmap_pages = pages;
     }
     hb = p->hb.hbuf;
@@ -578,7 +550,7 @@ static int xen_logdirty(xhv_t *xch, uint32_t domid, enum xhv_logdirty_op op,
     if (xc_logdirty_control(p->xc, domid, op == XHV_LOGDIRTY_CLEAN
                             ? XEN_DOMCTL_SHADOW_OP_CLEAN : XEN_DOMCTL_SHADOW_OP_PEEK,
                             &p->hb, nr_pfns, 0, &st) < 0)
-        return fail(xch, op == XHV_LOGDIRTY_CLEAN ? "logdirty clean" : "logdirty peek",
+        return xen_fail(xch, op == XHV_LOGDIRTY_CLEAN ? "logdirty clean" : "logdirty peek",
                     domid);
     for (size_t i = 0; i < bytes / sizeof(unsigned long); i++) {
         if (bitmap)
@@ -598,7 +570,7 @@ static int xen_hvm_getcontext(xhv_t *xch, uint32_t domid, uint8_t *buf, size_t s
 
     if (rc <= 0) {
         errno = errno ? errno : EIO;
-        return fail(xch, "hvm_getcontext", domid);
+        return xen_fail(xch, "hvm_getcontext", domid);
     }
     return rc;
 }
@@ -614,21 +586,21 @@ static int xen_hvm_setcontext(xhv_t *xch, uint32_t domid, const uint8_t *buf, si
     rc = xc_domain_hvm_setcontext(P(xch)->xc, domid, copy, (uint32_t)size);
     free(copy);
     if (rc)
-        return fail(xch, "hvm_setcontext", domid);
+        return xen_fail(xch, "hvm_setcontext", domid);
     return 0;
 }
 
 static int xen_hvm_param_get(xhv_t *xch, uint32_t domid, uint32_t index, uint64_t *value)
 {
     if (xc_hvm_param_get(P(xch)->xc, domid, index, value))
-        return fail(xch, "hvm_param_get", domid);
+        return xen_fail(xch, "hvm_param_get", domid);
     return 0;
 }
 
 static int xen_hvm_param_set(xhv_t *xch, uint32_t domid, uint32_t index, uint64_t value)
 {
     if (xc_hvm_param_set(P(xch)->xc, domid, index, value))
-        return fail(xch, "hvm_param_set", domid);
+        return xen_fail(xch, "hvm_param_set", domid);
     return 0;
 }
 
@@ -636,7 +608,7 @@ static int xen_tsc_info_get(xhv_t *xch, uint32_t domid, uint32_t *mode, uint64_t
                             uint32_t *khz, uint32_t *incarnation)
 {
     if (xc_domain_get_tsc_info(P(xch)->xc, domid, mode, nsec, khz, incarnation))
-        return fail(xch, "tsc_info_get", domid);
+        return xen_fail(xch, "tsc_info_get", domid);
     return 0;
 }
 
@@ -644,7 +616,7 @@ static int xen_tsc_info_set(xhv_t *xch, uint32_t domid, uint32_t mode, uint64_t 
                             uint32_t khz, uint32_t incarnation)
 {
     if (xc_domain_set_tsc_info(P(xch)->xc, domid, mode, nsec, khz, incarnation))
-        return fail(xch, "tsc_info_set", domid);
+        return xen_fail(xch, "tsc_info_set", domid);
     return 0;
 }
 
@@ -653,7 +625,7 @@ static int xen_version(xhv_t *xch, uint32_t *major, uint32_t *minor)
     int v = xc_version(P(xch)->xc, XENVER_version, NULL);
 
     if (v < 0)
-        return fail(xch, "version", 0);
+        return xen_fail(xch, "version", 0);
     *major = (uint32_t)v >> 16;
     *minor = (uint32_t)v & 0xffff;
     return 0;

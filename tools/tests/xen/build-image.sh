@@ -72,6 +72,8 @@ cp -a "$ROOT/usr/lib/xen-$XENVER/boot" "$R/usr/lib/xen-$XENVER/" 2>/dev/null || 
 cp -a "$ROOT"/usr/bin/xenstore* "$R/usr/bin/"
 cp -a "$ROOT/etc/xen/." "$R/etc/xen/"
 cp "$HERE"/guests/*.cfg "$R/etc/xen/"
+mkdir -p "$R/opt/colo/steps"
+for f in "$HERE"/steps/*.sh; do [ -f "$f" ] && install -m644 "$f" "$R/opt/colo/steps/"; done
 for b in $BINS; do
     src=${b%%:*}; name=${b#*:}; [ "$name" = "$b" ] && name=$(basename "$src")
     if [ -x "$TOP/$src" ]; then install -m755 "$TOP/$src" "$R/opt/colo/bin/$name"

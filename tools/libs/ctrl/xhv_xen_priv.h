@@ -1,0 +1,44 @@
+/*
+ * Internal to libxhv: what the real-Xen backend's files (xhv_xen*.c) share; built when
+ * CONFIG_XEN.  Include it after the xc_interface rename around xhv_backend.h (see
+ * xhv_xen.c): here xc_interface is libxenctrl's handle and xhv_t is ours.
+ */
+#ifndef XHV_XEN_PRIV_H
+#define XHV_XEN_PRIV_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <xenctrl.h>
+#include <xenforeignmemory.h>
+#include <xenstore.h>
+#include <xen/hvm/params.h>
+#include <xen/hvm/save.h>
+
+typedef xhv_xc_interface_t xhv_t;
+
+/* Exported by Debian's libxenctrl 4.17 (VERS_4.17.0) but declared only in its private
+ * header; same prototype as upstream's. */
+int xc_get_pfn_type_batch(xc_interface *xch, uint32_t dom, unsigned int num, xen_pfn_t *arr);
+
+struct xen_priv {
+    xc_interface *xc;
+    xenforeignmemory_handle *fmem;
+    struct xs_handle *xs;               /* opened on first use */
+    xc_hypercall_buffer_t hb;           /* log-dirty bitmap, hypercall-safe memory */
+    size_t bitmap_pages;
+};
+
+#define P(xch) ((struct xen_priv *)(xch)->priv)
+#define GETPFN_BATCH 1024               /* Xen's limit for getpageframeinfo3 */
+
+/* Log what failed (errno kept; ESRCH only at debug level) and return -1. */
+int xen_fail(xhv_t *xch, const char *what, uint32_t domid);
+/* The xenstore handle, opened on first use (NULL, logged, if xenstored is not there). */
+struct xs_handle *xen_xs(xhv_t *xch);
+
+#endif
