@@ -71,6 +71,7 @@ typedef enum {
 typedef struct {
     libxl_domain_type type;
     char *name;
+    uint8_t uuid[16];       /* real Xen: the domain handle (from the config's "uuid") */
 } libxl_domain_create_info;
 
 typedef struct {
@@ -99,6 +100,12 @@ typedef struct {
     libxl_domain_create_info c_info;
     libxl_domain_build_info b_info;
     libxl_sim_info sim;
+    /* Real Xen: the config in upstream libxl's JSON form, kept whole (kernel, devices,
+     * everything this toolstack does not model), as found in upstream's save images,
+     * migration streams and /var/lib/xen userdata.  It is what goes back out, with the
+     * current name, so that upstream's xl on the other side gets a config it can use.
+     * NULL for simulated guests. */
+    char *xen_json;
 } libxl_domain_config;
 
 void libxl_domain_config_init(libxl_domain_config *d_config);

@@ -40,6 +40,7 @@ typedef struct xhv_dominfo {
     uint64_t nr_pages;        /* pages populated */
     uint64_t p2m_size;        /* highest gfn + 1 (xc_domain_nr_gpfns) */
     char name[64];
+    uint8_t uuid[16];         /* Xen: the domain handle; sim: zero */
 } xhv_dominfo_t;
 
 typedef struct xhv_logdirty_stats {
@@ -78,7 +79,16 @@ typedef struct xhv_domain_config {
     uint64_t prog_args[4];        /* program parameters, see docs/simulated-hypervisor.md */
     uint64_t host_input;          /* host-local input for the "divergent" program */
     int start_paused;             /* 1: created paused (restore targets) */
+    /* Real Xen builds restore targets only (empty, paused domains a stream will fill): */
+    int guest_type;               /* XHV_GUEST_* */
+    unsigned int max_vcpus;       /* 0 means 1 */
+    uint8_t uuid[16];             /* the domain handle (all zero: left zero) */
 } xhv_domain_config_t;
+
+/* Guest types (xhv_domain_config_t.guest_type; the simulated hypervisor has one kind). */
+#define XHV_GUEST_PVH 0
+#define XHV_GUEST_PV  1
+#define XHV_GUEST_HVM 2
 
 int xhv_domain_create(xc_interface *xch, const xhv_domain_config_t *cfg, uint32_t *domid);
 int xhv_domain_destroy(xc_interface *xch, uint32_t domid);
@@ -87,6 +97,22 @@ int xhv_domain_info(xc_interface *xch, uint32_t domid, xhv_dominfo_t *info);
 int xhv_domain_list(xc_interface *xch, xhv_dominfo_t *info, int max);
 int xhv_domain_lookup(xc_interface *xch, const char *name, uint32_t *domid);
 int xhv_domain_rename(xc_interface *xch, uint32_t domid, const char *name);
+
+/*
+ * The event channels of a restore target's xenstore and console rings: on Xen unbound
+ * ports with dom0 at the other end, allocated by xhv_domain_create (also in xenstore,
+ * store/port and console/port); the restore writes them into the guest.
+ */
+int xhv_domain_ports(xc_interface *xch, uint32_t domid, unsigned int *store_port,
+                     unsigned int *console_port);
+/*
+ * After a restore into a domain xhv_domain_create made, connect the restored rings (the
+ * gfns xc_domain_restore returned) to xenstored and xenconsoled: on Xen the reserved
+ * grant entries are seeded, store/ring-ref and console/ring-ref written, and the
+ * domain is introduced to xenstored.  The simulated hypervisor has nothing to connect.
+ */
+int xhv_domain_introduce(xc_interface *xch, uint32_t domid, uint64_t store_gfn,
+                         uint64_t console_gfn);
 
 /* Pause is synchronous: when it returns, the domain's vcpus no longer run. */
 int xhv_domain_pause(xc_interface *xch, uint32_t domid);
@@ -145,6 +171,20 @@ int xhv_tsc_info_get(xc_interface *xch, uint32_t domid, uint32_t *mode, uint64_t
                      uint32_t *khz, uint32_t *incarnation);
 int xhv_tsc_info_set(xc_interface *xch, uint32_t domid, uint32_t mode, uint64_t elapsed_nsec,
                      uint32_t khz, uint32_t incarnation);
+
+/*
+ * The domain's x86 CPU policy, in the stream's layouts: CPUID leaves of
+ * XHV_CPUID_LEAF_SIZE bytes {u32 leaf, subleaf, a, b, c, d} and MSR entries of
+ * XHV_MSR_ENTRY_SIZE bytes {u32 idx, flags; u64 val}.  get: *nr_leaves / *nr_msrs give
+ * the buffers' capacity and return the counts; NULL buffers return the largest counts
+ * the hypervisor may report.  The simulated CPU has no policy: ENOSYS.
+ */
+#define XHV_CPUID_LEAF_SIZE 24
+#define XHV_MSR_ENTRY_SIZE  16
+int xhv_cpu_policy_get(xc_interface *xch, uint32_t domid, void *leaves, uint32_t *nr_leaves,
+                       void *msrs, uint32_t *nr_msrs);
+int xhv_cpu_policy_set(xc_interface *xch, uint32_t domid, const void *leaves,
+                       uint32_t nr_leaves, const void *msrs, uint32_t nr_msrs);
 
 /* Xen version the hypervisor reports (for the stream's domain header). */
 int xhv_version(xc_interface *xch, uint32_t *major, uint32_t *minor);

@@ -137,6 +137,12 @@ int xhv_domain_lookup(xc_interface *xch, const char *name, uint32_t *domid)
 { CALL(domain_lookup, name, domid); }
 int xhv_domain_rename(xc_interface *xch, uint32_t domid, const char *name)
 { CALL(domain_rename, domid, name); }
+int xhv_domain_ports(xc_interface *xch, uint32_t domid, unsigned int *store_port,
+                     unsigned int *console_port)
+{ CALL(domain_ports, domid, store_port, console_port); }
+int xhv_domain_introduce(xc_interface *xch, uint32_t domid, uint64_t store_gfn,
+                         uint64_t console_gfn)
+{ CALL(domain_introduce, domid, store_gfn, console_gfn); }
 int xhv_domain_pause(xc_interface *xch, uint32_t domid) { CALL(domain_pause, domid); }
 int xhv_domain_unpause(xc_interface *xch, uint32_t domid) { CALL(domain_unpause, domid); }
 int xhv_domain_suspend(xc_interface *xch, uint32_t domid, unsigned int timeout_ms)
@@ -169,6 +175,12 @@ int xhv_tsc_info_get(xc_interface *xch, uint32_t domid, uint32_t *mode, uint64_t
 int xhv_tsc_info_set(xc_interface *xch, uint32_t domid, uint32_t mode, uint64_t elapsed_nsec,
                      uint32_t khz, uint32_t incarnation)
 { CALL(tsc_info_set, domid, mode, elapsed_nsec, khz, incarnation); }
+int xhv_cpu_policy_get(xc_interface *xch, uint32_t domid, void *leaves, uint32_t *nr_leaves,
+                       void *msrs, uint32_t *nr_msrs)
+{ CALL(cpu_policy_get, domid, leaves, nr_leaves, msrs, nr_msrs); }
+int xhv_cpu_policy_set(xc_interface *xch, uint32_t domid, const void *leaves,
+                       uint32_t nr_leaves, const void *msrs, uint32_t nr_msrs)
+{ CALL(cpu_policy_set, domid, leaves, nr_leaves, msrs, nr_msrs); }
 int xhv_version(xc_interface *xch, uint32_t *major, uint32_t *minor)
 { CALL(version, major, minor); }
 int xhv_sim_status(xc_interface *xch, uint32_t domid, xhv_sim_status_t *st)

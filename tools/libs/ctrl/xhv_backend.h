@@ -14,6 +14,8 @@ struct xhv_backend_ops {
     int (*domain_list)(xc_interface *, xhv_dominfo_t *, int);
     int (*domain_lookup)(xc_interface *, const char *, uint32_t *);
     int (*domain_rename)(xc_interface *, uint32_t, const char *);
+    int (*domain_ports)(xc_interface *, uint32_t, unsigned int *, unsigned int *);
+    int (*domain_introduce)(xc_interface *, uint32_t, uint64_t, uint64_t);
     int (*domain_pause)(xc_interface *, uint32_t);
     int (*domain_unpause)(xc_interface *, uint32_t);
     int (*domain_suspend)(xc_interface *, uint32_t, unsigned int);
@@ -30,6 +32,9 @@ struct xhv_backend_ops {
     int (*hvm_param_set)(xc_interface *, uint32_t, uint32_t, uint64_t);
     int (*tsc_info_get)(xc_interface *, uint32_t, uint32_t *, uint64_t *, uint32_t *, uint32_t *);
     int (*tsc_info_set)(xc_interface *, uint32_t, uint32_t, uint64_t, uint32_t, uint32_t);
+    int (*cpu_policy_get)(xc_interface *, uint32_t, void *, uint32_t *, void *, uint32_t *);
+    int (*cpu_policy_set)(xc_interface *, uint32_t, const void *, uint32_t, const void *,
+                          uint32_t);
     int (*version)(xc_interface *, uint32_t *, uint32_t *);
     int (*sim_status)(xc_interface *, uint32_t, xhv_sim_status_t *);
 };

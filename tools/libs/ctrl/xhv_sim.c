@@ -107,6 +107,30 @@ static int sim_domain_rename(xc_interface *xch, uint32_t domid, const char *name
     return ret(xch, simxen_domain_rename(SX(xch), domid, name), "xhv_domain_rename", domid);
 }
 
+/* The simulated guest finds its rings without event channels: fixed placeholder ports,
+ * which the restore records in the guest's params as on Xen. */
+static int sim_domain_ports(xc_interface *xch, uint32_t domid, unsigned int *store_port,
+                            unsigned int *console_port)
+{
+    xhv_dominfo_t info;
+
+    if (sim_domain_info(xch, domid, &info))
+        return -1;
+    *store_port = 1;
+    *console_port = 2;
+    return 0;
+}
+
+static int sim_domain_introduce(xc_interface *xch, uint32_t domid, uint64_t store_gfn,
+                                uint64_t console_gfn)
+{
+    xhv_dominfo_t info;
+
+    (void)store_gfn;
+    (void)console_gfn;
+    return sim_domain_info(xch, domid, &info);
+}
+
 static int sim_domain_pause(xc_interface *xch, uint32_t domid)
 {
     return ret(xch, simxen_domain_pause(SX(xch), domid), "xhv_domain_pause", domid);
@@ -238,6 +262,8 @@ const struct xhv_backend_ops xhv_sim_ops = {
     .domain_list = sim_domain_list,
     .domain_lookup = sim_domain_lookup,
     .domain_rename = sim_domain_rename,
+    .domain_ports = sim_domain_ports,
+    .domain_introduce = sim_domain_introduce,
     .domain_pause = sim_domain_pause,
     .domain_unpause = sim_domain_unpause,
     .domain_suspend = sim_domain_suspend,

@@ -126,6 +126,7 @@ static int fill_info(xhv_t *xch, const xc_domaininfo_t *di, xhv_dominfo_t *info)
     if (xc_domain_nr_gpfns(P(xch)->xc, di->domain, &gpfns) == 0)
         info->p2m_size = gpfns;
     read_name(xch, di->domain, info->name, sizeof(info->name));
+    memcpy(info->uuid, di->handle, sizeof(info->uuid));
     return 0;
 }
 
@@ -181,24 +182,6 @@ static int xen_domain_rename(xhv_t *xch, uint32_t domid, const char *name)
     snprintf(path, sizeof(path), "/local/domain/%u/name", domid);
     if (!xs_write(P(xch)->xs, XBT_NULL, path, name, strlen(name)))
         return xen_fail(xch, "domain_rename", domid);
-    return 0;
-}
-
-static int xen_domain_create(xhv_t *xch, const xhv_domain_config_t *cfg, uint32_t *domid)
-{
-    (void)cfg;
-    (void)domid;
-    xhv_log(xch, XHV_LOG_ERROR, ENOSYS, "domain_create", "the Xen backend does not build "
-            "domains: create the target with upstream `xl create -p` and restore into it");
-    errno = ENOSYS;
-    return -1;
-}
-
-static int xen_domain_destroy(xhv_t *xch, uint32_t domid)
-{
-    /* Hypervisor-level only: xenstore entries and the console stay for `xl destroy`. */
-    if (xc_domain_destroy(P(xch)->xc, domid))
-        return xen_fail(xch, "domain_destroy", domid);
     return 0;
 }
 
@@ -650,6 +633,8 @@ const struct xhv_backend_ops xhv_xen_ops = {
     .domain_list = xen_domain_list,
     .domain_lookup = xen_domain_lookup,
     .domain_rename = xen_domain_rename,
+    .domain_ports = xen_domain_ports,
+    .domain_introduce = xen_domain_introduce,
     .domain_pause = xen_domain_pause,
     .domain_unpause = xen_domain_unpause,
     .domain_suspend = xen_domain_suspend,
@@ -665,6 +650,8 @@ const struct xhv_backend_ops xhv_xen_ops = {
     .hvm_param_set = xen_hvm_param_set,
     .tsc_info_get = xen_tsc_info_get,
     .tsc_info_set = xen_tsc_info_set,
+    .cpu_policy_get = xen_cpu_policy_get,
+    .cpu_policy_set = xen_cpu_policy_set,
     .version = xen_version,
     .sim_status = xen_sim_status,
 };

@@ -41,4 +41,17 @@ int xen_fail(xhv_t *xch, const char *what, uint32_t domid);
 /* The xenstore handle, opened on first use (NULL, logged, if xenstored is not there). */
 struct xs_handle *xen_xs(xhv_t *xch);
 
+/* Building restore targets and tearing domains down (xhv_xen_domain.c). */
+int xen_domain_create(xhv_t *xch, const xhv_domain_config_t *cfg, uint32_t *domid);
+int xen_domain_destroy(xhv_t *xch, uint32_t domid);
+int xen_domain_ports(xhv_t *xch, uint32_t domid, unsigned int *store_port,
+                     unsigned int *console_port);
+int xen_domain_introduce(xhv_t *xch, uint32_t domid, uint64_t store_gfn, uint64_t console_gfn);
+
+/* The domain's CPU policy (xhv_xen_cpu.c). */
+int xen_cpu_policy_get(xhv_t *xch, uint32_t domid, void *leaves, uint32_t *nr_leaves,
+                       void *msrs, uint32_t *nr_msrs);
+int xen_cpu_policy_set(xhv_t *xch, uint32_t domid, const void *leaves, uint32_t nr_leaves,
+                       const void *msrs, uint32_t nr_msrs);
+
 #endif

@@ -86,6 +86,9 @@ struct sr_restore_state {
     uint32_t guest_type;
     uint32_t xen_major, xen_minor;
     uint64_t p2m_size;
+    /* An empty HVM target (Xen builds restore targets with nothing populated): its p2m
+     * grows as the stream populates it, until the first checkpoint fixes its size. */
+    bool p2m_growable;
     bool seen_static_data_end;
     bool buffer_all_records;       /* after the first CHECKPOINT */
     bool have_whole_checkpoint;    /* a complete checkpoint has been applied */
@@ -98,6 +101,12 @@ struct sr_restore_state {
     unsigned int store_evtchn, console_evtchn;
     uint32_t store_domid, console_domid;
     bool logdirty_enabled;
+};
+
+/* A CPU policy from the stream, kept until the static data is complete. */
+struct sr_x86_policy {
+    void *leaves, *msrs;           /* XHV_CPUID_LEAF_SIZE / XHV_MSR_ENTRY_SIZE entries */
+    uint32_t nr_leaves, nr_msrs;
 };
 
 struct sr_context {
@@ -118,10 +127,19 @@ struct sr_context {
         unsigned int nr_params;
         bool have_context;
     } hvm;
+    struct sr_x86_policy x86_policy;   /* restore */
 };
 
 extern const struct sr_save_ops save_ops_x86_hvm;
 extern const struct sr_restore_ops restore_ops_x86_hvm;
+
+/* ---- x86 CPU policy records (sr_x86_cpu_policy.c) ---- */
+/* Save: the domain's policy as X86_CPUID_POLICY / X86_MSR_POLICY (none without one). */
+int write_x86_cpu_policy_records(struct sr_context *ctx);
+/* Restore: check and keep a policy record; apply what was kept (missing: XGR_SDD_*). */
+int handle_x86_cpu_policy_record(struct sr_context *ctx, struct sr_record *rec);
+int apply_x86_cpu_policy(struct sr_context *ctx, unsigned int *missing);
+void free_x86_cpu_policy(struct sr_context *ctx);
 
 /* ---- record I/O (sr_stream.c) ---- */
 const char *rec_type_to_str(uint32_t type);

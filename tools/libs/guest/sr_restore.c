@@ -326,7 +326,8 @@ static int buffer_record(struct sr_context *ctx, struct sr_record *rec)
 {
     struct sr_restore_state *r = &ctx->restore;
     /* A checkpoint cannot legitimately exceed the guest's memory plus headers. */
-    size_t limit = (size_t)r->p2m_size * (PAGE_SIZE + 16) + (64U << 20);
+    uint64_t pages = r->p2m_size > ctx->dominfo.max_pages ? r->p2m_size : ctx->dominfo.max_pages;
+    size_t limit = (size_t)pages * (PAGE_SIZE + 16) + (64U << 20);
 
     if (r->buffered_bytes + rec->length > limit) {
         ERROR("Checkpoint exceeds %zu bytes, more than the guest's memory could need", limit);
@@ -445,6 +446,34 @@ static int colo_secondary_checkpoint(struct sr_context *ctx)
     return 0;
 }
 
+/* The size of a grown p2m, read back from the domain; the COLO dirty bitmap follows. */
+static int fix_p2m_size(struct sr_context *ctx)
+{
+    struct sr_restore_state *r = &ctx->restore;
+    unsigned long *bitmap;
+
+    if (xhv_domain_info(ctx->xch, ctx->domid, &ctx->dominfo)) {
+        PERROR("Unable to get information on domain %u", ctx->domid);
+        return -1;
+    }
+    r->p2m_growable = false;
+    if (ctx->dominfo.p2m_size <= r->p2m_size)
+        return 0;
+    if (ctx->stream_type == XC_STREAM_COLO) {
+        bitmap = calloc(bitmap_longs(ctx->dominfo.p2m_size), sizeof(unsigned long));
+        if (!bitmap) {
+            errno = ENOMEM;
+            return -1;
+        }
+        free(r->dirty_bitmap);
+        r->dirty_bitmap = bitmap;
+    }
+    DPRINTF("p2m size %#llx after the first checkpoint",
+            (unsigned long long)ctx->dominfo.p2m_size);
+    r->p2m_size = ctx->dominfo.p2m_size;
+    return 0;
+}
+
 static int handle_checkpoint(struct sr_context *ctx)
 {
     struct sr_restore_state *r = &ctx->restore;
@@ -471,8 +500,13 @@ static int handle_checkpoint(struct sr_context *ctx)
     if (r->buffer_all_records) {
         if (apply_buffered_checkpoint(ctx))
             return -1;
-    } else
+    } else {
         r->buffer_all_records = true;
+        /* From now on every checkpoint is validated whole before it is applied: the
+         * p2m the first one populated is the bound. */
+        if (r->p2m_growable && fix_p2m_size(ctx))
+            return -1;
+    }
     r->checkpoints++;
     r->have_whole_checkpoint = true;
     DPRINTF("Checkpoint %u applied", r->checkpoints);
@@ -495,6 +529,10 @@ static int setup(struct sr_context *ctx)
         return -1;
     }
     r->p2m_size = ctx->dominfo.p2m_size;
+    /* Nothing populated and a p2m smaller than the memory the domain may hold: a target
+     * built empty (real Xen), whose p2m the stream creates. */
+    r->p2m_growable = ctx->dominfo.hvm && ctx->dominfo.nr_pages == 0 &&
+                      ctx->dominfo.p2m_size < ctx->dominfo.max_pages;
     if (ctx->stream_type == XC_STREAM_COLO) {
         r->dirty_bitmap = calloc(bitmap_longs(r->p2m_size), sizeof(unsigned long));
         if (!r->dirty_bitmap) {

@@ -10,9 +10,14 @@
 #define HVM_PARAM_STORE_EVTCHN   2
 #define HVM_PARAM_CONSOLE_EVTCHN 18
 
+/* Bound on the gfns an empty target accepts (2^28 pages: 1 TiB of guest-physical
+ * space): per-pfn state is sized by the largest gfn seen. */
+#define HVM_GROWABLE_PFN_LIMIT (1ULL << 28)
+
 static bool hvm_pfn_is_valid(const struct sr_context *ctx, uint64_t pfn)
 {
-    return pfn < ctx->restore.p2m_size;
+    return pfn < ctx->restore.p2m_size ||
+           (ctx->restore.p2m_growable && pfn < HVM_GROWABLE_PFN_LIMIT);
 }
 
 static int hvm_setup(struct sr_context *ctx)
@@ -117,14 +122,7 @@ static int hvm_process_record(struct sr_context *ctx, struct sr_record *rec)
         return handle_hvm_params(ctx, rec);
     case REC_TYPE_X86_CPUID_POLICY:
     case REC_TYPE_X86_MSR_POLICY:
-        /* Accepted and checked for shape; the simulated CPU has no policy to set. */
-        if (rec->length == 0 ||
-            rec->length % (rec->type == REC_TYPE_X86_CPUID_POLICY ? 24 : 16)) {
-            ERROR("%s record length %u invalid", rec_type_to_str(rec->type), rec->length);
-            errno = EBADMSG;
-            return -1;
-        }
-        return 0;
+        return handle_x86_cpu_policy_record(ctx, rec);
     default:
         return RECORD_NOT_PROCESSED;
     }
@@ -132,10 +130,7 @@ static int hvm_process_record(struct sr_context *ctx, struct sr_record *rec)
 
 static int hvm_static_data_complete(struct sr_context *ctx, unsigned int *missing)
 {
-    (void)ctx;
-    /* Our saver sends no CPU policy records for simulated guests. */
-    *missing = XGR_SDD_MISSING_CPUID | XGR_SDD_MISSING_MSR;
-    return 0;
+    return apply_x86_cpu_policy(ctx, missing);
 }
 
 static int hvm_stream_complete(struct sr_context *ctx)
@@ -161,7 +156,7 @@ static int hvm_stream_complete(struct sr_context *ctx)
 
 static int hvm_cleanup(struct sr_context *ctx)
 {
-    (void)ctx;
+    free_x86_cpu_policy(ctx);
     return 0;
 }
 

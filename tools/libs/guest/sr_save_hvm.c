@@ -127,7 +127,7 @@ static int hvm_cleanup(struct sr_context *ctx)
 
 const struct sr_save_ops save_ops_x86_hvm = {
     .setup = hvm_setup,
-    .static_data = hvm_nothing,
+    .static_data = write_x86_cpu_policy_records,
     .start_of_stream = hvm_nothing,
     .start_of_checkpoint = hvm_nothing,
     .end_of_checkpoint = hvm_end_of_checkpoint,

@@ -5,6 +5,7 @@
  */
 #include "libxl.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -139,6 +140,7 @@ void libxl_domain_config_dispose(libxl_domain_config *c)
     free(c->sim.program);
     free(c->sim.net);
     free(c->sim.net_compare);
+    free(c->xen_json);
     memset(c, 0, sizeof(*c));
 }
 
@@ -147,10 +149,29 @@ static const char *type_str(libxl_domain_type t)
     return t == LIBXL_DOMAIN_TYPE_PV ? "pv" : t == LIBXL_DOMAIN_TYPE_PVH ? "pvh" : "hvm";
 }
 
+/* Upstream's JSON as it came, with the domain's current name. */
+static json_object *xen_config_json(const libxl_domain_config *p)
+{
+    json_object *o = json_tokener_parse(p->xen_json), *c;
+
+    if (!o)
+        return NULL;
+    if (p->c_info.name && json_object_object_get_ex(o, "c_info", &c) &&
+        json_object_is_type(c, json_type_object))
+        json_object_object_add(c, "name", json_object_new_string(p->c_info.name));
+    return o;
+}
+
 static json_object *config_json(const libxl_domain_config *p)
 {
-    json_object *o = json_object_new_object(), *c = json_object_new_object(),
-                *b = json_object_new_object(), *s = json_object_new_object();
+    json_object *o, *c, *b, *s;
+
+    if (p->xen_json)
+        return xen_config_json(p);
+    o = json_object_new_object();
+    c = json_object_new_object();
+    b = json_object_new_object();
+    s = json_object_new_object();
 
     json_object_object_add(c, "type", json_object_new_string(type_str(p->c_info.type)));
     json_object_object_add(c, "name", json_object_new_string(p->c_info.name ? p->c_info.name : ""));
@@ -180,10 +201,14 @@ static json_object *config_json(const libxl_domain_config *p)
 char *libxl_domain_config_to_json(libxl_ctx *ctx, libxl_domain_config *p)
 {
     json_object *o = config_json(p);
-    char *s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-                                                           JSON_C_TO_STRING_SPACED));
+    char *s;
 
-    (void)ctx;
+    if (!o) {
+        lerr(ctx, "domain config: the stored upstream JSON does not parse");
+        return NULL;
+    }
+    s = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+                                                     JSON_C_TO_STRING_SPACED));
     json_object_put(o);
     return s;
 }
@@ -197,6 +222,28 @@ static int get_u64(json_object *parent, const char *key, uint64_t *out)
     if (!json_object_is_type(v, json_type_int))
         return -1;
     *out = (uint64_t)json_object_get_int64(v);
+    return 0;
+}
+
+/* "xxxxxxxx-xxxx-xxxx-xxxx-xxxxxxxxxxxx" into 16 bytes. */
+static int parse_uuid(const char *s, uint8_t u[16])
+{
+    static const int dash[] = { 8, 13, 18, 23 };
+    unsigned int x;
+
+    if (strlen(s) != 36)
+        return -1;
+    for (int i = 0; i < 4; i++)
+        if (s[dash[i]] != '-')
+            return -1;
+    for (int i = 0, j = 0; i < 16; i++, j += 2) {
+        if (j == 8 || j == 13 || j == 18 || j == 23)
+            j++;
+        if (!isxdigit((unsigned char)s[j]) || !isxdigit((unsigned char)s[j + 1]) ||
+            sscanf(s + j, "%2x", &x) != 1)
+            return -1;
+        u[i] = (uint8_t)x;
+    }
     return 0;
 }
 
@@ -214,6 +261,12 @@ int libxl_domain_config_from_json(libxl_ctx *ctx, libxl_domain_config *p, const 
     if (json_object_object_get_ex(o, "c_info", &c)) {
         if (json_object_object_get_ex(c, "name", &v) && json_object_is_type(v, json_type_string))
             p->c_info.name = strdup(json_object_get_string(v));
+        if (json_object_object_get_ex(c, "uuid", &v) &&
+            (!json_object_is_type(v, json_type_string) ||
+             parse_uuid(json_object_get_string(v), p->c_info.uuid))) {
+            lerr(ctx, "domain config: c_info.uuid is not a UUID");
+            goto out;
+        }
         if (json_object_object_get_ex(c, "type", &v) && json_object_is_type(v, json_type_string)) {
             const char *t = json_object_get_string(v);
 
@@ -246,6 +299,9 @@ int libxl_domain_config_from_json(libxl_ctx *ctx, libxl_domain_config *p, const 
             goto out;
         }
     }
+    /* No "sim" object: a config written by upstream's libxl (real Xen), kept whole. */
+    if (!json_object_object_get_ex(o, "sim", &sim) && !(p->xen_json = strdup(s)))
+        goto out;
     rc = 0;
  out:
     if (o)
@@ -253,22 +309,48 @@ int libxl_domain_config_from_json(libxl_ctx *ctx, libxl_domain_config *p, const 
     return rc;
 }
 
-/* Where a domain's config is kept (upstream: /var/lib/xen/userdata-d.<domid>...). */
-static void userdata_path(char *buf, size_t len, uint32_t domid)
+static int on_xen(libxl_ctx *ctx)
+{
+    return !strcmp(xhv_backend_name(ctx->xch), "xen");
+}
+
+#define USERDATA_MAX (1 << 20)      /* a stored config larger than this is not ours */
+
+/*
+ * Where a domain's config is kept.  Real Xen: upstream libxl's place,
+ * /var/lib/xen/userdata-d.<domid>.<uuid>.libxl-json, so that upstream's xl finds the
+ * config of a domain this toolstack restored and the other way round.  Simulated
+ * hypervisor: beside its state.
+ */
+static int userdata_path(libxl_ctx *ctx, char *buf, size_t len, uint32_t domid)
 {
     const char *dir = getenv("SIMXEN_DIR");
+    xhv_dominfo_t info;
+    const uint8_t *u = info.uuid;
 
-    snprintf(buf, len, "%s/userdata-d%u.libxl-json", dir && *dir ? dir : "/dev/shm/simxen",
-             domid);
+    if (!on_xen(ctx)) {
+        snprintf(buf, len, "%s/userdata-d%u.libxl-json", dir && *dir ? dir : "/dev/shm/simxen",
+                 domid);
+        return 0;
+    }
+    if (xhv_domain_info(ctx->xch, domid, &info))
+        return -1;
+    snprintf(buf, len, "/var/lib/xen/userdata-d.%u.%02x%02x%02x%02x-%02x%02x-%02x%02x-"
+             "%02x%02x-%02x%02x%02x%02x%02x%02x.libxl-json", domid, u[0], u[1], u[2], u[3],
+             u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13], u[14], u[15]);
+    return 0;
 }
 
 static void store_config(libxl_ctx *ctx, uint32_t domid, libxl_domain_config *c)
 {
-    char path[512], *s = libxl_domain_config_to_json(ctx, c);
+    char path[512], *s;
     FILE *f;
 
-    userdata_path(path, sizeof(path), domid);
-    f = fopen(path, "w");
+    /* Real Xen: only upstream's own JSON is useful to upstream's xl. */
+    if ((on_xen(ctx) && !c->xen_json) || userdata_path(ctx, path, sizeof(path), domid))
+        return;
+    s = libxl_domain_config_to_json(ctx, c);
+    f = s ? fopen(path, "w") : NULL;
     if (f) {
         fputs(s, f);
         fclose(f);
@@ -282,7 +364,7 @@ int libxl_retrieve_domain_configuration(libxl_ctx *ctx, uint32_t domid,
 {
     char path[512], *buf;
     xhv_dominfo_t info;
-    FILE *f;
+    FILE *f = NULL;
     long n;
     int rc;
 
@@ -291,18 +373,28 @@ int libxl_retrieve_domain_configuration(libxl_ctx *ctx, uint32_t domid,
         lerr(ctx, "domain %u does not exist", domid);
         return ERROR_DOMAIN_NOTFOUND;
     }
-    userdata_path(path, sizeof(path), domid);
-    f = fopen(path, "r");
+    if (!userdata_path(ctx, path, sizeof(path), domid))
+        f = fopen(path, "r");
     if (!f) {
         /* No stored config: reconstruct what the hypervisor knows. */
         libxl_domain_config_init(d_config);
         d_config->c_info.name = strdup(info.name);
         d_config->b_info.max_memkb = info.max_pages * 4;
+        if (on_xen(ctx)) {
+            d_config->c_info.type = info.hvm ? LIBXL_DOMAIN_TYPE_PVH : LIBXL_DOMAIN_TYPE_PV;
+            memcpy(d_config->c_info.uuid, info.uuid, sizeof(info.uuid));
+        }
         return 0;
     }
     fseek(f, 0, SEEK_END);
     n = ftell(f);
     rewind(f);
+    if (n < 0 || n > USERDATA_MAX) {
+        lerr(ctx, "domain %u: stored config %s is %ld bytes (at most %d)", domid, path, n,
+             USERDATA_MAX);
+        fclose(f);
+        return ERROR_FAIL;
+    }
     buf = calloc(1, (size_t)n + 1);
     if (!buf || fread(buf, 1, (size_t)n, f) != (size_t)n) {
         fclose(f);
@@ -351,7 +443,24 @@ static int create_domain(libxl_ctx *ctx, libxl_domain_config *c, uint32_t *domid
         lerr(ctx, "domain '%s' already exists with id %u", c->c_info.name, other);
         return ERROR_INVAL;
     }
-    if (c->b_info.max_vcpus != 1) {
+    if (on_xen(ctx)) {
+        /* Restore targets only: a fresh guest is built from its kernel by upstream xl. */
+        if (!empty) {
+            lerr(ctx, "domain '%s': on real Xen this toolstack builds the receiving side of "
+                 "restore and migration only; create guests with upstream `xl create`",
+                 c->c_info.name);
+            return ERROR_INVAL;
+        }
+        if (c->b_info.max_vcpus < 1 || c->b_info.max_vcpus > 128) {
+            lerr(ctx, "domain config: max_vcpus %d out of range 1..128", c->b_info.max_vcpus);
+            return ERROR_INVAL;
+        }
+        cfg.guest_type = c->c_info.type == LIBXL_DOMAIN_TYPE_PV ? XHV_GUEST_PV
+                         : c->c_info.type == LIBXL_DOMAIN_TYPE_PVH ? XHV_GUEST_PVH
+                                                                   : XHV_GUEST_HVM;
+        cfg.max_vcpus = (unsigned int)c->b_info.max_vcpus;
+        memcpy(cfg.uuid, c->c_info.uuid, sizeof(cfg.uuid));
+    } else if (c->b_info.max_vcpus != 1) {
         lerr(ctx, "simulated guests have exactly 1 vcpu (config asks for %d)",
              c->b_info.max_vcpus);
         return ERROR_INVAL;
@@ -513,12 +622,15 @@ int libxl_domain_destroy(libxl_ctx *ctx, uint32_t domid, const libxl_asyncop_how
 
     if (rc)
         return rc;
+    /* the path names the domain's uuid: find it while the domain exists */
+    if (userdata_path(ctx, path, sizeof(path), domid))
+        path[0] = 0;
     if (xhv_domain_destroy(ctx->xch, domid)) {
         lerr(ctx, "destroying domain %u: %s", domid, strerror(errno));
         return errno == ESRCH || errno == ENOENT ? ERROR_DOMAIN_NOTFOUND : ERROR_FAIL;
     }
-    userdata_path(path, sizeof(path), domid);
-    unlink(path);
+    if (path[0])
+        unlink(path);
     return 0;
 }
 
@@ -796,6 +908,33 @@ static int sec_wait_checkpoint(void *d)
 }
 static int sec_suspend(void *d) { return ckpt_secondary_suspend(&((struct op *)d)->s); }
 
+/*
+ * The guest's xenstore and console rings are in the restored memory: connect them to
+ * xenstored and xenconsoled before it runs.  Their frames come from the helper's
+ * restore_results, or, when a failover stopped the helper before it could report
+ * (a stalled primary), from the restored domain's params.
+ */
+#define HVM_PARAM_STORE_PFN   1
+#define HVM_PARAM_CONSOLE_PFN 17
+static int connect_rings(libxl_ctx *ctx, uint32_t domid, const struct save_helper_result *res)
+{
+    uint64_t store = res->store_gfn, console = res->console_gfn;
+
+    if (!res->results_seen &&
+        (xhv_hvm_param_get(ctx->xch, domid, HVM_PARAM_STORE_PFN, &store) ||
+         xhv_hvm_param_get(ctx->xch, domid, HVM_PARAM_CONSOLE_PFN, &console))) {
+        lerr(ctx, "restoring domain %u: no ring frames from the save helper or the domain's "
+             "params: %s", domid, strerror(errno));
+        return -1;
+    }
+    if (xhv_domain_introduce(ctx->xch, domid, store, console)) {
+        lerr(ctx, "restoring domain %u: connecting its xenstore and console rings: %s", domid,
+             strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 int libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *d_config,
                                 uint32_t *domid, int restore_fd, int send_back_fd,
                                 const libxl_domain_restore_params *params,
@@ -808,8 +947,8 @@ int libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *d_config,
         .progress = hook_progress,
     };
     struct save_helper_params p = {
-        .restore = 1, .io_fd = restore_fd, .back_fd = -1, .store_evtchn = 1,
-        .console_evtchn = 2, .cbflags = SHM_CBFLAGS_RESTORE_PLAIN,
+        .restore = 1, .io_fd = restore_fd, .back_fd = -1,
+        .cbflags = SHM_CBFLAGS_RESTORE_PLAIN,
     };
     struct save_helper_result res;
     struct libxl_rec rec;
@@ -850,6 +989,11 @@ int libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *d_config,
     rc = create_domain(ctx, d_config, domid, 1);
     if (rc)
         return rc;
+    if (xhv_domain_ports(ctx->xch, *domid, &p.store_evtchn, &p.console_evtchn)) {
+        lerr(ctx, "restore: event channels of domain %u: %s", *domid, strerror(errno));
+        libxl_domain_destroy(ctx, *domid, NULL);
+        return ERROR_FAIL;
+    }
     op.domid = *domid;
     op.s.xch = ctx->xch;
     op.s.domid = *domid;
@@ -914,6 +1058,8 @@ int libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *d_config,
             start_direct_net(ctx, d_config, *domid);
         write_failover_note(&op, stream == LIBXL_CHECKPOINTED_STREAM_COLO ? "colo" : "remus");
     }
+    if (!rc && connect_rings(ctx, *domid, &res))
+        rc = ERROR_FAIL;
     if (rc) {
         libxl_domain_destroy(ctx, *domid, NULL);
         return rc;

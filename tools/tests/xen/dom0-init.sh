@@ -224,6 +224,85 @@ s_ours_xl_save() {
     else mark ours_xl_save_guest_alive FAIL "$_t" "$WHY"; dump; xl destroy g1; fi
 }
 
+# The project's xl on real Xen (issue 3's xl, libxl and libxl-save-helper, backend xen).
+OURXL="env XHV_BACKEND=xen SIMXEN_DIR=/run/colo LIBXL_SAVE_HELPER=/opt/colo/bin/libxl-save-helper xl-colo"
+# alive STEP NAME ABOVE: mark STEP by whether guest NAME counts past ABOVE (console log
+# continues, self-check ok).
+alive() {
+    _t=$(now)
+    if wait_cnt "$2" "$3" 60; then mark "$1" OK "$_t" "counter now $(lastcnt "$2")"
+    else mark "$1" FAIL "$_t" "$WHY"; xl list; dump; fi
+}
+# What a domain left in xenstore (none after a destroy).
+xs_left() { xenstore-ls "/local/domain/$1" 2>/dev/null | wc -l; }
+
+# (b) upstream `xl save` -> our `xl restore`: our libxl builds the domain on real Xen
+# (xenstore, event channels, console), the restored guest's console continues in
+# xenconsoled's log; then upstream xl saves and restores the domain we built, and our
+# xl destroys one and leaves nothing in xenstore.
+s_ours_xl_restore() {
+    need ours_xl_restore "xl-colo in the image" command -v xl-colo || return
+    need ours_xl_restore "a running g1 guest" fresh_g1 || return
+    mkdir -p /run/colo
+    run upstream_xl_save_for_ours 300 xl save g1 /tmp/b.img || { dump; return; }
+    set -- $(lastcnt g1); c=$1
+    run ours_xl_restore 300 $OURXL restore /tmp/b.img || { rm -f /tmp/b.img; return; }
+    rm -f /tmp/b.img
+    alive ours_xl_restore_guest_alive g1 "$c"
+    d=$(xl domid g1)
+    note "ours_xl_restore: domain $d, xenstore: $(xenstore-ls /local/domain/$d | tr '\n' ' ' | cut -c1-600)"
+    note "ours_xl_restore: userdata $(ls /var/lib/xen | tr '\n' ' ')"
+    run ours_restored_upstream_save 300 xl save g1 /tmp/b.img || { dump; return; }
+    set -- $(lastcnt g1); c=$1
+    run ours_restored_upstream_restore 300 xl restore /tmp/b.img || { rm -f /tmp/b.img; return; }
+    alive ours_restored_upstream_alive g1 "$c"
+    # once more into a domain of ours, then our destroy must clean up after itself
+    xl destroy g1
+    run ours_xl_restore_again 300 $OURXL restore -p /tmp/b.img || { rm -f /tmp/b.img; return; }
+    rm -f /tmp/b.img
+    d=$(xl domid g1)
+    _t=$(now)
+    $OURXL destroy g1 > /tmp/ours_destroy.out 2>&1
+    n=$(xs_left "$d")
+    if ! xl domid g1 >/dev/null 2>&1 && [ "$n" = 0 ] && ! ls /var/lib/xen | grep -q "userdata-d\.$d\."; then
+        mark ours_xl_destroy_clean OK "$_t"
+    else
+        mark ours_xl_destroy_clean FAIL "$_t" "after our destroy of domain $d: $n xenstore lines left, $(xl list | grep -c g1) g1 in xl list, userdata: $(ls /var/lib/xen | tr '\n' ' ')"
+        xl destroy g1 >/dev/null 2>&1
+    fi
+}
+
+# (c) live migration to localhost: ours -> ours, ours -> upstream's migrate-receive,
+# upstream's migrate -> ours.  `-s ""` makes the host argument the receiver's command.
+# The receiving domain is named g1--incoming while its console attaches, so its log is
+# guest-g1--incoming.log.
+migrate_step() { # STEP SENDER RECEIVER
+    need "$1" "a running g1 guest" fresh_g1 || return
+    rm -f "$LOGS/guest-g1--incoming.log"
+    set -- "$@" $(lastcnt g1)
+    run "$1" 300 $2 migrate -s "" g1 "$3 migrate-receive" || { xl list; dump; return; }
+    alive "$1_guest_alive" g1--incoming "$4"
+    if [ "$(xl list | awk '$1=="g1"' | wc -l)" = 1 ] && ! xl domid g1--migratedaway >/dev/null 2>&1
+    then mark "$1_names" OK "$(now)"
+    else mark "$1_names" FAIL "$(now)" "after migration: $(xl list | awk 'NR>1{print $1}' | tr '\n' ' ')"; fi
+    mv -f "$LOGS/guest-g1--incoming.log" "$LOGS/guest-g1.log"
+}
+s_migrate_ours() {
+    need migrate_ours "xl-colo in the image" command -v xl-colo || return
+    mkdir -p /run/colo
+    migrate_step migrate_ours "$OURXL" "$OURXL"
+}
+s_migrate_ours_to_upstream() {
+    need migrate_ours_to_upstream "xl-colo in the image" command -v xl-colo || return
+    mkdir -p /run/colo
+    migrate_step migrate_ours_to_upstream "$OURXL" xl
+}
+s_migrate_upstream_to_ours() {
+    need migrate_upstream_to_ours "xl-colo in the image" command -v xl-colo || return
+    mkdir -p /run/colo
+    migrate_step migrate_upstream_to_ours xl "$OURXL"
+}
+
 # (e) COLO between g1 and a paused g1s: both run and write memory; after every
 # checkpoint both are compared page by page (equal), and with the back channel's
 # dirty lists dropped (-D) a difference must be found (-x).
