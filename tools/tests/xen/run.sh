@@ -12,7 +12,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
 OUT=${XEN_IMAGE:-$PWD/build/xen-image}
-DEFAULT_PLAN=toolstack+pvh_create+xl_saverestore+ours_list+ours_save+ours_live+ours_xl_save+remus+colo+colo_nobackchannel+timing+ours_xl_restore+migrate_ours_to_upstream+migrate_ours
+DEFAULT_PLAN=toolstack+pvh_create+xl_saverestore+ours_list+ours_save+ours_live+ours_xl_save+remus+colo+colo_nobackchannel+timing+ours_xl_restore+migrate_upstream+migrate_upstream_to_ours+migrate_ours
 PLAN=${1:-${XEN_PLAN:-$DEFAULT_PLAN}}
 TMO=${XEN_TIMEOUT:-900}
 MEM=${XEN_QEMU_MEM:-1536}
