@@ -667,6 +667,10 @@ const struct xhv_backend_ops xhv_xen_ops = {
     .tsc_info_set = xen_tsc_info_set,
     .version = xen_version,
     .sim_status = xen_sim_status,
+    .pv_info = xen_pv_info,
+    .pv_p2m_frames = xen_pv_p2m_frames,
+    .pv_mfn_types = xen_pv_mfn_types,
+    .pv_vcpu_get = xen_pv_vcpu_get,
 };
 
 #else /* !CONFIG_XEN: built without libxen-dev */

@@ -41,4 +41,13 @@ int xen_fail(xhv_t *xch, const char *what, uint32_t domid);
 /* The xenstore handle, opened on first use (NULL, logged, if xenstored is not there). */
 struct xs_handle *xen_xs(xhv_t *xch);
 
+/* PV guests (xhv_xen_pv.c). */
+int xen_pv_info(xhv_t *xch, uint32_t domid, xhv_pv_info_t *info);
+int xen_pv_p2m_frames(xhv_t *xch, uint32_t domid, uint64_t *p2m_size, uint64_t *frames,
+                      size_t max);
+int xen_pv_mfn_types(xhv_t *xch, uint32_t domid, size_t n, const uint64_t *mfns,
+                     uint32_t *types);
+int xen_pv_vcpu_get(xhv_t *xch, uint32_t domid, uint32_t vcpu, enum xhv_pv_vcpu_blob which,
+                    uint8_t *buf, size_t size);
+
 #endif

@@ -36,6 +36,19 @@ struct sr_record {
 struct sr_context;
 
 struct sr_save_ops {
+    uint32_t dhdr_type;             /* DHDR_TYPE_X86_HVM or DHDR_TYPE_X86_PV */
+    /* Optional hooks of the PAGE_DATA batch (NULL for HVM, where a pfn is the frame Xen
+     * knows and pages travel as they are):
+     * prepare_batch: before each batch is looked at;
+     * pfn_to_gfn: the frame Xen knows pfn by (PV: the mfn from the guest's p2m), or
+     *   SR_INVALID_GFN when the pfn has no page (sent as XTAB);
+     * get_types: XHV_PFINFO_* types of n gfns;
+     * normalise_page: a page-table page (type nibble 1..4, 9..12) copied from src to
+     *   dst with its machine frame numbers rewritten to pfns. */
+    int (*prepare_batch)(struct sr_context *ctx);
+    uint64_t (*pfn_to_gfn)(const struct sr_context *ctx, uint64_t pfn);
+    int (*get_types)(struct sr_context *ctx, size_t n, const uint64_t *gfns, uint32_t *types);
+    int (*normalise_page)(struct sr_context *ctx, unsigned int type, const void *src, void *dst);
     int (*setup)(struct sr_context *ctx);
     int (*static_data)(struct sr_context *ctx);
     int (*start_of_stream)(struct sr_context *ctx);
@@ -72,8 +85,11 @@ struct sr_save_state {
     uint32_t *types;
     uint64_t *rec_pfns;
     void **pages;
+    void **send_pages;            /* what PAGE_DATA carries: pages, or normalised copies */
     int *errs;
     struct iovec *iov;
+    uint64_t *gfns;               /* PV: the batch's frames as Xen knows them */
+    void *normalised;             /* PV: MAX_BATCH_SIZE pages of rewritten page tables */
     uint64_t pages_sent;          /* statistics */
     uint64_t batches_sent;
 };
@@ -118,9 +134,29 @@ struct sr_context {
         unsigned int nr_params;
         bool have_context;
     } hvm;
+    /* x86 PV guest-type state (sr_save_x86_pv.c). */
+    struct {
+        unsigned int width, levels, max_vcpu_id;
+        uint64_t shared_info_frame;
+        uint64_t p2m_size;         /* p2m entries: pfns 0 .. p2m_size - 1 */
+        uint64_t *p2m_mfns;        /* mfns of the pages holding the p2m */
+        size_t nr_p2m_frames;
+        void **p2m_pages;          /* their read-only foreign mappings */
+        int *p2m_errs;
+        bool p2m_mapped;
+        struct sr_pv_m2p *m2p;     /* (mfn, pfn) sorted by mfn: the reverse of the p2m */
+        size_t nr_m2p;
+        bool m2p_after_suspend;    /* rebuilt once the guest was suspended */
+    } x86_pv;
+};
+
+#define SR_INVALID_GFN (~(uint64_t)0)
+struct sr_pv_m2p {
+    uint64_t mfn, pfn;
 };
 
 extern const struct sr_save_ops save_ops_x86_hvm;
+extern const struct sr_save_ops save_ops_x86_pv;
 extern const struct sr_restore_ops restore_ops_x86_hvm;
 
 /* ---- record I/O (sr_stream.c) ---- */
