@@ -246,37 +246,51 @@ static int vcpu_extended(xhv_t *xch, uint32_t domid, uint32_t vcpu, uint8_t *buf
     return put_blob(buf, size, &d.u.ext_vcpucontext, len);
 }
 
+/*
+ * Not through xc_vcpu_get_extstate: that returns the query's size (the largest state
+ * the vcpu may ever have), not the size Xen actually filled, and a restoring Xen
+ * accepts only the exact size that the saved xcr0_accum implies.
+ */
 static int vcpu_xsave(xhv_t *xch, uint32_t domid, uint32_t vcpu, uint8_t *buf, size_t size)
 {
-    xc_vcpu_extstate_t es = { 0, 0, NULL };
-    void *tmp;
-    int rc;
+    xc_interface *xc = P(xch)->xc;
+    DECLARE_HYPERCALL_BUFFER(uint8_t, area);
+    struct xen_domctl d;
+    uint32_t max;
+    int rc = -1;
 
-    /* size and mask 0: a query for the size. */
-    if (xc_vcpu_get_extstate(P(xch)->xc, domid, vcpu, &es))
+    /* A null buffer asks for the largest size and the host's feature mask. */
+    memset(&d, 0, sizeof(d));
+    d.cmd = XEN_DOMCTL_getvcpuextstate;
+    d.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+    d.domain = (domid_t)domid;
+    d.u.vcpuextstate.vcpu = vcpu;
+    if (xc_domctl(xc, &d))
         return xen_fail(xch, "pv_vcpu: xsave size", domid);
-    if (!es.xfeature_mask || !es.size)
-        return 0;   /* no xsave state: no record */
-    if (es.size > (1U << 20)) {
+    if (!d.u.vcpuextstate.xfeature_mask || !d.u.vcpuextstate.size)
+        return 0;   /* no xsave on this host: no record */
+    if (d.u.vcpuextstate.size > (1U << 20)) {
         errno = ERANGE;
         return xen_fail(xch, "pv_vcpu: xsave size", domid);
     }
-    if (!buf)
-        return (int)es.size;
-    if (size < es.size) {
-        errno = E2BIG;
-        return -1;
+    max = (uint32_t)d.u.vcpuextstate.size;
+    area = xc_hypercall_buffer_alloc(xc, area, max);
+    if (!area)
+        return xen_fail(xch, "pv_vcpu: xsave buffer", domid);
+    set_xen_guest_handle(d.u.vcpuextstate.buffer, area);
+    if (xc_domctl(xc, &d)) {
+        xen_fail(xch, "pv_vcpu: xsave state", domid);
+        goto out;
     }
-    tmp = calloc(1, es.size);
-    if (!tmp)
-        return -1;
-    es.buffer = tmp;
-    if (xc_vcpu_get_extstate(P(xch)->xc, domid, vcpu, &es)) {
-        free(tmp);
-        return xen_fail(xch, "pv_vcpu: xsave state", domid);
+    /* Now the size Xen filled: xcr0, xcr0_accum and the area xcr0_accum needs. */
+    if (d.u.vcpuextstate.size > max || d.u.vcpuextstate.size < 16) {
+        errno = ERANGE;
+        xen_fail(xch, "pv_vcpu: xsave state size", domid);
+        goto out;
     }
-    rc = put_blob(buf, size, tmp, es.size);
-    free(tmp);
+    rc = put_blob(buf, size, area, (size_t)d.u.vcpuextstate.size);
+ out:
+    xc_hypercall_buffer_free(xc, area);
     return rc;
 }
 

@@ -400,11 +400,13 @@ static int normalise_vcpu_basic(struct sr_context *ctx, unsigned int vcpu,
     if (convert_frame(ctx, &frame, "cr3", vcpu))
         return -1;
     v->ctrlreg[3] = frame << PAGE_SHIFT;
+    /* In the stream, bit 0 of cr1 says "there is a user page table" (pfn 0 is a valid
+     * pfn, so 0 cannot); a restorer converts cr1 only when the bit is set. */
     if (v->ctrlreg[1]) {
         frame = v->ctrlreg[1] >> PAGE_SHIFT;
         if (convert_frame(ctx, &frame, "cr1 (user page table)", vcpu))
             return -1;
-        v->ctrlreg[1] = frame << PAGE_SHIFT;
+        v->ctrlreg[1] = (frame << PAGE_SHIFT) | SR_PV_CR1_VALID;
     }
     if (vcpu == 0 && convert_frame(ctx, &v->rdx, "start info (rdx)", vcpu))
         return -1;

@@ -198,6 +198,7 @@ static_assert(offsetof(struct sr_x86_64_pv_vcpu_ctx, gdt_frames) == 4832, "vcpu 
 static_assert(offsetof(struct sr_x86_64_pv_vcpu_ctx, gdt_ents) == 4960, "vcpu ctx gdt_ents");
 static_assert(offsetof(struct sr_x86_64_pv_vcpu_ctx, ctrlreg) == 4984, "vcpu ctx ctrlreg");
 #define SR_PV_VGCF_ONLINE          (1ULL << 5)
+#define SR_PV_CR1_VALID            1ULL    /* stream only: cr1 holds a user page table pfn */
 #define SR_PV_GDT_ENTS_MAX         7168U   /* entries below Xen's reserved GDT part */
 #define SR_PV_GDT_ENTS_PER_FRAME   512U
 
