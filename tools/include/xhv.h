@@ -213,6 +213,29 @@ enum xhv_pv_vcpu_blob {
 int xhv_pv_vcpu_get(xc_interface *xch, uint32_t domid, uint32_t vcpu,
                     enum xhv_pv_vcpu_blob which, uint8_t *buf, size_t size);
 
+/* Restoring a PV guest into a fresh domain (no memory yet). */
+
+/* Allocate a page for each of pfns[0..n): mfns[i] receives its machine frame. */
+int xhv_pv_populate(xc_interface *xch, uint32_t domid, size_t n, const uint64_t *pfns,
+                    uint64_t *mfns);
+/* Pin page tables: mfns[i] as a level levels[i] (1..4) table; Xen validates each. */
+int xhv_pv_pin(xc_interface *xch, uint32_t domid, size_t n, const uint64_t *mfns,
+               const unsigned int *levels);
+/* Load a vcpu blob (layouts as xhv_pv_vcpu_get; BASIC with machine frames). */
+int xhv_pv_vcpu_set(xc_interface *xch, uint32_t domid, uint32_t vcpu,
+                    enum xhv_pv_vcpu_blob which, const uint8_t *buf, size_t size);
+/*
+ * Take a saved shared info page (4096 bytes) into the domain's own: its vcpu_info and
+ * arch parts; no p2m frame list (the guest publishes a new one when it resumes), no
+ * event pending, every event channel masked (the guest unmasks what it binds again).
+ */
+int xhv_pv_set_shared_info(xc_interface *xch, uint32_t domid, const uint8_t *page,
+                           size_t size);
+/* Grant entries 0 and 1 of the domain's (v1) grant table for the console and xenstore
+ * rings, which the backends map through them. */
+int xhv_pv_seed_grants(xc_interface *xch, uint32_t domid, uint64_t console_mfn,
+                       uint32_t console_domid, uint64_t store_mfn, uint32_t store_domid);
+
 /* ---- logging --------------------------------------------------------------------------- */
 
 enum xhv_loglevel { XHV_LOG_DEBUG, XHV_LOG_INFO, XHV_LOG_WARN, XHV_LOG_ERROR };

@@ -671,6 +671,11 @@ const struct xhv_backend_ops xhv_xen_ops = {
     .pv_p2m_frames = xen_pv_p2m_frames,
     .pv_mfn_types = xen_pv_mfn_types,
     .pv_vcpu_get = xen_pv_vcpu_get,
+    .pv_populate = xen_pv_populate,
+    .pv_pin = xen_pv_pin,
+    .pv_vcpu_set = xen_pv_vcpu_set,
+    .pv_set_shared_info = xen_pv_set_shared_info,
+    .pv_seed_grants = xen_pv_seed_grants,
 };
 
 #else /* !CONFIG_XEN: built without libxen-dev */

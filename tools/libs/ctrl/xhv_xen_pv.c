@@ -19,6 +19,8 @@
 #include <sys/mman.h>
 
 #include "xhv_xen_priv.h"
+#include <xen/grant_table.h>
+#include <xen/memory.h>
 
 /* The engine (sr_stream_format.h) describes the x86-64 vcpu context by these sizes. */
 _Static_assert(sizeof(vcpu_guest_context_x86_64_t) == 5168, "x86-64 PV vcpu context layout");
@@ -349,6 +351,206 @@ int xen_pv_vcpu_get(xhv_t *xch, uint32_t domid, uint32_t vcpu, enum xhv_pv_vcpu_
     }
     errno = EINVAL;
     return -1;
+}
+
+/* ---- restore ---------------------------------------------------------------------- */
+
+/* For a PV domain populate_physmap writes the machine frame it allocated back into each
+ * extent (and records the gpfn in Xen's M2P). */
+int xen_pv_populate(xhv_t *xch, uint32_t domid, size_t n, const uint64_t *pfns, uint64_t *mfns)
+{
+    xen_pfn_t *arr;
+
+    if (!n)
+        return 0;
+    arr = malloc(n * sizeof(*arr));
+    if (!arr)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        arr[i] = (xen_pfn_t)pfns[i];
+    if (xc_domain_populate_physmap_exact(P(xch)->xc, domid, (unsigned long)n, 0, 0, arr)) {
+        free(arr);
+        return xen_fail(xch, "pv_populate", domid);
+    }
+    for (size_t i = 0; i < n; i++)
+        mfns[i] = arr[i];
+    free(arr);
+    return 0;
+}
+
+#define PIN_BATCH 512
+
+int xen_pv_pin(xhv_t *xch, uint32_t domid, size_t n, const uint64_t *mfns,
+               const unsigned int *levels)
+{
+    struct mmuext_op ops[PIN_BATCH];
+
+    for (size_t done = 0; done < n;) {
+        unsigned int k = (unsigned int)(n - done < PIN_BATCH ? n - done : PIN_BATCH);
+
+        for (unsigned int i = 0; i < k; i++) {
+            unsigned int level = levels[done + i];
+
+            if (level < 1 || level > 4) {
+                errno = EINVAL;
+                return xen_fail(xch, "pv_pin: level", domid);
+            }
+            memset(&ops[i], 0, sizeof(ops[i]));
+            ops[i].cmd = MMUEXT_PIN_L1_TABLE + (level - 1);
+            ops[i].arg1.mfn = (xen_pfn_t)mfns[done + i];
+        }
+        if (xc_mmuext_op(P(xch)->xc, ops, k, domid))
+            return xen_fail(xch, "pv_pin", domid);
+        done += k;
+    }
+    return 0;
+}
+
+static int domctl_with_buffer(xhv_t *xch, struct xen_domctl *d, const uint8_t *buf,
+                              size_t size, const char *what)
+{
+    xc_interface *xc = P(xch)->xc;
+    DECLARE_HYPERCALL_BUFFER(uint8_t, hb);
+    int rc = -1;
+
+    hb = xc_hypercall_buffer_alloc(xc, hb, size);
+    if (!hb)
+        return xen_fail(xch, what, d->domain);
+    memcpy(hb, buf, size);
+    if (d->cmd == XEN_DOMCTL_setvcpuextstate)
+        set_xen_guest_handle(d->u.vcpuextstate.buffer, hb);
+    else
+        /* hb is hypercall memory; the checked macro wants the handle's own type. */
+        set_xen_guest_handle_raw(d->u.vcpu_msrs.msrs, (void *)hb);
+    if (xc_domctl(xc, d))
+        xen_fail(xch, what, d->domain);
+    else
+        rc = 0;
+    xc_hypercall_buffer_free(xc, hb);
+    return rc;
+}
+
+int xen_pv_vcpu_set(xhv_t *xch, uint32_t domid, uint32_t vcpu, enum xhv_pv_vcpu_blob which,
+                    const uint8_t *buf, size_t size)
+{
+    struct xen_domctl d;
+    unsigned int width = 0;
+
+    memset(&d, 0, sizeof(d));
+    d.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
+    d.domain = (domid_t)domid;
+    switch (which) {
+    case XHV_PV_VCPU_BASIC: {
+        vcpu_guest_context_any_t ctxt;
+
+        if (xc_domain_get_guest_width(P(xch)->xc, domid, &width))
+            return xen_fail(xch, "pv_vcpu_set: guest width", domid);
+        if (size != (width == 8 ? sizeof(ctxt.x64) : sizeof(ctxt.x32))) {
+            errno = EINVAL;
+            return xen_fail(xch, "pv_vcpu_set: context size", domid);
+        }
+        memset(&ctxt, 0, sizeof(ctxt));
+        memcpy(&ctxt, buf, size);
+        if (xc_vcpu_setcontext(P(xch)->xc, domid, vcpu, &ctxt))
+            return xen_fail(xch, "pv_vcpu_set: set context", domid);
+        return 0;
+    }
+    case XHV_PV_VCPU_EXTENDED:
+        if (size > sizeof(d.u.ext_vcpucontext)) {
+            errno = E2BIG;
+            return xen_fail(xch, "pv_vcpu_set: extended context size", domid);
+        }
+        d.cmd = XEN_DOMCTL_set_ext_vcpucontext;
+        memcpy(&d.u.ext_vcpucontext, buf, size);
+        d.u.ext_vcpucontext.vcpu = vcpu;        /* the target's vcpu, not the blob's */
+        d.u.ext_vcpucontext.size = (uint32_t)size;
+        if (xc_domctl(P(xch)->xc, &d))
+            return xen_fail(xch, "pv_vcpu_set: extended context", domid);
+        return 0;
+    case XHV_PV_VCPU_XSAVE:
+        d.cmd = XEN_DOMCTL_setvcpuextstate;
+        d.u.vcpuextstate.vcpu = vcpu;
+        d.u.vcpuextstate.size = size;
+        return domctl_with_buffer(xch, &d, buf, size, "pv_vcpu_set: xsave state");
+    case XHV_PV_VCPU_MSRS:
+        if (size % sizeof(xen_domctl_vcpu_msr_t)) {
+            errno = EINVAL;
+            return xen_fail(xch, "pv_vcpu_set: MSRs size", domid);
+        }
+        if (!size)
+            return 0;
+        d.cmd = XEN_DOMCTL_set_vcpu_msrs;
+        d.u.vcpu_msrs.vcpu = vcpu;
+        d.u.vcpu_msrs.msr_count = (uint32_t)(size / sizeof(xen_domctl_vcpu_msr_t));
+        return domctl_with_buffer(xch, &d, buf, size, "pv_vcpu_set: MSRs");
+    }
+    errno = EINVAL;
+    return -1;
+}
+
+int xen_pv_set_shared_info(xhv_t *xch, uint32_t domid, const uint8_t *page, size_t size)
+{
+    const shared_info_t *old = (const shared_info_t *)page;
+    shared_info_t *new;
+    xhv_pv_info_t info;
+    xen_pfn_t fn;
+    int err = 0;
+
+    if (size != XHV_PAGE_SIZE) {
+        errno = EINVAL;
+        return xen_fail(xch, "pv_set_shared_info: size", domid);
+    }
+    if (xen_pv_info(xch, domid, &info))
+        return -1;
+    if (info.guest_width != 8) {
+        errno = EOPNOTSUPP;
+        return xen_fail(xch, "pv_set_shared_info: 32-bit guest", domid);
+    }
+    fn = (xen_pfn_t)info.shared_info_frame;
+    new = xenforeignmemory_map(P(xch)->fmem, domid, PROT_READ | PROT_WRITE, 1, &fn, &err);
+    if (!new || err) {
+        if (err)
+            errno = err < 0 ? -err : err;
+        if (new)
+            xenforeignmemory_unmap(P(xch)->fmem, new, 1);
+        return xen_fail(xch, "pv_set_shared_info: map", domid);
+    }
+    memcpy(new->vcpu_info, old->vcpu_info, sizeof(new->vcpu_info));
+    memcpy(&new->arch, &old->arch, sizeof(new->arch));
+    new->arch.pfn_to_mfn_frame_list_list = 0;
+    memset(new->evtchn_pending, 0, sizeof(new->evtchn_pending));
+    for (unsigned int i = 0; i < XEN_LEGACY_MAX_VCPUS; i++)
+        new->vcpu_info[i].evtchn_pending_sel = 0;
+    memset(new->evtchn_mask, 0xff, sizeof(new->evtchn_mask));
+    xenforeignmemory_unmap(P(xch)->fmem, new, 1);
+    return 0;
+}
+
+int xen_pv_seed_grants(xhv_t *xch, uint32_t domid, uint64_t console_mfn,
+                       uint32_t console_domid, uint64_t store_mfn, uint32_t store_domid)
+{
+    xenforeignmemory_resource_handle *res;
+    grant_entry_v1_t *g = NULL;
+
+    res = xenforeignmemory_map_resource(P(xch)->fmem, domid, XENMEM_resource_grant_table,
+                                        XENMEM_resource_grant_table_id_shared, 0, 1,
+                                        (void **)&g, PROT_READ | PROT_WRITE, 0);
+    if (!res)
+        return xen_fail(xch, "pv_seed_grants: map grant table", domid);
+    if (console_mfn) {
+        g[GNTTAB_RESERVED_CONSOLE].domid = (domid_t)console_domid;
+        g[GNTTAB_RESERVED_CONSOLE].frame = (uint32_t)console_mfn;
+        __atomic_store_n(&g[GNTTAB_RESERVED_CONSOLE].flags, GTF_permit_access,
+                         __ATOMIC_RELEASE);
+    }
+    if (store_mfn) {
+        g[GNTTAB_RESERVED_XENSTORE].domid = (domid_t)store_domid;
+        g[GNTTAB_RESERVED_XENSTORE].frame = (uint32_t)store_mfn;
+        __atomic_store_n(&g[GNTTAB_RESERVED_XENSTORE].flags, GTF_permit_access,
+                         __ATOMIC_RELEASE);
+    }
+    xenforeignmemory_unmap_resource(P(xch)->fmem, res);
+    return 0;
 }
 
 #endif /* CONFIG_XEN */

@@ -59,6 +59,14 @@ struct sr_save_ops {
 };
 
 struct sr_restore_ops {
+    bool page_tables;               /* page-table types are valid in PAGE_DATA (PV) */
+    /* Optional PAGE_DATA hooks (NULL for HVM, where a pfn is the frame Xen knows):
+     * prepare_page_data: populate what the entries need, record their types, and give
+     *   the frames (PV: mfns) of the entries that carry data, in entry order;
+     * localise_page: a page-table page just written, its pfns turned into frames. */
+    int (*prepare_page_data)(struct sr_context *ctx, const uint64_t *entries, uint32_t count,
+                             uint64_t *frames);
+    int (*localise_page)(struct sr_context *ctx, unsigned int type, void *page);
     bool (*pfn_is_valid)(const struct sr_context *ctx, uint64_t pfn);
     int (*setup)(struct sr_context *ctx);
     /* 0 handled, RECORD_NOT_PROCESSED, or -1. */
@@ -147,10 +155,25 @@ struct sr_context {
         struct sr_pv_m2p *m2p;     /* (mfn, pfn) sorted by mfn: the reverse of the p2m */
         size_t nr_m2p;
         bool m2p_after_suspend;    /* rebuilt once the guest was suspended */
+        /* restore (sr_restore_x86_pv.c) */
+        bool seen_pv_info, have_p2m_frames;
+        uint64_t max_pfn;          /* highest pfn of the stream's p2m */
+        uint64_t *p2m;             /* pfn -> mfn in the new domain, SR_INVALID_GFN: none */
+        uint8_t *types;            /* pfn -> type nibble from PAGE_DATA */
+        uint64_t *frame_pfns;      /* X86_PV_P2M_FRAMES: the pages holding the p2m */
+        size_t nr_frame_pfns;
+        uint8_t *shared_info;      /* SHARED_INFO record, applied at the end */
+        struct sr_pv_vcpu_blobs *vcpus;
+        unsigned int nr_vcpus;
     } x86_pv;
 };
 
 #define SR_INVALID_GFN (~(uint64_t)0)
+/* Stashed vcpu records, indexed by enum xhv_pv_vcpu_blob. */
+struct sr_pv_vcpu_blobs {
+    uint8_t *blob[4];
+    uint32_t size[4];
+};
 struct sr_pv_m2p {
     uint64_t mfn, pfn;
 };
@@ -158,6 +181,7 @@ struct sr_pv_m2p {
 extern const struct sr_save_ops save_ops_x86_hvm;
 extern const struct sr_save_ops save_ops_x86_pv;
 extern const struct sr_restore_ops restore_ops_x86_hvm;
+extern const struct sr_restore_ops restore_ops_x86_pv;
 
 /* ---- record I/O (sr_stream.c) ---- */
 const char *rec_type_to_str(uint32_t type);

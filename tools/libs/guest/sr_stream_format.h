@@ -211,4 +211,33 @@ static_assert(offsetof(struct sr_x86_64_pv_vcpu_ctx, ctrlreg) == 4984, "vcpu ctx
 #define SR_PV_L4_XEN_FIRST 256U
 #define SR_PV_L4_XEN_END   272U
 
+
+/*
+ * The head of a 64-bit PV guest's start info page (Xen's start_info).  At a suspend the
+ * guest passes this page's frame in vcpu 0's rdx and has turned store_mfn and the
+ * console frame into pfns; a restorer turns them into the new mfns, names the new event
+ * channels and shared info, and the guest's resume path reads them.
+ */
+struct sr_x86_64_start_info {
+    char magic[32];                 /* "xen-<version>-<platform>" */
+    uint64_t nr_pages;
+    uint64_t shared_info;           /* machine address of the shared info page */
+    uint32_t flags;
+    uint32_t _pad1;
+    uint64_t store_mfn;
+    uint32_t store_evtchn;
+    uint32_t _pad2;
+    uint64_t console_mfn;           /* console.domU.mfn */
+    uint32_t console_evtchn;        /* console.domU.evtchn */
+    uint32_t _pad3;
+};
+static_assert(offsetof(struct sr_x86_64_start_info, nr_pages) == 32, "start info nr_pages");
+static_assert(offsetof(struct sr_x86_64_start_info, store_mfn) == 56, "start info store_mfn");
+static_assert(offsetof(struct sr_x86_64_start_info, store_evtchn) == 64, "start info store_evtchn");
+static_assert(offsetof(struct sr_x86_64_start_info, console_mfn) == 72, "start info console mfn");
+static_assert(offsetof(struct sr_x86_64_start_info, console_evtchn) == 80, "start info console evtchn");
+
+/* Restorer bound on a PV guest's p2m (pfns): 2^26 pages, 256 GiB. */
+#define PV_RESTORE_MAX_PFNS (1ULL << 26)
+
 #endif /* SR_STREAM_FORMAT_H */

@@ -98,6 +98,67 @@ s_pv_guest_alive() {
     need pv_guest_alive "a g2 guest (pv_ours_save_upstream_restore)" have g2 || return
     _t=$(now)
     if wait_cnt g2 "$PV_CNT" 60; then mark pv_guest_alive OK "$_t" "counter at save $PV_CNT, now $(lastcnt g2)"
-    else mark pv_guest_alive FAIL "$_t" "$WHY"; xl list; dump; fi
+    else mark pv_guest_alive FAIL "$_t" "$WHY"; xl list; dump; xl destroy g2 >/dev/null 2>&1; fi
+}
+
+# ---- our restore of a PV guest (stretch) ----------------------------------------------
+# A PV restore needs a domain without memory, which `xl create -p` does not give (it
+# builds the guest).  Upstream's `xl restore` makes exactly that domain and then runs
+# libxl-save-helper, which $LIBXL_SAVE_HELPER names: with the project's helper (same
+# argv and messages as upstream's) the restore into the fresh domain is our engine's
+# (sr_restore_x86_pv.c) on the real-Xen backend.
+OUR_HELPER="env XHV_BACKEND=xen SIMXEN_DIR=/run/colo LIBXL_SAVE_HELPER=/opt/colo/bin/libxl-save-helper"
+
+# pv_restore_with_ours STEP IMAGE: upstream xl restore of IMAGE through our helper, then
+# STEP_alive: g2 counts past $PV_CNT.
+pv_restore_with_ours() {
     xl destroy g2 >/dev/null 2>&1
+    _t=$(now)
+    if timeout 300 $OUR_HELPER xl restore $PVCFG "$2" > "/tmp/$1.out" 2>&1; then
+        mark "$1" OK "$_t" "restore $(since "$_t") s"
+    else
+        sed "s/^/[$1] /" "/tmp/$1.out" | tail -n 30
+        mark "$1" FAIL "$_t" "xl restore with our helper: $(grep -v '^libxl: error: libxl_domain' "/tmp/$1.out" | tail -n 1)"
+        xl list; return 1
+    fi
+    _t=$(now)
+    if wait_cnt g2 "$PV_CNT" 60; then mark "$1_alive" OK "$_t" "counter at save $PV_CNT, now $(lastcnt g2)"
+    else mark "$1_alive" FAIL "$_t" "$WHY"; xl list; dump; xl destroy g2 >/dev/null 2>&1; return 1; fi
+}
+
+# Upstream's `xl save` of the PV guest (its own libxc saver), our restore.
+s_pv_upstream_save_ours_restore() {
+    need pv_upstream_save_ours_restore "our libxl-save-helper in the image" \
+        test -x /opt/colo/bin/libxl-save-helper || return
+    need pv_upstream_save_ours_restore "a running g2 guest (pv_create)" have g2 || return
+    rm -f /tmp/pvup.img
+    _t=$(now)
+    if ! timeout 300 xl save g2 /tmp/pvup.img > /tmp/pv_upsave.out 2>&1; then
+        sed 's/^/[pv_upstream_save] /' /tmp/pv_upsave.out | tail -n 20
+        mark pv_upstream_save_ours_restore FAIL "$_t" "upstream xl save: $(tail -n 1 /tmp/pv_upsave.out)"
+        return
+    fi
+    set -- $(lastcnt g2); PV_CNT=$1
+    note "pv_upstream_save_ours_restore: upstream xl save $(since "$_t") s, $(stat -c %s /tmp/pvup.img) bytes, counter $PV_CNT"
+    pv_restore_with_ours pv_upstream_save_ours_restore /tmp/pvup.img
+    rm -f /tmp/pvup.img
+}
+
+# Both directions ours: the project's `xl save` (our saver) and our restore.
+s_pv_ours_roundtrip() {
+    need pv_ours_roundtrip "xl-colo and our libxl-save-helper in the image" \
+        test -x /opt/colo/bin/xl-colo -a -x /opt/colo/bin/libxl-save-helper || return
+    need pv_ours_roundtrip "a running g2 guest (pv_create)" have g2 || return
+    mkdir -p /run/colo
+    rm -f /tmp/pvrt.img
+    _t=$(now)
+    if ! timeout 300 $OUR_HELPER xl-colo save g2 /tmp/pvrt.img > /tmp/pv_rtsave.out 2>&1; then
+        sed 's/^/[pv_ours_roundtrip] /' /tmp/pv_rtsave.out | tail -n 20
+        mark pv_ours_roundtrip FAIL "$_t" "xl-colo save: $(tail -n 1 /tmp/pv_rtsave.out)"
+        return
+    fi
+    set -- $(lastcnt g2); PV_CNT=$1
+    note "pv_ours_roundtrip: our xl save $(since "$_t") s, $(stat -c %s /tmp/pvrt.img) bytes, counter $PV_CNT"
+    pv_restore_with_ours pv_ours_roundtrip /tmp/pvrt.img
+    rm -f /tmp/pvrt.img
 }
