@@ -179,6 +179,11 @@ int main(void)
         r = (struct shm_reader){ b.data + 4, b.data + n, 0 };
         shm_get_u32(&r); shm_get_u32(&r); shm_get_string(&r);
         CHECK(r.bad, "a STRING without its NUL is malformed");
+        /* Upstream's xl aborts on a log level outside xentoollog's 1..9. */
+        for (unsigned int l = 0; l < 4; l++)
+            CHECK(shm_level_to_xtl(l) >= 1 && shm_level_to_xtl(l) <= 9 &&
+                  shm_level_from_xtl(shm_level_to_xtl(l)) == l,
+                  "log level %u travels as xentoollog level %u and back", l, shm_level_to_xtl(l));
     }
     return test_done();
 }

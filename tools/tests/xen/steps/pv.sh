@@ -22,6 +22,15 @@
 PVCFG=/etc/xen/g2-pv.cfg
 PV_CNT=                       # g2's counter when our save suspended it
 
+# A running (not paused, not shut down) g2 that has counted past 2; made here when the
+# g2 there is missing or not running (a restore that failed half way leaves a paused one).
+fresh_g2() {
+    if have g2 && xl list g2 2>/dev/null | awk 'NR==2{exit !($5 ~ /^(r|-b)/)}'; then return 0; fi
+    xl destroy g2 >/dev/null 2>&1
+    rm -f $LOGS/guest-g2.log
+    timeout 120 xl create $PVCFG >/dev/null 2>&1 && wait_cnt g2 0 120 && wait_cnt g2 2 60
+}
+
 s_pv_create() {
     xl destroy g2 >/dev/null 2>&1
     rm -f $LOGS/guest-g2.log
@@ -37,7 +46,7 @@ s_pv_create() {
 
 s_pv_ours_save() {
     need pv_ours_save "xhv-sr in the image" command -v xhv-sr || return
-    need pv_ours_save "a running g2 guest (pv_create)" have g2 || return
+    need pv_ours_save "a running g2 guest" fresh_g2 || return
     rm -f /tmp/pv.img
     run pv_ours_save 300 $XSR save g2 /tmp/pv.img || { xl list; dump; return; }
     set -- $(lastcnt g2); PV_CNT=$1
@@ -119,7 +128,7 @@ pv_restore_with_ours() {
     else
         sed "s/^/[$1] /" "/tmp/$1.out" | tail -n 30
         mark "$1" FAIL "$_t" "xl restore with our helper: $(grep -v '^libxl: error: libxl_domain' "/tmp/$1.out" | tail -n 1)"
-        xl list; return 1
+        xl list; xl destroy g2 >/dev/null 2>&1; return 1
     fi
     _t=$(now)
     if wait_cnt g2 "$PV_CNT" 60; then mark "$1_alive" OK "$_t" "counter at save $PV_CNT, now $(lastcnt g2)"
@@ -130,7 +139,7 @@ pv_restore_with_ours() {
 s_pv_upstream_save_ours_restore() {
     need pv_upstream_save_ours_restore "our libxl-save-helper in the image" \
         test -x /opt/colo/bin/libxl-save-helper || return
-    need pv_upstream_save_ours_restore "a running g2 guest (pv_create)" have g2 || return
+    need pv_upstream_save_ours_restore "a running g2 guest" fresh_g2 || return
     rm -f /tmp/pvup.img
     _t=$(now)
     if ! timeout 300 xl save g2 /tmp/pvup.img > /tmp/pv_upsave.out 2>&1; then
@@ -148,7 +157,7 @@ s_pv_upstream_save_ours_restore() {
 s_pv_ours_roundtrip() {
     need pv_ours_roundtrip "xl-colo and our libxl-save-helper in the image" \
         test -x /opt/colo/bin/xl-colo -a -x /opt/colo/bin/libxl-save-helper || return
-    need pv_ours_roundtrip "a running g2 guest (pv_create)" have g2 || return
+    need pv_ours_roundtrip "a running g2 guest" fresh_g2 || return
     mkdir -p /run/colo
     rm -f /tmp/pvrt.img
     _t=$(now)
