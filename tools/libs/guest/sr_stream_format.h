@@ -83,6 +83,8 @@ static_assert(sizeof(struct sr_page_data_header) == 8, "page data header is 8 by
 /* Page type nibbles (XEN_DOMCTL_PFINFO_* >> 28). */
 #define PT_NOTAB   0x0U
 #define PT_L1TAB   0x1U
+#define PT_L2TAB   0x2U
+#define PT_L3TAB   0x3U
 #define PT_L4TAB   0x4U
 #define PT_LPINTAB 0x8U
 #define PT_L1PIN   0x9U
