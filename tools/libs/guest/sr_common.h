@@ -82,6 +82,7 @@ struct sr_save_state {
     struct save_callbacks *callbacks;
     int recv_fd;
     bool live, debug, checkpointed_started;
+    bool logdirty_on;             /* this save enabled log-dirty (cleanup turns it off) */
     uint64_t p2m_size;
     unsigned long *dirty_bitmap;
     struct precopy_stats stats;

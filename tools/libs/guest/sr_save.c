@@ -193,6 +193,7 @@ static int enable_logdirty(struct sr_context *ctx)
         PERROR("Failed to enable log-dirty mode");
         return -1;
     }
+    ctx->save.logdirty_on = true;
     return 0;
 }
 
@@ -339,7 +340,8 @@ static void cleanup(struct sr_context *ctx)
     struct sr_save_state *s = &ctx->save;
     int saved_errno = errno;
 
-    if (s->live || ctx->stream_type != XC_STREAM_PLAIN || s->checkpointed_started)
+    /* Only what this save turned on (a refused PV live save never did). */
+    if (s->logdirty_on)
         xhv_logdirty(ctx->xch, ctx->domid, XHV_LOGDIRTY_OFF, NULL, 0, NULL);
     if (s->ops)
         s->ops->cleanup(ctx);

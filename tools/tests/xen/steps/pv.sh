@@ -15,10 +15,17 @@
 #                                  -f xl: xen/pv_ours_xl_save_verify_stream_v2), `xl
 #                                  destroy g2`, upstream `xl restore g2-pv.cfg IMAGE`
 #   pv_guest_alive                 g2 counts past its counter at our save, self-check ok
+#   pv_upstream_save_ours_restore  upstream `xl save` of g2; upstream `xl restore` with
+#                                  our libxl-save-helper: our PV restore (sr_restore_x86_
+#                                  pv.c) into the fresh domain libxl made; _alive: g2
+#                                  counts on
+#   pv_ours_roundtrip              the project's `xl save` of g2 and our restore as above
 #
 # Order: toolstack, pv_create, pv_ours_save, pv_ours_live_refused,
-# pv_ours_save_upstream_restore, pv_guest_alive.  Each later step needs the earlier
-# ones' guest (or image) and FAILs with that precondition otherwise.
+# pv_ours_save_upstream_restore, pv_guest_alive, pv_upstream_save_ours_restore,
+# pv_ours_roundtrip.  pv_ours_save_upstream_restore and pv_guest_alive need
+# pv_ours_save's suspended g2 and counter and FAIL with that precondition otherwise;
+# the other steps make a running g2 when there is none (fresh_g2).
 PVCFG=/etc/xen/g2-pv.cfg
 PV_CNT=                       # g2's counter when our save suspended it
 
