@@ -25,9 +25,8 @@ static int flush_batch(struct sr_context *ctx)
     struct sr_page_data_header pdh = { .count = n };
     struct sr_rhdr rhdr;
     uint64_t data_pfns[MAX_BATCH_SIZE];
-    int rc = -1;
-
     unsigned int data_types[MAX_BATCH_SIZE], nr_normalised = 0;
+    int rc = -1;
 
     if (!n)
         return 0;
