@@ -153,7 +153,7 @@ static void logger(void *opaque, enum xhv_loglevel level, int errnoval, const ch
     snprintf(text, sizeof(text), "%s", msg);
     shm_begin(&b, SHM_LOG);
     shm_u32(&b, shm_level_to_xtl(level));
-    shm_u32(&b, (uint32_t)errnoval);
+    shm_u32(&b, shm_errno_to_xtl(errnoval));
     shm_string(&b, context ? context : "");
     shm_string(&b, text);
     send_frame(&b);

@@ -150,6 +150,15 @@ static inline uint32_t shm_level_to_xtl(unsigned int xhv_level)
 
     return xhv_level < sizeof(map) / sizeof(map[0]) ? map[xhv_level] : SHM_XTL_ERROR;
 }
+/* "No errno" is -1 for xentoollog (it prints ": Success" for 0); ours says 0. */
+static inline uint32_t shm_errno_to_xtl(int errnoval)
+{
+    return errnoval ? (uint32_t)errnoval : UINT32_MAX;
+}
+static inline int shm_errno_from_xtl(uint32_t errnoval)
+{
+    return errnoval == UINT32_MAX ? 0 : (int)errnoval;
+}
 /* Back to an xhv level (0 debug, 1 info, 2 warning, 3 error). */
 static inline unsigned int shm_level_from_xtl(uint32_t xtl)
 {

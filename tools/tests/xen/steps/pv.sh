@@ -132,9 +132,9 @@ pv_restore_with_ours() {
     _t=$(now)
     if timeout 300 $OUR_HELPER xl restore $PVCFG "$2" > "/tmp/$1.out" 2>&1; then
         # Our engine's own line (through our helper's log messages): the restore was ours.
-        if grep -q 'xc_sr: PV domain [0-9]* restored' "/tmp/$1.out"; then
+        if grep -q 'xc_sr: .*PV domain [0-9]* restored' "/tmp/$1.out"; then
             mark "$1" OK "$_t" "restore $(since "$_t") s"
-            grep 'xc_sr: PV domain' "/tmp/$1.out" | sed 's/^/@@INFO /'
+            grep 'xc_sr: .*PV domain [0-9]* restored' "/tmp/$1.out" | sed 's/^/@@INFO /'
         else
             sed "s/^/[$1] /" "/tmp/$1.out" | tail -n 30
             mark "$1" FAIL "$_t" "xl restore worked but not through our engine (no 'PV domain N restored' line)"
