@@ -152,8 +152,8 @@ static void logger(void *opaque, enum xhv_loglevel level, int errnoval, const ch
     (void)opaque;
     snprintf(text, sizeof(text), "%s", msg);
     shm_begin(&b, SHM_LOG);
-    shm_u32(&b, (uint32_t)level);
-    shm_u32(&b, (uint32_t)errnoval);
+    shm_u32(&b, shm_level_to_xtl(level));
+    shm_u32(&b, shm_errno_to_xtl(errnoval));
     shm_string(&b, context ? context : "");
     shm_string(&b, text);
     send_frame(&b);

@@ -202,6 +202,80 @@ typedef struct xhv_sim_status {
 
 int xhv_sim_status(xc_interface *xch, uint32_t domid, xhv_sim_status_t *st);
 
+/* ---- PV guests (real backend only; sim: ENOSYS) --------------------------------------- */
+
+/*
+ * A PV guest's memory is known to Xen by machine frame numbers (mfns): the guest keeps
+ * its own pfn -> mfn table (the p2m) and its page tables hold mfns.  For foreign
+ * mapping the "gfn" of a PV guest is the mfn, so xhv_map_foreign maps mfns here.
+ */
+typedef struct xhv_pv_info {
+    unsigned int guest_width;     /* bytes per guest word: 8 (64-bit) or 4 (32-bit) */
+    unsigned int pt_levels;       /* paging levels: 4 (64-bit) or 3 (32-bit PAE) */
+    unsigned int max_vcpu_id;
+    uint64_t shared_info_frame;   /* mfn of the guest's shared info page */
+} xhv_pv_info_t;
+
+int xhv_pv_info(xc_interface *xch, uint32_t domid, xhv_pv_info_t *info);
+
+/*
+ * The guest's p2m as the guest publishes it in its shared info (the frame list list,
+ * a three-level tree of mfns).  *p2m_size receives the number of p2m entries (highest
+ * pfn + 1); frames[] the mfns of the pages that hold the entries, in pfn order
+ * (guest_width bytes per entry).  frames NULL: only the count.  Returns the number of
+ * frames (more than max: E2BIG, nothing written to frames).
+ */
+int xhv_pv_p2m_frames(xc_interface *xch, uint32_t domid, uint64_t *p2m_size, uint64_t *frames,
+                      size_t max);
+
+/* types[i] = XHV_PFINFO_* type (nibble at bit 28) of machine frame mfns[i]; frames the
+ * domain does not own are XTAB. */
+int xhv_pv_mfn_types(xc_interface *xch, uint32_t domid, size_t n, const uint64_t *mfns,
+                     uint32_t *types);
+
+/*
+ * Per-vcpu state blobs, in Xen's own layouts (the migration stream carries them as they
+ * are, after the toolstack's mfn -> pfn rewriting of BASIC):
+ *   BASIC     vcpu_guest_context for the guest's width (x86-64: 5168 bytes)
+ *   EXTENDED  XEN_DOMCTL_get_ext_vcpucontext's structure, its own size field's length
+ *   XSAVE     XEN_DOMCTL_getvcpuextstate's buffer (xcr0, xcr0_accum, xsave area);
+ *             0 bytes when the vcpu has no xsave state
+ *   MSRS      {u32 index, u32 reserved, u64 value}[]; 0 bytes when no MSR is set
+ * buf NULL: returns the size needed.  Otherwise returns the size written (E2BIG when
+ * size is too small).
+ */
+enum xhv_pv_vcpu_blob {
+    XHV_PV_VCPU_BASIC,
+    XHV_PV_VCPU_EXTENDED,
+    XHV_PV_VCPU_XSAVE,
+    XHV_PV_VCPU_MSRS,
+};
+int xhv_pv_vcpu_get(xc_interface *xch, uint32_t domid, uint32_t vcpu,
+                    enum xhv_pv_vcpu_blob which, uint8_t *buf, size_t size);
+
+/* Restoring a PV guest into a fresh domain (no memory yet). */
+
+/* Allocate a page for each of pfns[0..n): mfns[i] receives its machine frame. */
+int xhv_pv_populate(xc_interface *xch, uint32_t domid, size_t n, const uint64_t *pfns,
+                    uint64_t *mfns);
+/* Pin page tables: mfns[i] as a level levels[i] (1..4) table; Xen validates each. */
+int xhv_pv_pin(xc_interface *xch, uint32_t domid, size_t n, const uint64_t *mfns,
+               const unsigned int *levels);
+/* Load a vcpu blob (layouts as xhv_pv_vcpu_get; BASIC with machine frames). */
+int xhv_pv_vcpu_set(xc_interface *xch, uint32_t domid, uint32_t vcpu,
+                    enum xhv_pv_vcpu_blob which, const uint8_t *buf, size_t size);
+/*
+ * Take a saved shared info page (4096 bytes) into the domain's own: its vcpu_info and
+ * arch parts; no p2m frame list (the guest publishes a new one when it resumes), no
+ * event pending, every event channel masked (the guest unmasks what it binds again).
+ */
+int xhv_pv_set_shared_info(xc_interface *xch, uint32_t domid, const uint8_t *page,
+                           size_t size);
+/* Grant entries 0 and 1 of the domain's (v1) grant table for the console and xenstore
+ * rings, which the backends map through them. */
+int xhv_pv_seed_grants(xc_interface *xch, uint32_t domid, uint64_t console_mfn,
+                       uint32_t console_domid, uint64_t store_mfn, uint32_t store_domid);
+
 /* ---- logging --------------------------------------------------------------------------- */
 
 enum xhv_loglevel { XHV_LOG_DEBUG, XHV_LOG_INFO, XHV_LOG_WARN, XHV_LOG_ERROR };

@@ -185,3 +185,31 @@ int xhv_version(xc_interface *xch, uint32_t *major, uint32_t *minor)
 { CALL(version, major, minor); }
 int xhv_sim_status(xc_interface *xch, uint32_t domid, xhv_sim_status_t *st)
 { CALL(sim_status, domid, st); }
+
+/* PV guests */
+int xhv_pv_info(xc_interface *xch, uint32_t domid, xhv_pv_info_t *info)
+{ CALL(pv_info, domid, info); }
+int xhv_pv_p2m_frames(xc_interface *xch, uint32_t domid, uint64_t *p2m_size, uint64_t *frames,
+                      size_t max)
+{ CALL(pv_p2m_frames, domid, p2m_size, frames, max); }
+int xhv_pv_mfn_types(xc_interface *xch, uint32_t domid, size_t n, const uint64_t *mfns,
+                     uint32_t *types)
+{ CALL(pv_mfn_types, domid, n, mfns, types); }
+int xhv_pv_vcpu_get(xc_interface *xch, uint32_t domid, uint32_t vcpu,
+                    enum xhv_pv_vcpu_blob which, uint8_t *buf, size_t size)
+{ CALL(pv_vcpu_get, domid, vcpu, which, buf, size); }
+int xhv_pv_populate(xc_interface *xch, uint32_t domid, size_t n, const uint64_t *pfns,
+                    uint64_t *mfns)
+{ CALL(pv_populate, domid, n, pfns, mfns); }
+int xhv_pv_pin(xc_interface *xch, uint32_t domid, size_t n, const uint64_t *mfns,
+               const unsigned int *levels)
+{ CALL(pv_pin, domid, n, mfns, levels); }
+int xhv_pv_vcpu_set(xc_interface *xch, uint32_t domid, uint32_t vcpu,
+                    enum xhv_pv_vcpu_blob which, const uint8_t *buf, size_t size)
+{ CALL(pv_vcpu_set, domid, vcpu, which, buf, size); }
+int xhv_pv_set_shared_info(xc_interface *xch, uint32_t domid, const uint8_t *page,
+                           size_t size)
+{ CALL(pv_set_shared_info, domid, page, size); }
+int xhv_pv_seed_grants(xc_interface *xch, uint32_t domid, uint64_t console_mfn,
+                       uint32_t console_domid, uint64_t store_mfn, uint32_t store_domid)
+{ CALL(pv_seed_grants, domid, console_mfn, console_domid, store_mfn, store_domid); }

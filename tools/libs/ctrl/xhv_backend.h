@@ -37,6 +37,18 @@ struct xhv_backend_ops {
                           uint32_t);
     int (*version)(xc_interface *, uint32_t *, uint32_t *);
     int (*sim_status)(xc_interface *, uint32_t, xhv_sim_status_t *);
+    /* PV guests */
+    int (*pv_info)(xc_interface *, uint32_t, xhv_pv_info_t *);
+    int (*pv_p2m_frames)(xc_interface *, uint32_t, uint64_t *, uint64_t *, size_t);
+    int (*pv_mfn_types)(xc_interface *, uint32_t, size_t, const uint64_t *, uint32_t *);
+    int (*pv_vcpu_get)(xc_interface *, uint32_t, uint32_t, enum xhv_pv_vcpu_blob, uint8_t *,
+                       size_t);
+    int (*pv_populate)(xc_interface *, uint32_t, size_t, const uint64_t *, uint64_t *);
+    int (*pv_pin)(xc_interface *, uint32_t, size_t, const uint64_t *, const unsigned int *);
+    int (*pv_vcpu_set)(xc_interface *, uint32_t, uint32_t, enum xhv_pv_vcpu_blob,
+                       const uint8_t *, size_t);
+    int (*pv_set_shared_info)(xc_interface *, uint32_t, const uint8_t *, size_t);
+    int (*pv_seed_grants)(xc_interface *, uint32_t, uint64_t, uint32_t, uint64_t, uint32_t);
 };
 
 struct xhv_handle {

@@ -654,6 +654,15 @@ const struct xhv_backend_ops xhv_xen_ops = {
     .cpu_policy_set = xen_cpu_policy_set,
     .version = xen_version,
     .sim_status = xen_sim_status,
+    .pv_info = xen_pv_info,
+    .pv_p2m_frames = xen_pv_p2m_frames,
+    .pv_mfn_types = xen_pv_mfn_types,
+    .pv_vcpu_get = xen_pv_vcpu_get,
+    .pv_populate = xen_pv_populate,
+    .pv_pin = xen_pv_pin,
+    .pv_vcpu_set = xen_pv_vcpu_set,
+    .pv_set_shared_info = xen_pv_set_shared_info,
+    .pv_seed_grants = xen_pv_seed_grants,
 };
 
 #else /* !CONFIG_XEN: built without libxen-dev */

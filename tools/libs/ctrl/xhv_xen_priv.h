@@ -54,4 +54,22 @@ int xen_cpu_policy_get(xhv_t *xch, uint32_t domid, void *leaves, uint32_t *nr_le
 int xen_cpu_policy_set(xhv_t *xch, uint32_t domid, const void *leaves, uint32_t nr_leaves,
                        const void *msrs, uint32_t nr_msrs);
 
+/* PV guests (xhv_xen_pv.c). */
+int xen_pv_info(xhv_t *xch, uint32_t domid, xhv_pv_info_t *info);
+int xen_pv_p2m_frames(xhv_t *xch, uint32_t domid, uint64_t *p2m_size, uint64_t *frames,
+                      size_t max);
+int xen_pv_mfn_types(xhv_t *xch, uint32_t domid, size_t n, const uint64_t *mfns,
+                     uint32_t *types);
+int xen_pv_vcpu_get(xhv_t *xch, uint32_t domid, uint32_t vcpu, enum xhv_pv_vcpu_blob which,
+                    uint8_t *buf, size_t size);
+int xen_pv_populate(xhv_t *xch, uint32_t domid, size_t n, const uint64_t *pfns,
+                    uint64_t *mfns);
+int xen_pv_pin(xhv_t *xch, uint32_t domid, size_t n, const uint64_t *mfns,
+               const unsigned int *levels);
+int xen_pv_vcpu_set(xhv_t *xch, uint32_t domid, uint32_t vcpu, enum xhv_pv_vcpu_blob which,
+                    const uint8_t *buf, size_t size);
+int xen_pv_set_shared_info(xhv_t *xch, uint32_t domid, const uint8_t *page, size_t size);
+int xen_pv_seed_grants(xhv_t *xch, uint32_t domid, uint64_t console_mfn,
+                       uint32_t console_domid, uint64_t store_mfn, uint32_t store_domid);
+
 #endif

@@ -36,6 +36,19 @@ struct sr_record {
 struct sr_context;
 
 struct sr_save_ops {
+    uint32_t dhdr_type;             /* DHDR_TYPE_X86_HVM or DHDR_TYPE_X86_PV */
+    /* Optional hooks of the PAGE_DATA batch (NULL for HVM, where a pfn is the frame Xen
+     * knows and pages travel as they are):
+     * prepare_batch: before each batch is looked at;
+     * pfn_to_gfn: the frame Xen knows pfn by (PV: the mfn from the guest's p2m), or
+     *   SR_INVALID_GFN when the pfn has no page (sent as XTAB);
+     * get_types: XHV_PFINFO_* types of n gfns;
+     * normalise_page: a page-table page (type nibble 1..4, 9..12) copied from src to
+     *   dst with its machine frame numbers rewritten to pfns. */
+    int (*prepare_batch)(struct sr_context *ctx);
+    uint64_t (*pfn_to_gfn)(const struct sr_context *ctx, uint64_t pfn);
+    int (*get_types)(struct sr_context *ctx, size_t n, const uint64_t *gfns, uint32_t *types);
+    int (*normalise_page)(struct sr_context *ctx, unsigned int type, const void *src, void *dst);
     int (*setup)(struct sr_context *ctx);
     int (*static_data)(struct sr_context *ctx);
     int (*start_of_stream)(struct sr_context *ctx);
@@ -46,6 +59,14 @@ struct sr_save_ops {
 };
 
 struct sr_restore_ops {
+    bool page_tables;               /* page-table types are valid in PAGE_DATA (PV) */
+    /* Optional PAGE_DATA hooks (NULL for HVM, where a pfn is the frame Xen knows):
+     * prepare_page_data: populate what the entries need, record their types, and give
+     *   the frames (PV: mfns) of the entries that carry data, in entry order;
+     * localise_page: a page-table page just written, its pfns turned into frames. */
+    int (*prepare_page_data)(struct sr_context *ctx, const uint64_t *entries, uint32_t count,
+                             uint64_t *frames);
+    int (*localise_page)(struct sr_context *ctx, unsigned int type, void *page);
     bool (*pfn_is_valid)(const struct sr_context *ctx, uint64_t pfn);
     int (*setup)(struct sr_context *ctx);
     /* 0 handled, RECORD_NOT_PROCESSED, or -1. */
@@ -61,6 +82,7 @@ struct sr_save_state {
     struct save_callbacks *callbacks;
     int recv_fd;
     bool live, debug, checkpointed_started;
+    bool logdirty_on;             /* this save enabled log-dirty (cleanup turns it off) */
     uint64_t p2m_size;
     unsigned long *dirty_bitmap;
     struct precopy_stats stats;
@@ -72,8 +94,11 @@ struct sr_save_state {
     uint32_t *types;
     uint64_t *rec_pfns;
     void **pages;
+    void **send_pages;            /* what PAGE_DATA carries: pages, or normalised copies */
     int *errs;
     struct iovec *iov;
+    uint64_t *gfns;               /* PV: the batch's frames as Xen knows them */
+    void *normalised;             /* PV: MAX_BATCH_SIZE pages of rewritten page tables */
     uint64_t pages_sent;          /* statistics */
     uint64_t batches_sent;
 };
@@ -128,10 +153,46 @@ struct sr_context {
         bool have_context;
     } hvm;
     struct sr_x86_policy x86_policy;   /* restore */
+    /* x86 PV guest-type state (sr_save_x86_pv.c). */
+    struct {
+        unsigned int width, levels, max_vcpu_id;
+        uint64_t shared_info_frame;
+        uint64_t p2m_size;         /* p2m entries: pfns 0 .. p2m_size - 1 */
+        uint64_t *p2m_mfns;        /* mfns of the pages holding the p2m */
+        size_t nr_p2m_frames;
+        void **p2m_pages;          /* their read-only foreign mappings */
+        int *p2m_errs;
+        bool p2m_mapped;
+        struct sr_pv_m2p *m2p;     /* (mfn, pfn) sorted by mfn: the reverse of the p2m */
+        size_t nr_m2p;
+        bool m2p_after_suspend;    /* rebuilt once the guest was suspended */
+        /* restore (sr_restore_x86_pv.c) */
+        bool seen_pv_info, have_p2m_frames;
+        uint64_t max_pfn;          /* highest pfn of the stream's p2m */
+        uint64_t *p2m;             /* pfn -> mfn in the new domain, SR_INVALID_GFN: none */
+        uint8_t *types;            /* pfn -> type nibble from PAGE_DATA */
+        uint64_t *frame_pfns;      /* X86_PV_P2M_FRAMES: the pages holding the p2m */
+        size_t nr_frame_pfns;
+        uint8_t *shared_info;      /* SHARED_INFO record, applied at the end */
+        struct sr_pv_vcpu_blobs *vcpus;
+        unsigned int nr_vcpus;
+    } x86_pv;
+};
+
+#define SR_INVALID_GFN (~(uint64_t)0)
+/* Stashed vcpu records, indexed by enum xhv_pv_vcpu_blob. */
+struct sr_pv_vcpu_blobs {
+    uint8_t *blob[4];
+    uint32_t size[4];
+};
+struct sr_pv_m2p {
+    uint64_t mfn, pfn;
 };
 
 extern const struct sr_save_ops save_ops_x86_hvm;
+extern const struct sr_save_ops save_ops_x86_pv;
 extern const struct sr_restore_ops restore_ops_x86_hvm;
+extern const struct sr_restore_ops restore_ops_x86_pv;
 
 /* ---- x86 CPU policy records (sr_x86_cpu_policy.c) ---- */
 /* Save: the domain's policy as X86_CPUID_POLICY / X86_MSR_POLICY (none without one). */

@@ -40,7 +40,8 @@ static int check_page_data(struct sr_context *ctx, const struct sr_page_data_hea
                   (unsigned long long)i, (unsigned long long)pfn, type);
             goto bad;
         }
-        if (type != PT_NOTAB && type != PT_XTAB && type != PT_XALLOC && type != PT_BROKEN) {
+        if (!ctx->restore.ops->page_tables &&
+            type != PT_NOTAB && type != PT_XTAB && type != PT_XALLOC && type != PT_BROKEN) {
             ERROR("PAGE_DATA entry %llu: page-table type %#x in an HVM stream",
                   (unsigned long long)i, type);
             goto bad;
@@ -114,6 +115,14 @@ static int map_page_data(struct sr_context *ctx, const uint64_t *entries, uint32
     size_t nr_populate = 0;
     uint32_t i, j;
 
+    if (ctx->restore.ops->prepare_page_data) {
+        /* PV: the guest type populates, and data pages are mapped by its frames. */
+        if (ctx->restore.ops->prepare_page_data(ctx, entries, count, pfns))
+            return -1;
+        if (!nr_data)
+            return 0;
+        goto map;
+    }
     for (i = 0; i < count; i++)
         types[i] = (uint32_t)(entries[i] & PAGE_DATA_PFN_MASK);
     if (xhv_get_pfn_type_batch(ctx->xch, ctx->domid, count, types)) {
@@ -135,6 +144,7 @@ static int map_page_data(struct sr_context *ctx, const uint64_t *entries, uint32
     for (i = j = 0; i < count; i++)
         if (page_type_has_stream_data((unsigned int)(entries[i] >> 60)))
             pfns[j++] = entries[i] & PAGE_DATA_PFN_MASK;
+ map:
     if (xhv_map_foreign(ctx->xch, ctx->domid, PROT_READ | PROT_WRITE, pfns, pages, errs,
                         nr_data)) {
         PERROR("Failed to map %u guest pages", nr_data);
@@ -147,6 +157,26 @@ static int map_page_data(struct sr_context *ctx, const uint64_t *entries, uint32
             xhv_unmap_foreign(ctx->xch, ctx->domid, pages, nr_data);
             return -1;
         }
+    }
+    return 0;
+}
+
+/* After the data is in: page tables get their pfns turned into frames (PV). */
+static int localise_pages(struct sr_context *ctx, const uint64_t *entries, uint32_t count,
+                          void **pages)
+{
+    uint32_t i, j = 0;
+
+    if (!ctx->restore.ops->localise_page)
+        return 0;
+    for (i = 0; i < count; i++) {
+        unsigned int type = (unsigned int)(entries[i] >> 60), level = type & 0x7U;
+
+        if (!page_type_has_stream_data(type))
+            continue;
+        if (level >= 1 && level <= 4 && ctx->restore.ops->localise_page(ctx, type, pages[j]))
+            return -1;
+        j++;
     }
     return 0;
 }
@@ -164,11 +194,14 @@ static int apply_page_data(struct sr_context *ctx, const struct sr_record *rec)
         map_page_data(ctx, entries, pdh->count, nr_data, pages))
         return -1;
     data = (const char *)(entries + pdh->count);
+    int rc;
+
     for (i = 0; i < nr_data; i++)
         memcpy(pages[i], data + (size_t)i * PAGE_SIZE, PAGE_SIZE);
+    rc = localise_pages(ctx, entries, pdh->count, pages);
     if (nr_data)
         xhv_unmap_foreign(ctx->xch, ctx->domid, pages, nr_data);
-    return 0;
+    return rc;
 }
 
 /*
@@ -211,7 +244,7 @@ static int read_page_data_direct(struct sr_context *ctx, uint32_t length)
             errno = EPIPE;
         PERROR("Stream truncated inside PAGE_DATA (%u pages of data expected)", nr_data);
     } else
-        rc = 0;
+        rc = localise_pages(ctx, hdr.entries, hdr.pdh.count, pages);
     if (nr_data)
         xhv_unmap_foreign(ctx->xch, ctx->domid, pages, nr_data);
     return rc;
@@ -567,13 +600,18 @@ static int restore(struct sr_context *ctx)
 
     if (read_headers(ctx))
         return -1;
-    if (r->guest_type != DHDR_TYPE_X86_HVM) {
-        ERROR("Domain header type %u is not supported (only x86 HVM, type %u)", r->guest_type,
-              DHDR_TYPE_X86_HVM);
+    if (r->guest_type == DHDR_TYPE_X86_HVM)
+        r->ops = &restore_ops_x86_hvm;
+    else if (r->guest_type == DHDR_TYPE_X86_PV && ctx->stream_type == XC_STREAM_PLAIN)
+        r->ops = &restore_ops_x86_pv;
+    else {
+        ERROR("Domain header type %u is not supported in a %s stream (x86 HVM, type %u; "
+              "x86 PV, type %u, plain streams only)", r->guest_type,
+              ctx->stream_type == XC_STREAM_PLAIN ? "plain" : "checkpointed",
+              DHDR_TYPE_X86_HVM, DHDR_TYPE_X86_PV);
         errno = EOPNOTSUPP;
         return -1;
     }
-    r->ops = &restore_ops_x86_hvm;
     if (setup(ctx))
         return -1;
 

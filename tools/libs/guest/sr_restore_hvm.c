@@ -161,6 +161,7 @@ static int hvm_cleanup(struct sr_context *ctx)
 }
 
 const struct sr_restore_ops restore_ops_x86_hvm = {
+    .page_tables = false,
     .pfn_is_valid = hvm_pfn_is_valid,
     .setup = hvm_setup,
     .process_record = hvm_process_record,

@@ -25,22 +25,35 @@ static int flush_batch(struct sr_context *ctx)
     struct sr_page_data_header pdh = { .count = n };
     struct sr_rhdr rhdr;
     uint64_t data_pfns[MAX_BATCH_SIZE];
+    unsigned int data_types[MAX_BATCH_SIZE], nr_normalised = 0;
     int rc = -1;
 
     if (!n)
         return 0;
-    for (i = 0; i < n; i++)
-        s->types[i] = (uint32_t)s->batch_pfns[i];
-    if (xhv_get_pfn_type_batch(ctx->xch, ctx->domid, n, s->types)) {
-        PERROR("Failed to get types for %u pfns", n);
+    if (s->ops->prepare_batch && s->ops->prepare_batch(ctx))
         goto out;
+    if (s->ops->pfn_to_gfn) {
+        /* The guest's own pfn -> frame table (PV): a pfn without a frame is a hole. */
+        for (i = 0; i < n; i++)
+            s->gfns[i] = s->ops->pfn_to_gfn(ctx, s->batch_pfns[i]);
+        if (s->ops->get_types(ctx, n, s->gfns, s->types))
+            goto out;
+    } else {
+        for (i = 0; i < n; i++)
+            s->types[i] = (uint32_t)s->batch_pfns[i];
+        if (xhv_get_pfn_type_batch(ctx->xch, ctx->domid, n, s->types)) {
+            PERROR("Failed to get types for %u pfns", n);
+            goto out;
+        }
     }
     for (i = 0; i < n; i++) {
         unsigned int type = s->types[i] >> 28;
 
         s->rec_pfns[i] = s->batch_pfns[i] | ((uint64_t)type << 60);
-        if (page_type_has_stream_data(type))
-            data_pfns[nr_data++] = s->batch_pfns[i];
+        if (page_type_has_stream_data(type)) {
+            data_types[nr_data] = type;
+            data_pfns[nr_data++] = s->ops->pfn_to_gfn ? s->gfns[i] : s->batch_pfns[i];
+        }
     }
     if (nr_data &&
         xhv_map_foreign(ctx->xch, ctx->domid, PROT_READ, data_pfns, s->pages, s->errs, nr_data)) {
@@ -50,8 +63,22 @@ static int flush_batch(struct sr_context *ctx)
     for (i = 0; i < nr_data; i++) {
         if (s->errs[i]) {
             errno = s->errs[i];
-            PERROR("Failed to map guest pfn %#llx", (unsigned long long)data_pfns[i]);
+            PERROR("Failed to map guest frame %#llx", (unsigned long long)data_pfns[i]);
             goto unmap;
+        }
+    }
+    /* Page tables hold machine frames: send a rewritten copy, never the guest's page
+     * (s->pages keeps the mappings for the unmap). */
+    for (i = 0; i < nr_data; i++) {
+        unsigned int level = data_types[i] & 0x7U;
+
+        s->send_pages[i] = s->pages[i];
+        if (s->ops->normalise_page && level >= 1 && level <= 4) {
+            void *dst = (char *)s->normalised + (size_t)nr_normalised++ * PAGE_SIZE;
+
+            if (s->ops->normalise_page(ctx, data_types[i], s->pages[i], dst))
+                goto unmap;
+            s->send_pages[i] = dst;
         }
     }
 
@@ -64,10 +91,10 @@ static int flush_batch(struct sr_context *ctx)
         struct iovec *last = &s->iov[nr_iov - 1];
 
         /* Coalesce pages that are adjacent in our address space. */
-        if (i && (char *)last->iov_base + last->iov_len == (char *)s->pages[i])
+        if (i && (char *)last->iov_base + last->iov_len == (char *)s->send_pages[i])
             last->iov_len += PAGE_SIZE;
         else
-            s->iov[nr_iov++] = (struct iovec){ s->pages[i], PAGE_SIZE };
+            s->iov[nr_iov++] = (struct iovec){ s->send_pages[i], PAGE_SIZE };
     }
     /* Body length is 8 + 8n + 4096k: always a multiple of 8, no padding. */
     if (writev_exact(ctx->fd, s->iov, (int)nr_iov)) {
@@ -165,6 +192,7 @@ static int enable_logdirty(struct sr_context *ctx)
         PERROR("Failed to enable log-dirty mode");
         return -1;
     }
+    ctx->save.logdirty_on = true;
     return 0;
 }
 
@@ -290,10 +318,15 @@ static int setup(struct sr_context *ctx)
     s->types = malloc(MAX_BATCH_SIZE * sizeof(*s->types));
     s->rec_pfns = malloc(MAX_BATCH_SIZE * sizeof(*s->rec_pfns));
     s->pages = malloc(MAX_BATCH_SIZE * sizeof(*s->pages));
+    s->send_pages = malloc(MAX_BATCH_SIZE * sizeof(*s->send_pages));
+    s->gfns = malloc(MAX_BATCH_SIZE * sizeof(*s->gfns));
+    if (s->ops->normalise_page)
+        s->normalised = malloc((size_t)MAX_BATCH_SIZE * PAGE_SIZE);
     s->errs = malloc(MAX_BATCH_SIZE * sizeof(*s->errs));
     s->iov = malloc((MAX_BATCH_SIZE + 3) * sizeof(*s->iov));
     if (!s->dirty_bitmap || !s->batch_pfns || !s->types || !s->rec_pfns || !s->pages ||
-        !s->errs || !s->iov) {
+        !s->errs || !s->iov || !s->send_pages || !s->gfns ||
+        (s->ops->normalise_page && !s->normalised)) {
         ERROR("Unable to allocate save buffers for %llu pfns", (unsigned long long)s->p2m_size);
         errno = ENOMEM;
         return -1;
@@ -306,7 +339,8 @@ static void cleanup(struct sr_context *ctx)
     struct sr_save_state *s = &ctx->save;
     int saved_errno = errno;
 
-    if (s->live || ctx->stream_type != XC_STREAM_PLAIN || s->checkpointed_started)
+    /* Only what this save turned on (a refused PV live save never did). */
+    if (s->logdirty_on)
         xhv_logdirty(ctx->xch, ctx->domid, XHV_LOGDIRTY_OFF, NULL, 0, NULL);
     if (s->ops)
         s->ops->cleanup(ctx);
@@ -315,6 +349,9 @@ static void cleanup(struct sr_context *ctx)
     free(s->types);
     free(s->rec_pfns);
     free(s->pages);
+    free(s->send_pages);
+    free(s->gfns);
+    free(s->normalised);
     free(s->errs);
     free(s->iov);
     free(ctx->hvm.context);
@@ -343,7 +380,7 @@ static int save(struct sr_context *ctx)
     struct save_callbacks *cb = ctx->save.callbacks;
     int stop = 0;
 
-    if (write_headers(ctx, DHDR_TYPE_X86_HVM) || ctx->save.ops->static_data(ctx) ||
+    if (write_headers(ctx, ctx->save.ops->dhdr_type) || ctx->save.ops->static_data(ctx) ||
         write_simple_record(ctx, REC_TYPE_STATIC_DATA_END) ||
         ctx->save.ops->start_of_stream(ctx))
         return -1;
@@ -427,7 +464,8 @@ int xc_domain_save(xc_interface *xch, int io_fd, uint32_t dom, uint32_t flags,
         PERROR("Unable to get information on domain %u", dom);
         return -1;
     }
-    ctx->save.ops = &save_ops_x86_hvm;
+    /* PVH and HVM guests travel as HVM-type streams; PV guests have their own ops. */
+    ctx->save.ops = ctx->dominfo.hvm ? &save_ops_x86_hvm : &save_ops_x86_pv;
     errno = 0;
     if (setup(ctx) == 0)
         rc = save(ctx);

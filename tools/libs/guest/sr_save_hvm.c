@@ -126,6 +126,7 @@ static int hvm_cleanup(struct sr_context *ctx)
 }
 
 const struct sr_save_ops save_ops_x86_hvm = {
+    .dhdr_type = DHDR_TYPE_X86_HVM,
     .setup = hvm_setup,
     .static_data = write_x86_cpu_policy_records,
     .start_of_stream = hvm_nothing,

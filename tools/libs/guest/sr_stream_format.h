@@ -7,6 +7,7 @@
 #define SR_STREAM_FORMAT_H
 
 #include <assert.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* Image header: 24 bytes, big-endian. */
@@ -82,6 +83,8 @@ static_assert(sizeof(struct sr_page_data_header) == 8, "page data header is 8 by
 /* Page type nibbles (XEN_DOMCTL_PFINFO_* >> 28). */
 #define PT_NOTAB   0x0U
 #define PT_L1TAB   0x1U
+#define PT_L2TAB   0x2U
+#define PT_L3TAB   0x3U
 #define PT_L4TAB   0x4U
 #define PT_LPINTAB 0x8U
 #define PT_L1PIN   0x9U
@@ -136,5 +139,107 @@ static_assert(sizeof(struct sr_hvm_params) == 8, "HVM params header is 8 bytes")
 
 /* Upper bounds the restorer applies before allocating. */
 #define HVM_CONTEXT_MAX  (1U << 20)
+
+
+/* ---- x86 PV records ------------------------------------------------------------------ */
+
+/* X86_PV_INFO body: 8 bytes.  Width 8 goes with 4 levels, width 4 with 3 (PAE). */
+struct sr_x86_pv_info {
+    uint8_t guest_width;
+    uint8_t pt_levels;
+    uint8_t _res1;
+    uint8_t _res2;
+    uint32_t _res3;
+};
+static_assert(sizeof(struct sr_x86_pv_info) == 8, "X86_PV_INFO body is 8 bytes");
+
+/* X86_PV_P2M_FRAMES body header, followed by the pfns (u64) of the pages that hold the
+ * guest's p2m, covering p2m entries start_pfn..end_pfn. */
+struct sr_x86_pv_p2m_frames {
+    uint32_t start_pfn;
+    uint32_t end_pfn;
+};
+static_assert(sizeof(struct sr_x86_pv_p2m_frames) == 8, "P2M_FRAMES header is 8 bytes");
+
+/* X86_PV_VCPU_{BASIC,EXTENDED,XSAVE,MSRS} body header, followed by the blob. */
+struct sr_x86_pv_vcpu_hdr {
+    uint32_t vcpu_id;
+    uint32_t _res1;
+};
+static_assert(sizeof(struct sr_x86_pv_vcpu_hdr) == 8, "PV vcpu record header is 8 bytes");
+
+/* Bounds a receiver applies to the blobs (the restorer's checks). */
+#define PV_VCPU_EXTENDED_MAX 128U
+#define PV_VCPU_XSAVE_MIN    16U      /* xcr0 and xcr0_accum before the xsave area */
+#define PV_VCPU_MSR_SIZE     16U      /* u32 index, u32 reserved, u64 value */
+
+/*
+ * The x86-64 PV vcpu context (Xen's vcpu_guest_context, 64-bit layout: the BASIC blob).
+ * Only the fields that hold machine frame numbers, which a saver rewrites to pfns and a
+ * restorer back to mfns, are named; the rest travels untouched.
+ */
+struct sr_x86_64_pv_vcpu_ctx {
+    uint8_t fpu_ctxt[512];
+    uint64_t flags;                 /* VGCF_*: SR_PV_VGCF_ONLINE */
+    uint64_t regs_r15_to_rcx[12];   /* user_regs: r15 r14 r13 r12 rbp rbx r11 r10 r9 r8 rax rcx */
+    uint64_t rdx;                   /* vcpu 0 after a suspend: the start info frame */
+    uint8_t regs_rest[96];          /* rsi rdi ... gs */
+    uint8_t trap_ctxt[256 * 16];
+    uint64_t ldt_base, ldt_ents;
+    uint64_t gdt_frames[16];
+    uint64_t gdt_ents;
+    uint64_t kernel_ss, kernel_sp;
+    uint64_t ctrlreg[8];            /* cr3: kernel page table base (mfn << 12); cr1: user one */
+    uint64_t debugreg[8];
+    uint64_t callbacks_and_bases[7]; /* event, failsafe, syscall eip; vm_assist; fs/gs bases */
+};
+static_assert(sizeof(struct sr_x86_64_pv_vcpu_ctx) == 5168, "x86-64 PV vcpu context is 5168 bytes");
+static_assert(offsetof(struct sr_x86_64_pv_vcpu_ctx, flags) == 512, "vcpu ctx flags");
+static_assert(offsetof(struct sr_x86_64_pv_vcpu_ctx, rdx) == 616, "vcpu ctx rdx");
+static_assert(offsetof(struct sr_x86_64_pv_vcpu_ctx, gdt_frames) == 4832, "vcpu ctx gdt_frames");
+static_assert(offsetof(struct sr_x86_64_pv_vcpu_ctx, gdt_ents) == 4960, "vcpu ctx gdt_ents");
+static_assert(offsetof(struct sr_x86_64_pv_vcpu_ctx, ctrlreg) == 4984, "vcpu ctx ctrlreg");
+#define SR_PV_VGCF_ONLINE          (1ULL << 5)
+#define SR_PV_CR1_VALID            1ULL    /* stream only: cr1 holds a user page table pfn */
+#define SR_PV_GDT_ENTS_MAX         7168U   /* entries below Xen's reserved GDT part */
+#define SR_PV_GDT_ENTS_PER_FRAME   512U
+
+/* x86-64 page table entries: present, PSE (a superpage in an L2/L3 entry), the frame. */
+#define SR_PTE_PRESENT     0x1ULL
+#define SR_PTE_PSE         0x80ULL
+#define SR_PTE_FRAME_MASK  0x000ffffffffff000ULL
+/* L4 slots [256, 272) map Xen itself in every 64-bit PV guest (Xen's virtual range
+ * 0xffff800000000000..0xffff87ffffffffff); the restoring Xen writes its own. */
+#define SR_PV_L4_XEN_FIRST 256U
+#define SR_PV_L4_XEN_END   272U
+
+
+/*
+ * The head of a 64-bit PV guest's start info page (Xen's start_info).  At a suspend the
+ * guest passes this page's frame in vcpu 0's rdx and has turned store_mfn and the
+ * console frame into pfns; a restorer turns them into the new mfns, names the new event
+ * channels and shared info, and the guest's resume path reads them.
+ */
+struct sr_x86_64_start_info {
+    char magic[32];                 /* "xen-<version>-<platform>" */
+    uint64_t nr_pages;
+    uint64_t shared_info;           /* machine address of the shared info page */
+    uint32_t flags;
+    uint32_t _pad1;
+    uint64_t store_mfn;
+    uint32_t store_evtchn;
+    uint32_t _pad2;
+    uint64_t console_mfn;           /* console.domU.mfn */
+    uint32_t console_evtchn;        /* console.domU.evtchn */
+    uint32_t _pad3;
+};
+static_assert(offsetof(struct sr_x86_64_start_info, nr_pages) == 32, "start info nr_pages");
+static_assert(offsetof(struct sr_x86_64_start_info, store_mfn) == 56, "start info store_mfn");
+static_assert(offsetof(struct sr_x86_64_start_info, store_evtchn) == 64, "start info store_evtchn");
+static_assert(offsetof(struct sr_x86_64_start_info, console_mfn) == 72, "start info console mfn");
+static_assert(offsetof(struct sr_x86_64_start_info, console_evtchn) == 80, "start info console evtchn");
+
+/* Restorer bound on a PV guest's p2m (pfns): 2^26 pages, 256 GiB. */
+#define PV_RESTORE_MAX_PFNS (1ULL << 26)
 
 #endif /* SR_STREAM_FORMAT_H */

@@ -297,7 +297,8 @@ static int dispatch(const struct save_helper_params *p, const struct save_helper
         const char *context = shm_get_string(&r), *msg = shm_get_string(&r);
 
         if (!r.bad && r.p == r.end && h->log)
-            h->log(level, errnoval, context, msg, h->data);
+            h->log(shm_level_from_xtl(level), (uint32_t)shm_errno_from_xtl(errnoval), context,
+                   msg, h->data);
         break;
     }
     case SHM_PROGRESS: {

@@ -137,4 +137,32 @@ static inline const char *shm_get_string(struct shm_reader *r)
     return s;
 }
 
+/*
+ * SHM_LOG's level is a xentoollog level (upstream's libxl hands it to its logger, and
+ * upstream's xl aborts on a level outside XTL_DEBUG..XTL_CRITICAL): the helper maps the
+ * engine's xhv levels to them, our libxl maps them back.
+ */
+enum { SHM_XTL_DEBUG = 1, SHM_XTL_DETAIL = 3, SHM_XTL_INFO = 5, SHM_XTL_WARN = 7,
+       SHM_XTL_ERROR = 8, SHM_XTL_CRITICAL = 9 };
+static inline uint32_t shm_level_to_xtl(unsigned int xhv_level)
+{
+    static const uint32_t map[] = { SHM_XTL_DEBUG, SHM_XTL_INFO, SHM_XTL_WARN, SHM_XTL_ERROR };
+
+    return xhv_level < sizeof(map) / sizeof(map[0]) ? map[xhv_level] : SHM_XTL_ERROR;
+}
+/* "No errno" is -1 for xentoollog (it prints ": Success" for 0); ours says 0. */
+static inline uint32_t shm_errno_to_xtl(int errnoval)
+{
+    return errnoval ? (uint32_t)errnoval : UINT32_MAX;
+}
+static inline int shm_errno_from_xtl(uint32_t errnoval)
+{
+    return errnoval == UINT32_MAX ? 0 : (int)errnoval;
+}
+/* Back to an xhv level (0 debug, 1 info, 2 warning, 3 error). */
+static inline unsigned int shm_level_from_xtl(uint32_t xtl)
+{
+    return xtl >= SHM_XTL_ERROR ? 3 : xtl >= SHM_XTL_WARN ? 2 : xtl >= SHM_XTL_INFO ? 1 : 0;
+}
+
 #endif

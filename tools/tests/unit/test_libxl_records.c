@@ -179,6 +179,14 @@ int main(void)
         r = (struct shm_reader){ b.data + 4, b.data + n, 0 };
         shm_get_u32(&r); shm_get_u32(&r); shm_get_string(&r);
         CHECK(r.bad, "a STRING without its NUL is malformed");
+        /* Upstream's xl aborts on a log level outside xentoollog's 1..9. */
+        for (unsigned int l = 0; l < 4; l++)
+            CHECK(shm_level_to_xtl(l) >= 1 && shm_level_to_xtl(l) <= 9 &&
+                  shm_level_from_xtl(shm_level_to_xtl(l)) == l,
+                  "log level %u travels as xentoollog level %u and back", l, shm_level_to_xtl(l));
+        CHECK(shm_errno_to_xtl(0) == UINT32_MAX && shm_errno_from_xtl(UINT32_MAX) == 0 &&
+              shm_errno_from_xtl(shm_errno_to_xtl(5)) == 5,
+              "no errno travels as xentoollog's -1, an errno as itself");
     }
     return test_done();
 }

@@ -12,7 +12,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
 OUT=${XEN_IMAGE:-$PWD/build/xen-image}
-DEFAULT_PLAN=toolstack+pvh_create+xl_saverestore+ours_list+ours_save+ours_live+ours_xl_save+remus+colo+colo_nobackchannel+timing+ours_xl_restore+migrate_upstream+migrate_upstream_to_ours+migrate_ours
+DEFAULT_PLAN=toolstack+pvh_create+xl_saverestore+ours_list+ours_save+ours_live+ours_xl_save+remus+colo+colo_nobackchannel+timing+ours_xl_restore+migrate_upstream+migrate_upstream_to_ours+migrate_ours+pv_create+pv_ours_save+pv_ours_live_refused+pv_ours_save_upstream_restore+pv_guest_alive+pv_upstream_save_ours_restore+pv_ours_roundtrip
 PLAN=${1:-${XEN_PLAN:-$DEFAULT_PLAN}}
 TMO=${XEN_TIMEOUT:-900}
 MEM=${XEN_QEMU_MEM:-1536}
@@ -29,8 +29,10 @@ command -v qemu-system-x86_64 >/dev/null || { echo "FAIL xen/qemu: qemu-system-x
 XEN_ARGS="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot smap=0 bootscrub=0 \
 dom0_mem=512M,max:512M dom0_max_vcpus=1"
 DOM0_ARGS="console=hvc0 earlyprintk=xen loglevel=4 xplan=$PLAN"
-# The transfer disk: dom0 writes saved images into it (@@EXPORT name offset_mb size).
-rm -f "$OUT/xfer.img"; truncate -s 1G "$OUT/xfer.img"
+# The transfer disk: dom0 writes saved images into it (@@EXPORT name offset_mb size),
+# 256 MiB slots; sparse, so room for 8 exports (the default plan and steps/pv.sh's make
+# five; with 1 GiB the fifth, pv_ours_xl_save, found no room).
+rm -f "$OUT/xfer.img"; truncate -s 2G "$OUT/xfer.img"
 QEMU=(qemu-system-x86_64 -accel tcg -cpu max,-rdtscp -smp 2 -m "$MEM"
       -display none -monitor none -no-reboot -serial stdio -pidfile "$OUT/qemu.pid"
       -kernel "$OUT/xen.elf" -append "$XEN_ARGS"
