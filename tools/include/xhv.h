@@ -4,7 +4,7 @@
  * It is shaped by what real Xen offers (libxenctrl, libxenforeignmemory): domain
  * info, pause/unpause, suspend with a shutdown reason, log-dirty enable/peek/clean,
  * foreign mapping, populate, HVM context and params, TSC info.  Two backends
- * implement it: the embedded simulated hypervisor (xen/) and, later, real Xen.
+ * implement it: the embedded simulated hypervisor (xen/) and real Xen (libxenctrl).
  * Names carry the xhv_ prefix so that a backend file may include Debian's
  * <xenctrl.h> without clashes.
  *

@@ -3,8 +3,9 @@
  * libxenstore (libxen-dev).  Built when ./configure found them (CONFIG_XEN=1); the
  * stub at the end of this file is built otherwise.
  *
- * Guest type: PVH (and HVM) domains, i.e. HVM-type streams.  PV guests need the p2m,
- * vcpu contexts and page-table normalisation, which this backend does not do.
+ * This file: domain info, pause, suspend/resume, memory, log-dirty, HVM state, TSC.
+ * Beside it: xhv_xen_domain.c (building restore targets, xenstore, rings),
+ * xhv_xen_cpu.c (CPU policy), xhv_xen_pv.c (PV guests: p2m, vcpu contexts, pinning).
  *
  * Name clash: xhv.h calls its handle type xc_interface (the engine is written against
  * upstream's names) and so does <xenctrl.h>.  In this file only, xhv.h's typedef is
@@ -662,7 +663,7 @@ const struct xhv_backend_ops xhv_xen_ops = {
     .pv_pin = xen_pv_pin,
     .pv_vcpu_set = xen_pv_vcpu_set,
     .pv_set_shared_info = xen_pv_set_shared_info,
-    .pv_seed_grants = xen_pv_seed_grants,
+    .pv_seed_grants = xen_seed_grants,
 };
 
 #else /* !CONFIG_XEN: built without libxen-dev */

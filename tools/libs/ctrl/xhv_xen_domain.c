@@ -24,9 +24,6 @@
 
 #include "xhv_xen_priv.h"
 
-#include <sys/mman.h>
-#include <xen/grant_table.h>
-
 /* Room above the guest's RAM for the special pages the stream also populates (xenstore,
  * console, start info ...), as libxl's LIBXL_MAXMEM_CONSTANT. */
 #define MAXMEM_SLACK_KB      1024
@@ -314,30 +311,14 @@ int xen_domain_ports(xhv_t *xch, uint32_t domid, unsigned int *store_port,
 }
 
 /* Grant entries 0 and 1 are reserved for the console and xenstore rings: the backends
- * map the rings through them. */
+ * (dom0) map the rings through them. */
 static int seed_grants(xhv_t *xch, uint32_t domid, uint64_t store_gfn, uint64_t console_gfn)
 {
-    xenforeignmemory_resource_handle *res;
-    grant_entry_v1_t *g = NULL;
-
     if (store_gfn > UINT32_MAX || console_gfn > UINT32_MAX) {
         errno = ERANGE;
         return xen_fail(xch, "domain_introduce: ring frame beyond a v1 grant entry", domid);
     }
-    res = xenforeignmemory_map_resource(P(xch)->fmem, domid, XENMEM_resource_grant_table,
-                                        XENMEM_resource_grant_table_id_shared, 0, 1,
-                                        (void **)&g, PROT_READ | PROT_WRITE, 0);
-    if (!res)
-        return xen_fail(xch, "domain_introduce: mapping the grant table", domid);
-    g[GNTTAB_RESERVED_CONSOLE].domid = 0;
-    g[GNTTAB_RESERVED_CONSOLE].frame = (uint32_t)console_gfn;
-    g[GNTTAB_RESERVED_XENSTORE].domid = 0;
-    g[GNTTAB_RESERVED_XENSTORE].frame = (uint32_t)store_gfn;
-    __atomic_thread_fence(__ATOMIC_RELEASE);    /* frame and domid before the flags */
-    g[GNTTAB_RESERVED_CONSOLE].flags = GTF_permit_access;
-    g[GNTTAB_RESERVED_XENSTORE].flags = GTF_permit_access;
-    xenforeignmemory_unmap_resource(P(xch)->fmem, res);
-    return 0;
+    return xen_seed_grants(xch, domid, console_gfn, 0, store_gfn, 0);
 }
 
 int xen_domain_introduce(xhv_t *xch, uint32_t domid, uint64_t store_gfn, uint64_t console_gfn)

@@ -69,7 +69,7 @@ int xen_pv_pin(xhv_t *xch, uint32_t domid, size_t n, const uint64_t *mfns,
 int xen_pv_vcpu_set(xhv_t *xch, uint32_t domid, uint32_t vcpu, enum xhv_pv_vcpu_blob which,
                     const uint8_t *buf, size_t size);
 int xen_pv_set_shared_info(xhv_t *xch, uint32_t domid, const uint8_t *page, size_t size);
-int xen_pv_seed_grants(xhv_t *xch, uint32_t domid, uint64_t console_mfn,
+int xen_seed_grants(xhv_t *xch, uint32_t domid, uint64_t console_mfn,
                        uint32_t console_domid, uint64_t store_mfn, uint32_t store_domid);
 
 #endif

@@ -526,7 +526,7 @@ int xen_pv_set_shared_info(xhv_t *xch, uint32_t domid, const uint8_t *page, size
     return 0;
 }
 
-int xen_pv_seed_grants(xhv_t *xch, uint32_t domid, uint64_t console_mfn,
+int xen_seed_grants(xhv_t *xch, uint32_t domid, uint64_t console_mfn,
                        uint32_t console_domid, uint64_t store_mfn, uint32_t store_domid)
 {
     xenforeignmemory_resource_handle *res;
