@@ -107,9 +107,9 @@ int xhv_domain_ports(xc_interface *xch, uint32_t domid, unsigned int *store_port
                      unsigned int *console_port);
 /*
  * After a restore into a domain xhv_domain_create made, connect the restored rings (the
- * gfns xc_domain_restore returned) to xenstored and xenconsoled: on Xen the reserved
- * grant entries are seeded, store/ring-ref and console/ring-ref written, and the
- * domain is introduced to xenstored.  The simulated hypervisor has nothing to connect.
+ * gfns xc_domain_restore returned, whose grant entries the restore seeded) to xenstored
+ * and xenconsoled: on Xen store/ring-ref and console/ring-ref are written and the domain
+ * is introduced to xenstored.  The simulated hypervisor has nothing to connect.
  */
 int xhv_domain_introduce(xc_interface *xch, uint32_t domid, uint64_t store_gfn,
                          uint64_t console_gfn);
@@ -272,8 +272,10 @@ int xhv_pv_vcpu_set(xc_interface *xch, uint32_t domid, uint32_t vcpu,
 int xhv_pv_set_shared_info(xc_interface *xch, uint32_t domid, const uint8_t *page,
                            size_t size);
 /* Grant entries 0 and 1 of the domain's (v1) grant table for the console and xenstore
- * rings, which the backends map through them. */
-int xhv_pv_seed_grants(xc_interface *xch, uint32_t domid, uint64_t console_mfn,
+ * rings, which the backends map through them (xenstored's introduce fails without
+ * entry 1).  The restore seeds them for every guest type, as upstream's does; frames
+ * are gfns for HVM-type guests and mfns for PV.  A zero frame leaves its entry alone. */
+int xhv_seed_grants(xc_interface *xch, uint32_t domid, uint64_t console_mfn,
                        uint32_t console_domid, uint64_t store_mfn, uint32_t store_domid);
 
 /* ---- logging --------------------------------------------------------------------------- */

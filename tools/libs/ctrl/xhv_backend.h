@@ -48,7 +48,7 @@ struct xhv_backend_ops {
     int (*pv_vcpu_set)(xc_interface *, uint32_t, uint32_t, enum xhv_pv_vcpu_blob,
                        const uint8_t *, size_t);
     int (*pv_set_shared_info)(xc_interface *, uint32_t, const uint8_t *, size_t);
-    int (*pv_seed_grants)(xc_interface *, uint32_t, uint64_t, uint32_t, uint64_t, uint32_t);
+    int (*seed_grants)(xc_interface *, uint32_t, uint64_t, uint32_t, uint64_t, uint32_t);
 };
 
 struct xhv_handle {

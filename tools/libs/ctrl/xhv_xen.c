@@ -663,7 +663,7 @@ const struct xhv_backend_ops xhv_xen_ops = {
     .pv_pin = xen_pv_pin,
     .pv_vcpu_set = xen_pv_vcpu_set,
     .pv_set_shared_info = xen_pv_set_shared_info,
-    .pv_seed_grants = xen_seed_grants,
+    .seed_grants = xen_seed_grants,
 };
 
 #else /* !CONFIG_XEN: built without libxen-dev */

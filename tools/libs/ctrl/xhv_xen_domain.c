@@ -6,8 +6,8 @@
  * what a restored guest needs from the toolstack and cannot bring in its stream: the
  * domain itself (type, vcpus, memory limit, paging pool), the xenstore tree a guest
  * and the backends expect, and the event channels of its xenstore and console rings.
- * After the stream, xen_domain_introduce connects the rings the stream restored to
- * xenstored and xenconsoled, so the guest's console continues in xenconsoled's log.
+ * After the stream (whose restore seeded the rings' grant entries),
+ * xen_domain_introduce connects the rings to xenstored and xenconsoled, so the guest's console continues in xenconsoled's log.
  *
  * Guest kernels are not loaded here: building a fresh guest from a kernel is
  * upstream `xl create`'s job.
@@ -310,24 +310,13 @@ int xen_domain_ports(xhv_t *xch, uint32_t domid, unsigned int *store_port,
     return 0;
 }
 
-/* Grant entries 0 and 1 are reserved for the console and xenstore rings: the backends
- * (dom0) map the rings through them. */
-static int seed_grants(xhv_t *xch, uint32_t domid, uint64_t store_gfn, uint64_t console_gfn)
-{
-    if (store_gfn > UINT32_MAX || console_gfn > UINT32_MAX) {
-        errno = ERANGE;
-        return xen_fail(xch, "domain_introduce: ring frame beyond a v1 grant entry", domid);
-    }
-    return xen_seed_grants(xch, domid, console_gfn, 0, store_gfn, 0);
-}
-
 int xen_domain_introduce(xhv_t *xch, uint32_t domid, uint64_t store_gfn, uint64_t console_gfn)
 {
     unsigned int store_port, console_port;
     char path[64], v[32];
 
-    if (xen_domain_ports(xch, domid, &store_port, &console_port) ||
-        seed_grants(xch, domid, store_gfn, console_gfn))
+    /* The restore seeded grant entries 0 and 1 for these rings (xhv_seed_grants). */
+    if (xen_domain_ports(xch, domid, &store_port, &console_port))
         return -1;
     snprintf(path, sizeof(path), "/local/domain/%u/console/ring-ref", domid);
     snprintf(v, sizeof(v), "%llu", (unsigned long long)console_gfn);

@@ -532,11 +532,15 @@ int xen_seed_grants(xhv_t *xch, uint32_t domid, uint64_t console_mfn,
     xenforeignmemory_resource_handle *res;
     grant_entry_v1_t *g = NULL;
 
+    if (console_mfn > UINT32_MAX || store_mfn > UINT32_MAX) {
+        errno = ERANGE;
+        return xen_fail(xch, "seed_grants: ring frame beyond a v1 grant entry", domid);
+    }
     res = xenforeignmemory_map_resource(P(xch)->fmem, domid, XENMEM_resource_grant_table,
                                         XENMEM_resource_grant_table_id_shared, 0, 1,
                                         (void **)&g, PROT_READ | PROT_WRITE, 0);
     if (!res)
-        return xen_fail(xch, "pv_seed_grants: map grant table", domid);
+        return xen_fail(xch, "seed_grants: map grant table", domid);
     if (console_mfn) {
         g[GNTTAB_RESERVED_CONSOLE].domid = (domid_t)console_domid;
         g[GNTTAB_RESERVED_CONSOLE].frame = (uint32_t)console_mfn;

@@ -2,6 +2,7 @@
  * Restore operations for x86 HVM-type domains: TSC_INFO, HVM_CONTEXT, HVM_PARAMS.
  * The context is stashed and applied at stream (or COLO checkpoint) completion.
  */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,6 +150,16 @@ static int hvm_stream_complete(struct sr_context *ctx)
     }
     if (xhv_hvm_setcontext(ctx->xch, ctx->domid, ctx->hvm.context, ctx->hvm.context_size)) {
         PERROR("Unable to set the HVM context");
+        return -1;
+    }
+    /* The toolstack introduces the domain to xenstored next, which maps the ring through
+     * grant entry 1: seeded here, part of the restore as in upstream's. */
+    if (xhv_seed_grants(ctx->xch, ctx->domid, ctx->restore.console_gfn,
+                        ctx->restore.console_domid, ctx->restore.xenstore_gfn,
+                        ctx->restore.store_domid) && errno != ENOSYS) {
+        PERROR("Unable to seed the grant table (console %#llx, xenstore %#llx)",
+               (unsigned long long)ctx->restore.console_gfn,
+               (unsigned long long)ctx->restore.xenstore_gfn);
         return -1;
     }
     return 0;

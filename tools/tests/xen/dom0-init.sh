@@ -227,6 +227,9 @@ s_ours_xl_save() {
 
 # The project's xl on real Xen (issue 3's xl, libxl and libxl-save-helper, backend xen).
 OURXL="env XHV_BACKEND=xen SIMXEN_DIR=/run/colo LIBXL_SAVE_HELPER=/opt/colo/bin/libxl-save-helper xl-colo"
+# Upstream's xl as a migration receiver that our xl starts: without our environment
+# (upstream's libxl honours LIBXL_SAVE_HELPER, and would run our helper).
+UPXL="env -u LIBXL_SAVE_HELPER -u XHV_BACKEND -u SIMXEN_DIR xl"
 # alive STEP NAME ABOVE: mark STEP by whether guest NAME counts past ABOVE (console log
 # continues, self-check ok).
 alive() {
@@ -308,12 +311,10 @@ s_migrate_ours() {
     mkdir -p /run/colo
     migrate_step migrate_ours "$OURXL" "$OURXL"
 }
-# Known problem (docs/real-xen.md): the migration completes, but upstream's receiver
-# leaves the guest blocked (no counter, ~0.2 s CPU in 8 s); not in the default plan.
 s_migrate_ours_to_upstream() {
     need migrate_ours_to_upstream "xl-colo in the image" command -v xl-colo || return
     mkdir -p /run/colo
-    migrate_step migrate_ours_to_upstream "$OURXL" xl
+    migrate_step migrate_ours_to_upstream "$OURXL" "$UPXL"
 }
 s_migrate_upstream_to_ours() {
     need migrate_upstream_to_ours "xl-colo in the image" command -v xl-colo || return
