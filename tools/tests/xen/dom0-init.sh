@@ -311,6 +311,16 @@ s_migrate_ours() {
     mkdir -p /run/colo
     migrate_step migrate_ours "$OURXL" "$OURXL"
 }
+# Upstream's xl and libxl with our libxl-save-helper (upstream's libxl runs the helper
+# $LIBXL_SAVE_HELPER names): our engine restores inside upstream's receiver, which
+# then introduces the domain to xenstored through the grant entries our restore seeded.
+s_migrate_upstream_our_helper() {
+    need migrate_upstream_our_helper "libxl-save-helper in the image" \
+        test -x /opt/colo/bin/libxl-save-helper || return
+    mkdir -p /run/colo
+    migrate_step migrate_upstream_our_helper xl \
+        "env XHV_BACKEND=xen SIMXEN_DIR=/run/colo LIBXL_SAVE_HELPER=/opt/colo/bin/libxl-save-helper xl"
+}
 s_migrate_ours_to_upstream() {
     need migrate_ours_to_upstream "xl-colo in the image" command -v xl-colo || return
     mkdir -p /run/colo
