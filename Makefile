@@ -26,7 +26,7 @@ CPPFLAGS += -DCOLO_PROXY_DEFAULT='"$(CURDIR)/tools/misc/colo-proxy"'
 SIMXEN_SRCS := $(wildcard xen/common/*.c xen/guest/*.c)
 SIMXEN_OBJS := $(SIMXEN_SRCS:.c=.o)
 xen/libsimxen.a: $(SIMXEN_OBJS)
-	$(AR) rcs $@ $^
+	rm -f $@; $(AR) rcs $@ $^
 xen/simxen-vcpu: xen/vcpu/simxen-vcpu.o xen/libsimxen.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
@@ -41,7 +41,7 @@ endif
 CTRL_SRCS := $(wildcard tools/libs/ctrl/*.c)
 CTRL_OBJS := $(CTRL_SRCS:.c=.o)
 tools/libs/ctrl/libxhv.a: $(CTRL_OBJS)
-	$(AR) rcs $@ $^
+	rm -f $@; $(AR) rcs $@ $^
 
 # ---- save/restore engine -----------------------------------------------------------------
 ifeq ($(CONFIG_MIGRATION),1)
@@ -51,13 +51,13 @@ GUEST_SRCS := tools/libs/guest/nomigration.c tools/libs/guest/sr_stream.c
 endif
 GUEST_OBJS := $(GUEST_SRCS:.c=.o)
 tools/libs/guest/libxenguest-colo.a: $(GUEST_OBJS)
-	$(AR) rcs $@ $^
+	rm -f $@; $(AR) rcs $@ $^
 
 # ---- libxl layer (so far: the libxl records and the local COLO pair) --------------------
 LIGHT_SRCS := $(wildcard tools/libs/light/*.c)
 LIGHT_OBJS := $(LIGHT_SRCS:.c=.o)
 tools/libs/light/libxenlight-colo.a: $(LIGHT_OBJS)
-	$(AR) rcs $@ $^
+	rm -f $@; $(AR) rcs $@ $^
 
 LIBS := tools/libs/light/libxenlight-colo.a tools/libs/guest/libxenguest-colo.a tools/libs/ctrl/libxhv.a xen/libsimxen.a
 

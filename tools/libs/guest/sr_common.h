@@ -194,7 +194,9 @@ extern const struct sr_save_ops save_ops_x86_pv;
 extern const struct sr_restore_ops restore_ops_x86_hvm;
 extern const struct sr_restore_ops restore_ops_x86_pv;
 
-/* ---- x86 CPU policy records (sr_x86_cpu_policy.c) ---- */
+/* ---- x86 records shared by the x86 guest types (sr_x86.c) ---- */
+int write_x86_tsc_info(struct sr_context *ctx);
+int handle_x86_tsc_info(struct sr_context *ctx, struct sr_record *rec);
 /* Save: the domain's policy as X86_CPUID_POLICY / X86_MSR_POLICY (none without one). */
 int write_x86_cpu_policy_records(struct sr_context *ctx);
 /* Restore: check and keep a policy record; apply what was kept (missing: XGR_SDD_*). */

@@ -27,23 +27,6 @@ static int hvm_setup(struct sr_context *ctx)
     return 0;
 }
 
-static int handle_tsc_info(struct sr_context *ctx, struct sr_record *rec)
-{
-    const struct sr_tsc_info *tsc = rec->data;
-
-    if (rec->length != sizeof(*tsc)) {
-        ERROR("X86_TSC_INFO record length %u, expected %zu", rec->length, sizeof(*tsc));
-        errno = EBADMSG;
-        return -1;
-    }
-    if (xhv_tsc_info_set(ctx->xch, ctx->domid, tsc->mode, tsc->nsec, tsc->khz,
-                         tsc->incarnation)) {
-        PERROR("Unable to set TSC information");
-        return -1;
-    }
-    return 0;
-}
-
 static int handle_hvm_context(struct sr_context *ctx, struct sr_record *rec)
 {
     void *copy;
@@ -116,7 +99,7 @@ static int hvm_process_record(struct sr_context *ctx, struct sr_record *rec)
 {
     switch (rec->type) {
     case REC_TYPE_X86_TSC_INFO:
-        return handle_tsc_info(ctx, rec);
+        return handle_x86_tsc_info(ctx, rec);
     case REC_TYPE_HVM_CONTEXT:
         return handle_hvm_context(ctx, rec);
     case REC_TYPE_HVM_PARAMS:

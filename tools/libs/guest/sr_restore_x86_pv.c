@@ -254,23 +254,6 @@ static int pv_localise_page(struct sr_context *ctx, unsigned int type, void *pag
     return 0;
 }
 
-static int handle_tsc_info(struct sr_context *ctx, struct sr_record *rec)
-{
-    const struct sr_tsc_info *tsc = rec->data;
-
-    if (rec->length != sizeof(*tsc)) {
-        ERROR("X86_TSC_INFO record length %u, expected %zu", rec->length, sizeof(*tsc));
-        errno = EBADMSG;
-        return -1;
-    }
-    if (xhv_tsc_info_set(ctx->xch, ctx->domid, tsc->mode, tsc->nsec, tsc->khz,
-                         tsc->incarnation)) {
-        PERROR("Unable to set TSC information");
-        return -1;
-    }
-    return 0;
-}
-
 static int handle_shared_info(struct sr_context *ctx, struct sr_record *rec)
 {
     if (rec->length != PAGE_SIZE) {
@@ -345,7 +328,7 @@ static int pv_process_record(struct sr_context *ctx, struct sr_record *rec)
     case REC_TYPE_X86_PV_P2M_FRAMES:
         return handle_p2m_frames(ctx, rec);
     case REC_TYPE_X86_TSC_INFO:
-        return handle_tsc_info(ctx, rec);
+        return handle_x86_tsc_info(ctx, rec);
     case REC_TYPE_SHARED_INFO:
         return handle_shared_info(ctx, rec);
     case REC_TYPE_X86_PV_VCPU_BASIC:
@@ -358,14 +341,7 @@ static int pv_process_record(struct sr_context *ctx, struct sr_record *rec)
         return handle_vcpu_blob(ctx, rec, XHV_PV_VCPU_MSRS);
     case REC_TYPE_X86_CPUID_POLICY:
     case REC_TYPE_X86_MSR_POLICY:
-        /* Checked for shape only: the domain keeps the policy its creator gave it. */
-        if (rec->length == 0 ||
-            rec->length % (rec->type == REC_TYPE_X86_CPUID_POLICY ? 24 : 16)) {
-            ERROR("%s record length %u invalid", rec_type_to_str(rec->type), rec->length);
-            errno = EBADMSG;
-            return -1;
-        }
-        return 0;
+        return handle_x86_cpu_policy_record(ctx, rec);
     default:
         return RECORD_NOT_PROCESSED;
     }
@@ -378,9 +354,7 @@ static int pv_static_data_complete(struct sr_context *ctx, unsigned int *missing
         errno = EBADMSG;
         return -1;
     }
-    /* Policies are not applied: the creator (libxl) regenerates them from the config. */
-    *missing = XGR_SDD_MISSING_CPUID | XGR_SDD_MISSING_MSR;
-    return 0;
+    return apply_x86_cpu_policy(ctx, missing);
 }
 
 /* A pfn the stream gave a page of the given type (nibble without the pin bit), or -1. */
@@ -618,6 +592,7 @@ static int pv_cleanup(struct sr_context *ctx)
     free(PV.frame_pfns);
     free(PV.shared_info);
     memset(&PV, 0, sizeof(PV));
+    free_x86_cpu_policy(ctx);
     return 0;
 }
 

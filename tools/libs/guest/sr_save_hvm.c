@@ -41,19 +41,6 @@ static int hvm_nothing(struct sr_context *ctx)
     return 0;
 }
 
-static int write_tsc_info(struct sr_context *ctx)
-{
-    struct sr_tsc_info tsc = { 0 };
-    struct sr_record rec = { .type = REC_TYPE_X86_TSC_INFO, .length = sizeof(tsc), .data = &tsc };
-
-    if (xhv_tsc_info_get(ctx->xch, ctx->domid, &tsc.mode, &tsc.nsec, &tsc.khz,
-                         &tsc.incarnation)) {
-        PERROR("Unable to obtain TSC information");
-        return -1;
-    }
-    return write_record(ctx, ctx->fd, &rec);
-}
-
 static int write_hvm_context(struct sr_context *ctx)
 {
     struct sr_record rec = { .type = REC_TYPE_HVM_CONTEXT };
@@ -111,7 +98,7 @@ static int write_hvm_params(struct sr_context *ctx)
 
 static int hvm_end_of_checkpoint(struct sr_context *ctx)
 {
-    if (write_tsc_info(ctx) || write_hvm_context(ctx) || write_hvm_params(ctx))
+    if (write_x86_tsc_info(ctx) || write_hvm_context(ctx) || write_hvm_params(ctx))
         return -1;
     return 0;
 }

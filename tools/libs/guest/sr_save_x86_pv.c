@@ -188,7 +188,9 @@ static int pv_static_data(struct sr_context *ctx)
                                   .pt_levels = (uint8_t)PV.levels };
     struct sr_record rec = { .type = REC_TYPE_X86_PV_INFO, .length = sizeof(pvi), .data = &pvi };
 
-    return write_record(ctx, ctx->fd, &rec);
+    if (write_record(ctx, ctx->fd, &rec))
+        return -1;
+    return write_x86_cpu_policy_records(ctx);
 }
 
 /* The pfns of the pages that hold the p2m, so that a restorer can write the new p2m
@@ -325,19 +327,6 @@ static int pv_nothing(struct sr_context *ctx)
 {
     (void)ctx;
     return 0;
-}
-
-static int write_tsc_info(struct sr_context *ctx)
-{
-    struct sr_tsc_info tsc = { 0 };
-    struct sr_record rec = { .type = REC_TYPE_X86_TSC_INFO, .length = sizeof(tsc), .data = &tsc };
-
-    if (xhv_tsc_info_get(ctx->xch, ctx->domid, &tsc.mode, &tsc.nsec, &tsc.khz,
-                         &tsc.incarnation)) {
-        PERROR("Unable to obtain TSC information");
-        return -1;
-    }
-    return write_record(ctx, ctx->fd, &rec);
 }
 
 /* The shared info page as it is: the restorer takes the vcpu_info and arch parts. */
@@ -506,7 +495,7 @@ static int write_one_vcpu(struct sr_context *ctx, unsigned int vcpu)
 
 static int pv_end_of_checkpoint(struct sr_context *ctx)
 {
-    if (write_tsc_info(ctx) || write_shared_info(ctx))
+    if (write_x86_tsc_info(ctx) || write_shared_info(ctx))
         return -1;
     for (unsigned int v = 0; v <= PV.max_vcpu_id; v++)
         if (write_one_vcpu(ctx, v))

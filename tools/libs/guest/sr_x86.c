@@ -1,9 +1,10 @@
 /*
- * x86 CPU policy records (X86_CPUID_POLICY, X86_MSR_POLICY), shared by the x86 guest
- * types: the saver sends the domain's policy in the static data, the restorer applies
- * it before any vcpu state is loaded (Xen checks the loaded CR4/EFER/XSAVE state
- * against it).  A hypervisor without policies (the simulated CPU) sends none and takes
- * none, as streams from before Xen 4.14 had none.
+ * x86 records shared by the x86 guest types (HVM-type and PV):
+ *  - X86_TSC_INFO: the domain's TSC mode, frequency, elapsed time and incarnation;
+ *  - X86_CPUID_POLICY, X86_MSR_POLICY: the saver sends the domain's policy in the static
+ *    data, the restorer applies it before any vcpu state is loaded (Xen checks the
+ *    loaded CR4/EFER/XSAVE state against it).  A hypervisor without policies (the
+ *    simulated CPU) sends none and takes none, as streams from before Xen 4.14 had none.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -15,6 +16,36 @@
  * record is not a policy. */
 #define MAX_CPUID_LEAVES 4096
 #define MAX_MSR_ENTRIES  4096
+
+int write_x86_tsc_info(struct sr_context *ctx)
+{
+    struct sr_tsc_info tsc = { 0 };
+    struct sr_record rec = { .type = REC_TYPE_X86_TSC_INFO, .length = sizeof(tsc), .data = &tsc };
+
+    if (xhv_tsc_info_get(ctx->xch, ctx->domid, &tsc.mode, &tsc.nsec, &tsc.khz,
+                         &tsc.incarnation)) {
+        PERROR("Unable to obtain TSC information");
+        return -1;
+    }
+    return write_record(ctx, ctx->fd, &rec);
+}
+
+int handle_x86_tsc_info(struct sr_context *ctx, struct sr_record *rec)
+{
+    const struct sr_tsc_info *tsc = rec->data;
+
+    if (rec->length != sizeof(*tsc)) {
+        ERROR("X86_TSC_INFO record length %u, expected %zu", rec->length, sizeof(*tsc));
+        errno = EBADMSG;
+        return -1;
+    }
+    if (xhv_tsc_info_set(ctx->xch, ctx->domid, tsc->mode, tsc->nsec, tsc->khz,
+                         tsc->incarnation)) {
+        PERROR("Unable to set TSC information");
+        return -1;
+    }
+    return 0;
+}
 
 int write_x86_cpu_policy_records(struct sr_context *ctx)
 {
