@@ -96,7 +96,13 @@ need() { # need STEP CONDITION-DESCRIPTION CMD...: FAIL STEP (with reason) unles
     echo "@@STEP $_s FAIL 0.00 precondition: $_d"; return 1
 }
 fresh_g1() { # a running g1 guest that has counted at least once
-    have g1 && return 0
+    # a g1 that died (crashed guests are preserved) is replaced, so that one guest death
+    # fails the step it happened in, not every later one
+    if have g1; then
+        _st=$(xl list g1 2>/dev/null | awk 'NR==2{print $5}')
+        case "$_st" in *s*|*c*|*d*) note "g1 found dead (state $_st): replaced"; xl destroy g1 ;;
+                       *) return 0 ;; esac
+    fi
     for d in $(xl list | awk 'NR>2{print $1}'); do xl destroy "$d"; done
     rm -f $LOGS/guest-g1.log $LOGS/guest-g1--incoming.log
     # Counting from 3 on: the guest's boot (xenbus, its control/shutdown watch) is over;
