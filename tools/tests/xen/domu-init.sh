@@ -4,12 +4,19 @@
 # when it was written (the memory self-check), write a new random pattern (dirtying
 # 256 pages), record its checksum, print "@@CNT <n> <ok|BAD>".  A guest that survives
 # save/restore/migration/failover keeps counting from where it was, with "ok".
+# Every second it also writes one page of a 1 MiB scratch file, chosen by timing (the
+# centisecond of the uptime and how many reads of it one clock tick takes): two copies
+# of this guest started from the same memory (a COLO pair) soon write different pages,
+# as real guests diverge on interrupts and I/O.  Without it a pair could dirty the same
+# pages for many checkpoints, and the COLO test that drops the secondary's dirty list
+# found no difference in one CI run.
 export PATH=/bin
 mount -t proc proc /proc
 mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /mem; mount -t tmpfs tmpfs /mem
 read up _ < /proc/uptime
 echo "@@DOMU_UP uptime=$up"
+dd if=/dev/zero of=/mem/scratch bs=64k count=16 2>/dev/null
 i=0; bad=0
 while :; do
     i=$((i+1))
@@ -17,6 +24,11 @@ while :; do
     if [ -f /mem/sum ] && ! md5sum -c -s /mem/sum 2>/dev/null; then st=BAD; bad=$((bad+1)); fi
     dd if=/dev/urandom of=/mem/pat bs=64k count=16 2>/dev/null
     (cd / && md5sum /mem/pat > /mem/sum.new && mv /mem/sum.new /mem/sum)
+    read t0 _ < /proc/uptime; t=$t0; n=0
+    while [ "$t" = "$t0" ] && [ $n -lt 1000 ]; do n=$((n+1)); read t _ < /proc/uptime; done
+    cs=${t#*.}
+    dd if=/dev/urandom of=/mem/scratch bs=4k count=1 seek=$(( (n * 7 + 1$cs) % 256 )) \
+        conv=notrunc 2>/dev/null
     echo "@@CNT $i $st bad=$bad"
     sleep 1
 done
