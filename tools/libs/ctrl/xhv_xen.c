@@ -263,10 +263,7 @@ static int resumedomain(xhv_t *xch, uint32_t domid)
 {
     struct xen_domctl d;
 
-    memset(&d, 0, sizeof(d));
-    d.cmd = XEN_DOMCTL_resumedomain;
-    d.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-    d.domain = (domid_t)domid;
+    xen_domctl_init(&d, XEN_DOMCTL_resumedomain, domid);
     if (xc_domctl(P(xch)->xc, &d))
         return xen_fail(xch, "domain_resume", domid);
     return 0;

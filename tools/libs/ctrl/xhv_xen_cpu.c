@@ -35,9 +35,7 @@ static int policy_domctl(xhv_t *xch, uint32_t cmd, uint32_t domid, void *leaves,
     size_t msize = (size_t)*nr_msrs * sizeof(xen_msr_entry_t);
     int rc = -1, e;
 
-    memset(&domctl, 0, sizeof(domctl));
-    domctl.cmd = cmd;
-    domctl.domain = (domid_t)domid;
+    xen_domctl_init(&domctl, cmd, domid);
     if (leaves && lsize) {
         lb = xc_hypercall_buffer_alloc(xc, lb, lsize);
         if (!lb)

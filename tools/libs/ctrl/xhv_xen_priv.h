@@ -36,6 +36,14 @@ struct xen_priv {
 #define P(xch) ((struct xen_priv *)(xch)->priv)
 #define GETPFN_BATCH 1024               /* Xen's limit for getpageframeinfo3 */
 
+/* A domctl for domid, all else zero.  libxenctrl's xc_domctl sets interface_version. */
+static inline void xen_domctl_init(struct xen_domctl *d, uint32_t cmd, uint32_t domid)
+{
+    memset(d, 0, sizeof(*d));
+    d->cmd = cmd;
+    d->domain = (domid_t)domid;
+}
+
 /* Log what failed (errno kept; ESRCH only at debug level) and return -1. */
 int xen_fail(xhv_t *xch, const char *what, uint32_t domid);
 /* The xenstore handle, opened on first use (NULL, logged, if xenstored is not there). */

@@ -234,10 +234,7 @@ static int vcpu_extended(xhv_t *xch, uint32_t domid, uint32_t vcpu, uint8_t *buf
     struct xen_domctl d;
     size_t len;
 
-    memset(&d, 0, sizeof(d));
-    d.cmd = XEN_DOMCTL_get_ext_vcpucontext;
-    d.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-    d.domain = (domid_t)domid;
+    xen_domctl_init(&d, XEN_DOMCTL_get_ext_vcpucontext, domid);
     d.u.ext_vcpucontext.vcpu = vcpu;
     if (xc_domctl(P(xch)->xc, &d))
         return xen_fail(xch, "pv_vcpu: extended context", domid);
@@ -262,10 +259,7 @@ static int vcpu_xsave(xhv_t *xch, uint32_t domid, uint32_t vcpu, uint8_t *buf, s
     int rc = -1;
 
     /* A null buffer asks for the largest size and the host's feature mask. */
-    memset(&d, 0, sizeof(d));
-    d.cmd = XEN_DOMCTL_getvcpuextstate;
-    d.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-    d.domain = (domid_t)domid;
+    xen_domctl_init(&d, XEN_DOMCTL_getvcpuextstate, domid);
     d.u.vcpuextstate.vcpu = vcpu;
     if (xc_domctl(xc, &d))
         return xen_fail(xch, "pv_vcpu: xsave size", domid);
@@ -305,10 +299,7 @@ static int vcpu_msrs(xhv_t *xch, uint32_t domid, uint32_t vcpu, uint8_t *buf, si
     int rc = -1;
 
     /* A null handle asks how many MSRs Xen may report. */
-    memset(&d, 0, sizeof(d));
-    d.cmd = XEN_DOMCTL_get_vcpu_msrs;
-    d.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-    d.domain = (domid_t)domid;
+    xen_domctl_init(&d, XEN_DOMCTL_get_vcpu_msrs, domid);
     d.u.vcpu_msrs.vcpu = vcpu;
     if (xc_domctl(xc, &d))
         return xen_fail(xch, "pv_vcpu: MSR count", domid);
@@ -436,9 +427,7 @@ int xen_pv_vcpu_set(xhv_t *xch, uint32_t domid, uint32_t vcpu, enum xhv_pv_vcpu_
     struct xen_domctl d;
     unsigned int width = 0;
 
-    memset(&d, 0, sizeof(d));
-    d.interface_version = XEN_DOMCTL_INTERFACE_VERSION;
-    d.domain = (domid_t)domid;
+    xen_domctl_init(&d, 0, domid);     /* cmd set per case */
     switch (which) {
     case XHV_PV_VCPU_BASIC: {
         vcpu_guest_context_any_t ctxt;

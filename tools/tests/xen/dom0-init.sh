@@ -18,7 +18,11 @@ mount -t tmpfs -o mode=755 tmpfs /run
 
 now() { read u _ < /proc/uptime; echo "$u"; }
 since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
-mark() { echo "@@STEP $1 $2 $(since "$3") $4"; }      # mark NAME OK|FAIL START [reason]
+# Every result goes through mark/failmark: STEP_FAILED tells the plan loop that the
+# current step failed (see the rerun rule there).
+STEP_FAILED=0
+mark() { [ "$2" = OK ] || STEP_FAILED=1; echo "@@STEP $1 $2 $(since "$3") $4"; } # NAME OK|FAIL START [reason]
+failmark() { STEP_FAILED=1; echo "@@STEP $1 FAIL 0.00 $2"; }                 # NAME reason
 note() { echo "@@INFO $*"; }
 
 XPLAN=toolstack
@@ -93,7 +97,7 @@ dump() { # each guest's console: its kernel messages, then its last counter line
 need() { # need STEP CONDITION-DESCRIPTION CMD...: FAIL STEP (with reason) unless CMD works
     _s=$1; _d=$2; shift 2
     "$@" >/dev/null 2>&1 && return 0
-    echo "@@STEP $_s FAIL 0.00 precondition: $_d"; return 1
+    failmark "$_s" "precondition: $_d"; return 1
 }
 fresh_g1() { # a running g1 guest that has counted at least once
     # a g1 that died (crashed guests are preserved) is replaced, so that one guest death
@@ -143,12 +147,12 @@ s_xl_saverestore() {
 # slots; run.sh cuts it out and runs upstream's verify-stream-v2 on it.
 XFER_SLOT=0
 export_image() { # export_image NAME FILE [FORMAT: libxc (default) | xl]
-    if [ ! -b /dev/vda ]; then echo "@@STEP $1_export FAIL 0.00 no transfer disk /dev/vda"; return; fi
+    if [ ! -b /dev/vda ]; then failmark "$1_export" "no transfer disk /dev/vda"; return; fi
     _sz=$(stat -c %s "$2")
     if dd if="$2" of=/dev/vda bs=1M seek=$((XFER_SLOT * 256)) conv=fsync 2>/dev/null; then
         echo "@@EXPORT $1 $((XFER_SLOT * 256)) $_sz ${3:-libxc}"
     else
-        echo "@@STEP $1_export FAIL 0.00 dd to /dev/vda failed"
+        failmark "$1_export" "dd to /dev/vda failed"
     fi
     XFER_SLOT=$((XFER_SLOT + 1))
 }
@@ -385,9 +389,41 @@ s_timing() {
 # More steps, one file per topic (tools/tests/xen/steps/*.sh), using the helpers above.
 for f in /opt/colo/steps/*.sh; do [ -f "$f" ] && . "$f"; done
 
+# Guest deaths that are the emulator's, not the guest's or ours: at a triple fault Xen
+# dumps the vcpu state from the guest's VMCB; when that holds Xen's own context (CS
+# e008, RIP in Xen's text: seen at the instruction after Xen's VMRUN, RSP on Xen's
+# stack, RAX the VMCB's address), the emulated CPU (QEMU TCG's nested SVM) stored the
+# host's registers as the guest's.  No guest code or toolstack state can put them there.
+# Prints "dNvM RIP e008:ADDR; " per such fault, nothing if any triple fault since the
+# step began looks like the guest's own.
+emulator_faults() {
+    xl dmesg 2>/dev/null | tr -d '\r' | awk '
+        /Triple fault/ { for (i = 1; i <= NF; i++) if ($i ~ /^d[0-9]+v[0-9]+$/) d = $i
+                         n++; want = 1; next }
+        want && /RIP:/ { want = 0
+                         if (match($0, /e008:\[<ffff82d0[0-9a-f]+/)) {
+                             e++; out = out d " RIP " substr($0, RSTART, RLENGTH) ">]; " } }
+        END { if (e && e == n) printf "%s", out }'
+}
+
+# The plan.  "@@BEGIN step" opens an attempt.  A step that failed while the emulator
+# killed a guest (above) runs once more with a fresh guest: "@@RERUN step why" tells
+# run.sh to report the first attempt's results as discarded, with the reason, and to
+# count the second attempt's.  Any other failure stands.
 for s in $(echo "$XPLAN" | tr '+' ' '); do
-    if type "s_$s" >/dev/null 2>&1; then "s_$s"
-    else echo "@@STEP $s FAIL 0.00 no such step in dom0-init.sh"; fi
+    type "s_$s" >/dev/null 2>&1 || { failmark "$s" "no such step in dom0-init.sh"; continue; }
+    _try=1
+    while :; do
+        xl dmesg -c >/dev/null 2>&1
+        STEP_FAILED=0
+        echo "@@BEGIN $s"
+        "s_$s"
+        [ "$STEP_FAILED" = 1 ] && [ $_try = 1 ] || break
+        _emu=$(emulator_faults)
+        [ -n "$_emu" ] || break
+        echo "@@RERUN $s emulator fault: $_emu"
+        _try=2
+    done
 done
 xl list
 echo "@@DONE uptime=$(now)"

@@ -28,10 +28,11 @@ done
 command -v qemu-system-x86_64 >/dev/null || { echo "FAIL xen/qemu: qemu-system-x86_64 not installed"; exit 1; }
 
 # Xen: smap=0 (the PV dom0 faults in create_bounce_frame under TCG otherwise),
-# bootscrub=0 (boot time and QEMU memory).  QEMU: TCG, not KVM (Xen under this host's KVM
+# bootscrub=0 (boot time and QEMU memory), conring_size=1m (a step's
+# whole `xl dmesg`: dom0-init.sh reads it for emulator faults).  QEMU: TCG, not KVM (Xen under this host's KVM
 # dies on an endbr64 emulation failure); -rdtscp: QEMU 7.2's SVM gives no next-RIP for
 # an intercepted RDTSCP and Xen fails the PVH guest.
-XEN_ARGS="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot smap=0 bootscrub=0 \
+XEN_ARGS="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot smap=0 bootscrub=0 conring_size=1m \
 dom0_mem=512M,max:512M dom0_max_vcpus=1"
 DOM0_ARGS="console=hvc0 earlyprintk=xen loglevel=4 xplan=$PLAN"
 # The transfer disk: dom0 writes saved images into it (@@EXPORT name offset_mb size),
@@ -62,13 +63,31 @@ done > "$LOG"
 rc_qemu=${PIPESTATUS[0]}
 us=$(( ${EPOCHREALTIME/./} - START )); WALL=$((us/1000000)).$(((us/100000)%10))
 
+# dom0 opens each attempt of a step with @@BEGIN; @@RERUN (a guest killed by the
+# emulator, dom0-init.sh) discards that attempt's results and exports: they are shown
+# as DISCARDED with the reason and not counted; the second attempt's results count.
+marks=(); exports=(); reruns=0; m0=0; e0=0
+while read -r kind rest; do
+    case "$kind" in
+        @@BEGIN) m0=${#marks[@]}; e0=${#exports[@]} ;;
+        @@STEP) marks+=("$rest") ;;
+        @@EXPORT) exports+=("$rest") ;;
+        @@RERUN)
+            reruns=$((reruns+1))
+            echo "xen: step ${rest%% *} is run again: ${rest#* }"
+            for ((i = m0; i < ${#marks[@]}; i++)); do
+                read -r name st secs reason <<< "${marks[i]}"
+                printf '%-4s %-50s %6ss %s\n' "(DISCARDED $st)" "xen/$name" "$secs" "$reason"
+            done
+            marks=("${marks[@]:0:m0}"); exports=("${exports[@]:0:e0}") ;;
+    esac
+done < <(grep -aoE '@@(BEGIN|STEP|EXPORT|RERUN) .*' "$LOG")
 pass=0; fail=0
-declare -A seen=()
-while read -r name st secs reason; do
-    seen[$name]=1
+for m in "${marks[@]}"; do
+    read -r name st secs reason <<< "$m"
     if [ "$st" = OK ]; then pass=$((pass+1)); s=PASS; else fail=$((fail+1)); s=FAIL; fi
     printf '%-4s %-50s %6ss %s\n' "$s" "xen/$name" "$secs" "$reason"
-done < <(grep -a '@@STEP ' "$LOG" | sed 's/.*@@STEP //')
+done
 # Streams our engine saved on real Xen, checked by upstream's verify-stream-v2 (the
 # raw libxc stream: -f libxc; a file with -i, not a pipe).
 VERIFY=/usr/lib/xen-4.17/bin/verify-stream-v2
@@ -87,7 +106,7 @@ while read -r name off size fmt; do
     [ $s = PASS ] && pass=$((pass+1)) || fail=$((fail+1))
     printf '%-4s %-50s %6ss %s\n' $s "xen/${name}_verify_stream_v2" "$((us/1000000)).$(((us/10000)%100))" "$why"
     rm -f "$OUT/$name.stream"
-done < <(grep -a '@@EXPORT ' "$LOG" | sed 's/.*@@EXPORT //')
+done < <(for e in "${exports[@]}"; do echo "$e"; done)
 rm -f "$OUT/xfer.img"
 grep -aq '@@DONE' "$LOG" || {
     fail=$((fail+1))
@@ -97,5 +116,6 @@ grep -aq '@@DONE' "$LOG" || {
 boot=$(grep -a '@@INFO dom0 /init' "$LOG" | head -n1 | sed 's/^\[ *\([0-9.]*\)\].*/\1/')
 echo "xen: dom0 /init reached ${boot:-never} s after QEMU start; whole run ${WALL}s"
 grep -a '@@INFO' "$LOG" | sed 's/^\[ *[0-9.]*\] //' | sed 's/^/xen: /'
-echo "xen: $pass passed, $fail failed"
+again=; [ "$reruns" -gt 0 ] && again=", $reruns step(s) run again after an emulator fault (DISCARDED lines above)"
+echo "xen: $pass passed, $fail failed$again"
 [ "$fail" = 0 ] && [ "$pass" -gt 0 ]

@@ -84,7 +84,7 @@ s_pv_ours_live_refused() {
 s_pv_ours_save_upstream_restore() {
     need pv_ours_save_upstream_restore "xl-colo in the image" command -v xl-colo || return
     need pv_ours_save_upstream_restore "a g2 guest (pv_create)" have g2 || return
-    [ -n "$PV_CNT" ] || { echo "@@STEP pv_ours_save_upstream_restore FAIL 0.00 precondition: pv_ours_save did not run or failed"; return; }
+    [ -n "$PV_CNT" ] || { failmark pv_ours_save_upstream_restore "precondition: pv_ours_save did not run or failed"; return; }
     mkdir -p /run/colo
     rm -f /tmp/pvxl.img
     _t=$(now)
@@ -110,7 +110,7 @@ s_pv_ours_save_upstream_restore() {
 }
 
 s_pv_guest_alive() {
-    [ -n "$PV_CNT" ] || { echo "@@STEP pv_guest_alive FAIL 0.00 precondition: no counter from pv_ours_save"; return; }
+    [ -n "$PV_CNT" ] || { failmark pv_guest_alive "precondition: no counter from pv_ours_save"; return; }
     need pv_guest_alive "a g2 guest (pv_ours_save_upstream_restore)" have g2 || return
     _t=$(now)
     if wait_cnt g2 "$PV_CNT" 60; then mark pv_guest_alive OK "$_t" "counter at save $PV_CNT, now $(lastcnt g2)"

@@ -1,0 +1,48 @@
+# Remus and COLO through the project's own xl on real Xen (plan steps d and e end to
+# end): `xl remus [-c] -i 1000 -s "" g1 "<our xl> migrate-receive -r|--colo -e"` in one
+# dom0.  Our receiver's libxl builds the secondary (g1--incoming) and our engine fills
+# it at every checkpoint; the primary runs our libxl with the save helper.  After three
+# checkpoints the primary is paused (so it prints nothing more), its last counter read,
+# and upstream `xl destroy` kills it; the receiver fails over (renames the secondary to
+# g1 and, for Remus, unpauses it at the last whole checkpoint) and the guest must count
+# past the primary's last counter.  Sourced by dom0-init.sh; uses its helpers.
+#
+#   ours_xl_remus, ours_xl_colo            three checkpoints reported by our xl remus
+#   ..._failover                           our xl remus ends, the receiver says it took
+#                                          over, exactly one g1 is left
+#   ..._guest_alive                        g1 counts past the primary's last counter
+#                                          (either console log), self-check ok
+xl_ha_step() { # STEP SENDER-FLAGS RECEIVER-FLAGS
+    need "$1" "xl-colo in the image" command -v xl-colo || return
+    need "$1" "a running g1 guest" fresh_g1 || return
+    mkdir -p /run/colo
+    xl destroy g1--incoming >/dev/null 2>&1
+    _t=$(now)
+    $OURXL remus -e $2 -i 1000 -s "" g1 "$OURXL migrate-receive $3 -e" > "/tmp/$1.out" 2>&1 &
+    _rp=$!
+    while [ "$(grep -c ': checkpoint [0-9]' "/tmp/$1.out")" -lt 3 ]; do
+        kill -0 $_rp 2>/dev/null || break
+        [ "$(since "$_t" | cut -d. -f1)" -ge 180 ] && break
+        sleep 0.5
+    done
+    _n=$(grep -c ': checkpoint [0-9]' "/tmp/$1.out")
+    if [ "$_n" -ge 3 ]; then mark "$1" OK "$_t" "$_n checkpoints; secondary $(xl domid g1--incoming 2>&1)"
+    else mark "$1" FAIL "$_t" "$_n checkpoints: $(tail -n 1 "/tmp/$1.out")"; fi
+    xl pause g1; sleep 1
+    set -- "$1" $(lastcnt "g1 g1--incoming")
+    _t=$(now)
+    xl destroy g1
+    _i=0; while kill -0 $_rp 2>/dev/null && [ $_i -lt 120 ]; do sleep 0.5; _i=$((_i+1)); done
+    kill $_rp 2>/dev/null; wait $_rp 2>/dev/null
+    sed "s/^/[$1] /" "/tmp/$1.out" | tail -n 25
+    if ! grep -qE 'failover' "/tmp/$1.out"; then
+        mark "$1_failover" FAIL "$_t" "the receiver did not take over: $(tail -n 1 "/tmp/$1.out")"
+    elif [ "$(xl list | awk '$1=="g1"' | wc -l)" != 1 ] || xl domid g1--incoming >/dev/null 2>&1; then
+        mark "$1_failover" FAIL "$_t" "after failover: $(xl list | awk 'NR>1{print $1}' | tr '\n' ' ')"
+    else
+        mark "$1_failover" OK "$_t" "g1 is domain $(xl domid g1)"
+    fi
+    alive "$1_guest_alive" "g1 g1--incoming" "$2"
+}
+s_ours_xl_remus() { xl_ha_step ours_xl_remus "" "-r"; }
+s_ours_xl_colo() { xl_ha_step ours_xl_colo "-c" "--colo"; }
