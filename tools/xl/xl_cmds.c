@@ -664,6 +664,7 @@ int main_remus(int argc, char **argv)
     char args[128], *rune = NULL;
     uint32_t domid;
     int opt, send_fd = -1, recv_fd = -1, rc, daemonize = 1, interval_set = 0, proxy = 0;
+    int primary_gone;
 
     libxl_domain_remus_info_init(&r_info);
     while ((opt = getopt_long(argc, argv, "hFbundi:s:N:ecp", lopts, NULL)) != -1) {
@@ -747,14 +748,19 @@ int main_remus(int argc, char **argv)
     libxl_ctx_set_progress(ctx, xl_progress,
                            libxl_defbool_val(r_info.colo) ? "COLO" : "Remus");
     rc = libxl_domain_remus_start(ctx, &r_info, domid, send_fd, recv_fd, NULL);
+    primary_gone = libxl_domain_info(ctx, NULL, domid) != 0;
+    /* Closing the stream is what tells the receiver to fail over.  With the primary
+     * gone the receiver must live to take over: wait for it (a local one exits after
+     * its failover), never kill it.  With the primary still here, stop it (no second
+     * copy of the guest running from an old checkpoint beside the primary). */
     close(send_fd);
     if (recv_fd >= 0)
         close(recv_fd);
-    reap_migration_child(rc != 0);
+    reap_migration_child(rc != 0 && !primary_gone);
     libxl_domain_config_dispose(&c);
     libxl_domain_remus_info_dispose(&r_info);
     free(rune);
-    if (libxl_domain_info(ctx, NULL, domid)) {
+    if (primary_gone) {
         fprintf(stderr, "Primary domain has been destroyed.\n");
         return 0;
     }

@@ -697,6 +697,8 @@ struct op {
     struct ckpt_secondary s;
     const char *digest_dir;
     int net_epochs;            /* COLO secondary with a network device */
+    struct save_helper_result rings;   /* COLO secondary: ring frames from the helper */
+    int rings_connected;       /* introduced to xenstored/xenconsoled */
 };
 
 static void hook_log(uint32_t level, uint32_t errnoval, const char *context, const char *msg,
@@ -893,10 +895,27 @@ static int sec_checkpoint(void *d)
         op->ctx->progress(op->ctx->progress_opaque, "checkpoint", op->s.applied, 0);
     return r;
 }
+static int connect_rings(libxl_ctx *ctx, uint32_t domid, const struct save_helper_result *res);
+static void sec_restore_results(uint64_t store_gfn, uint64_t console_gfn, void *d)
+{
+    struct op *op = d;
+
+    op->rings.store_gfn = store_gfn;
+    op->rings.console_gfn = console_gfn;
+    op->rings.results_seen = 1;
+}
 static int sec_postcopy(void *d)
 {
     struct op *op = d;
 
+    /* The COLO SVM runs from the first checkpoint on: it needs xenstored (every later
+     * checkpoint suspends it through its control/shutdown node) and its console now,
+     * not at failover. */
+    if (!op->rings_connected) {
+        if (connect_rings(op->ctx, op->domid, &op->rings))
+            return 0;
+        op->rings_connected = 1;
+    }
     /* The SVM resumes into checkpoint n: its packets from now on belong to epoch n. */
     if (op->net_epochs)
         libxl__colo_net_epoch(op->domid, op->s.applied);
@@ -1026,6 +1045,7 @@ int libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *d_config,
         }
         h.checkpoint = sec_checkpoint;
         h.postcopy = sec_postcopy;
+        h.restore_results = sec_restore_results;
         h.wait_checkpoint = sec_wait_checkpoint;
         h.suspend = sec_suspend;
     }
@@ -1058,7 +1078,7 @@ int libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *d_config,
             start_direct_net(ctx, d_config, *domid);
         write_failover_note(&op, stream == LIBXL_CHECKPOINTED_STREAM_COLO ? "colo" : "remus");
     }
-    if (!rc && connect_rings(ctx, *domid, &res))
+    if (!rc && !op.rings_connected && connect_rings(ctx, *domid, &res))
         rc = ERROR_FAIL;
     if (rc) {
         libxl_domain_destroy(ctx, *domid, NULL);

@@ -57,7 +57,7 @@ CFG=/etc/xen/g1-pvh.cfg
 # Highest "@@CNT n st" line in the console logs of the guest names in $1 (one name, or
 # several separated by spaces): prints "n st" (or "0 none").
 lastcnt() {
-    for _g in $1; do tr -d '\r' < "$LOGS/guest-$_g.log" 2>/dev/null; done |
+    for _g in $1; do [ -f "$LOGS/guest-$_g.log" ] && tr -d '\r' < "$LOGS/guest-$_g.log"; done |
         awk '$1=="@@CNT" && $2+0 >= n+0 {n=$2; s=$3} END{ if (n=="") print "0 none"; else print n, s }'
 }
 # wait_cnt NAME ABOVE TIMEOUT: until guest NAME prints a counter > ABOVE; fails on a

@@ -20,12 +20,12 @@ xl_ha_step() { # STEP SENDER-FLAGS RECEIVER-FLAGS
     _t=$(now)
     $OURXL remus -e $2 -i 1000 -s "" g1 "$OURXL migrate-receive $3 -e" > "/tmp/$1.out" 2>&1 &
     _rp=$!
-    while [ "$(grep -c ': checkpoint [0-9]' "/tmp/$1.out")" -lt 3 ]; do
+    while [ "$(grep -cE '^(Remus|COLO): checkpoint [0-9]' "/tmp/$1.out")" -lt 3 ]; do
         kill -0 $_rp 2>/dev/null || break
         [ "$(since "$_t" | cut -d. -f1)" -ge 180 ] && break
         sleep 0.5
     done
-    _n=$(grep -c ': checkpoint [0-9]' "/tmp/$1.out")
+    _n=$(grep -cE '^(Remus|COLO): checkpoint [0-9]' "/tmp/$1.out")
     if [ "$_n" -ge 3 ]; then mark "$1" OK "$_t" "$_n checkpoints; secondary $(xl domid g1--incoming 2>&1)"
     else mark "$1" FAIL "$_t" "$_n checkpoints: $(tail -n 1 "/tmp/$1.out")"; fi
     xl pause g1; sleep 1
