@@ -135,8 +135,10 @@ int xhv_domain_resume(xc_interface *xch, uint32_t domid, int fast);
 
 int xhv_populate(xc_interface *xch, uint32_t domid, const uint64_t *pfns, size_t n);
 
-/* types[i] in: pfn, out: pfn | type (XHV_PFINFO_*), as xc_get_pfn_type_batch. */
-int xhv_get_pfn_type_batch(xc_interface *xch, uint32_t domid, size_t n, uint32_t *types);
+/* types[i] = the type (XHV_PFINFO_*) of pfns[i]; the pfns are full 64-bit frame numbers
+ * (the types do not share their bits, unlike xc_get_pfn_type_batch's in/out array). */
+int xhv_get_pfn_type_batch(xc_interface *xch, uint32_t domid, size_t n, const uint64_t *pfns,
+                           uint32_t *types);
 
 /*
  * Map n guest pages of domid.  pages[i] receives the address of pfns[i], errs[i] 0 or

@@ -394,11 +394,10 @@ static long batched_diff(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *fi
     for (uint64_t base = 0; base < n; base += CMP_BATCH) {
         unsigned int k = (unsigned int)(n - base < CMP_BATCH ? n - base : CMP_BATCH), m = 0;
 
-        for (unsigned int i = 0; i < k; i++) {
+        for (unsigned int i = 0; i < k; i++)
             pfns[i] = base + i;
-            ta[i] = tb[i] = (uint32_t)(base + i);
-        }
-        if (xhv_get_pfn_type_batch(xch, a, k, ta) || xhv_get_pfn_type_batch(xch, b, k, tb))
+        if (xhv_get_pfn_type_batch(xch, a, k, pfns, ta) ||
+            xhv_get_pfn_type_batch(xch, b, k, pfns, tb))
             return -1;
         /* The primary is the reference: its guest RAM must be equal on the secondary.
          * Xen's own pages there (shared info, grant frames) are not guest state. */

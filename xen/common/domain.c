@@ -687,20 +687,21 @@ int simxen_map_domain(simxen_t *sx, uint32_t domid, uint8_t **mem, const uint64_
     return 0;
 }
 
-int simxen_pfn_types(simxen_t *sx, uint32_t domid, size_t n, uint32_t *types)
+int simxen_pfn_types(simxen_t *sx, uint32_t domid, size_t n, const uint64_t *pfns,
+                     uint32_t *types)
 {
     struct simxen_map m;
 
-    if (n && !types) {
+    if (n && (!pfns || !types)) {
         errno = EINVAL;
         return -1;
     }
     if (simxen_map_get(sx, domid, &m))
         return -1;
     for (size_t i = 0; i < n; i++) {
-        uint64_t pfn = types[i] & ~XHV_PFINFO_XTAB;
-        int pop = pfn < m.p2m_size && simxen_p2m_test(m.p2m, pfn);
-        types[i] = (uint32_t)pfn | (pop ? XHV_PFINFO_NOTAB : XHV_PFINFO_XTAB);
+        int pop = pfns[i] < m.p2m_size && simxen_p2m_test(m.p2m, pfns[i]);
+
+        types[i] = pop ? XHV_PFINFO_NOTAB : XHV_PFINFO_XTAB;
     }
     return 0;
 }

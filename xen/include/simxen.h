@@ -68,7 +68,8 @@ int simxen_populate(simxen_t *sx, uint32_t domid, const uint64_t *pfns, size_t n
  * this handle. */
 int simxen_map_domain(simxen_t *sx, uint32_t domid, uint8_t **mem, const uint64_t **p2m,
                       uint64_t *p2m_size);
-int simxen_pfn_types(simxen_t *sx, uint32_t domid, size_t n, uint32_t *types);
+int simxen_pfn_types(simxen_t *sx, uint32_t domid, size_t n, const uint64_t *pfns,
+                     uint32_t *types);
 int simxen_map_pages(simxen_t *sx, uint32_t domid, const uint64_t *pfns, void **pages,
                      int *errs, size_t n);
 

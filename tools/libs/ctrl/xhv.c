@@ -151,8 +151,9 @@ int xhv_domain_resume(xc_interface *xch, uint32_t domid, int fast)
 { CALL(domain_resume, domid, fast); }
 int xhv_populate(xc_interface *xch, uint32_t domid, const uint64_t *pfns, size_t n)
 { CALL(populate, domid, pfns, n); }
-int xhv_get_pfn_type_batch(xc_interface *xch, uint32_t domid, size_t n, uint32_t *types)
-{ CALL(get_pfn_type_batch, domid, n, types); }
+int xhv_get_pfn_type_batch(xc_interface *xch, uint32_t domid, size_t n, const uint64_t *pfns,
+                           uint32_t *types)
+{ CALL(get_pfn_type_batch, domid, n, pfns, types); }
 int xhv_map_foreign(xc_interface *xch, uint32_t domid, int prot, const uint64_t *pfns,
                     void **pages, int *errs, size_t n)
 { CALL(map_foreign, domid, prot, pfns, pages, errs, n); }

@@ -21,7 +21,7 @@ struct xhv_backend_ops {
     int (*domain_suspend)(xc_interface *, uint32_t, unsigned int);
     int (*domain_resume)(xc_interface *, uint32_t, int);
     int (*populate)(xc_interface *, uint32_t, const uint64_t *, size_t);
-    int (*get_pfn_type_batch)(xc_interface *, uint32_t, size_t, uint32_t *);
+    int (*get_pfn_type_batch)(xc_interface *, uint32_t, size_t, const uint64_t *, uint32_t *);
     int (*map_foreign)(xc_interface *, uint32_t, int, const uint64_t *, void **, int *, size_t);
     int (*unmap_foreign)(xc_interface *, uint32_t, void **, size_t);
     int (*logdirty)(xc_interface *, uint32_t, enum xhv_logdirty_op, unsigned long *, uint64_t,

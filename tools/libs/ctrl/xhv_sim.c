@@ -157,9 +157,10 @@ static int sim_populate(xc_interface *xch, uint32_t domid, const uint64_t *pfns,
     return ret(xch, simxen_populate(SX(xch), domid, pfns, n), "xhv_populate", domid);
 }
 
-static int sim_get_pfn_type_batch(xc_interface *xch, uint32_t domid, size_t n, uint32_t *types)
+static int sim_get_pfn_type_batch(xc_interface *xch, uint32_t domid, size_t n,
+                                  const uint64_t *pfns, uint32_t *types)
 {
-    return ret(xch, simxen_pfn_types(SX(xch), domid, n, types), "xhv_get_pfn_type_batch",
+    return ret(xch, simxen_pfn_types(SX(xch), domid, n, pfns, types), "xhv_get_pfn_type_batch",
                domid);
 }
 

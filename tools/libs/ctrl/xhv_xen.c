@@ -433,7 +433,8 @@ static int xen_populate(xhv_t *xch, uint32_t domid, const uint64_t *pfns, size_t
 
 /* Populated RAM of an HVM-type guest is NOTAB; holes and Xen's own pages (shared info,
  * grant frames) are XTAB, as getpageframeinfo3 reports them. */
-static int xen_get_pfn_type_batch(xhv_t *xch, uint32_t domid, size_t n, uint32_t *types)
+static int xen_get_pfn_type_batch(xhv_t *xch, uint32_t domid, size_t n, const uint64_t *pfns,
+                                  uint32_t *types)
 {
     xen_pfn_t arr[GETPFN_BATCH];
 
@@ -441,14 +442,12 @@ static int xen_get_pfn_type_batch(xhv_t *xch, uint32_t domid, size_t n, uint32_t
         unsigned int k = (unsigned int)(n - done < GETPFN_BATCH ? n - done : GETPFN_BATCH);
 
         for (unsigned int i = 0; i < k; i++)
-            arr[i] = types[done + i];
+            arr[i] = pfns[done + i];
         if (xc_get_pfn_type_batch(P(xch)->xc, domid, k, arr))
             return xen_fail(xch, "get_pfn_type_batch", domid);
-        for (unsigned int i = 0; i < k; i++) {
-            uint32_t t = (uint32_t)(arr[i] & XEN_DOMCTL_PFINFO_LTAB_MASK);
-
-            types[done + i] = (types[done + i] & ~XEN_DOMCTL_PFINFO_LTAB_MASK) | t;
-        }
+        /* Xen writes the type alone over each entry. */
+        for (unsigned int i = 0; i < k; i++)
+            types[done + i] = (uint32_t)(arr[i] & XEN_DOMCTL_PFINFO_LTAB_MASK);
         done += k;
     }
     return 0;

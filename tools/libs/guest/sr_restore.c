@@ -115,6 +115,12 @@ static int map_page_data(struct sr_context *ctx, const uint64_t *entries, uint32
     size_t nr_populate = 0;
     uint32_t i, j;
 
+    /* The header checks bound count; the arrays here depend on it, so say it again. */
+    if (!count || count > MAX_BATCH_SIZE || nr_data > count) {
+        ERROR("PAGE_DATA batch of %u entries (%u with data) out of range", count, nr_data);
+        errno = EINVAL;
+        return -1;
+    }
     if (ctx->restore.ops->prepare_page_data) {
         /* PV: the guest type populates, and data pages are mapped by its frames. */
         if (ctx->restore.ops->prepare_page_data(ctx, entries, count, pfns))
@@ -124,8 +130,8 @@ static int map_page_data(struct sr_context *ctx, const uint64_t *entries, uint32
         goto map;
     }
     for (i = 0; i < count; i++)
-        types[i] = (uint32_t)(entries[i] & PAGE_DATA_PFN_MASK);
-    if (xhv_get_pfn_type_batch(ctx->xch, ctx->domid, count, types)) {
+        pfns[i] = entries[i] & PAGE_DATA_PFN_MASK;
+    if (xhv_get_pfn_type_batch(ctx->xch, ctx->domid, count, pfns, types)) {
         PERROR("Failed to query %u pfns", count);
         return -1;
     }

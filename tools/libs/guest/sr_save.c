@@ -39,9 +39,7 @@ static int flush_batch(struct sr_context *ctx)
         if (s->ops->get_types(ctx, n, s->gfns, s->types))
             goto out;
     } else {
-        for (i = 0; i < n; i++)
-            s->types[i] = (uint32_t)s->batch_pfns[i];
-        if (xhv_get_pfn_type_batch(ctx->xch, ctx->domid, n, s->types)) {
+        if (xhv_get_pfn_type_batch(ctx->xch, ctx->domid, n, s->batch_pfns, s->types)) {
             PERROR("Failed to get types for %u pfns", n);
             goto out;
         }

@@ -53,15 +53,17 @@ static void test_basic(xc_interface *xch)
 
     /* memory: populate, types, map_foreign */
     {
-        uint64_t pfns[3] = { 5, 40, 7 };
-        uint32_t types[3] = { 5, 33, 40 };
+        uint64_t pfns[3] = { 5, 40, 7 }, query[4] = { 5, 33, 40, (1ULL << 40) + 5 };
+        uint32_t types[4];
         void *pages[3];
         int errs[3];
 
         CHECK(xhv_populate(xch, d2, pfns, 1) == 0, "populate pfn 5");
-        CHECK(xhv_get_pfn_type_batch(xch, d2, 3, types) == 0 && types[0] == 5 &&
-              types[1] == (33 | XHV_PFINFO_XTAB) && types[2] == (40 | XHV_PFINFO_XTAB),
-              "pfn types: NOTAB for populated, XTAB otherwise (and beyond p2m)");
+        CHECK(xhv_get_pfn_type_batch(xch, d2, 4, query, types) == 0 &&
+              types[0] == XHV_PFINFO_NOTAB && types[1] == XHV_PFINFO_XTAB &&
+              types[2] == XHV_PFINFO_XTAB && types[3] == XHV_PFINFO_XTAB,
+              "pfn types: NOTAB for populated, XTAB otherwise, beyond p2m and for a pfn "
+              "above 2^32 that aliases a populated one in 32 bits");
         CHECK(xhv_map_foreign(xch, d2, PROT_READ | PROT_WRITE, pfns, pages, errs, 3) == 0,
               "map_foreign");
         CHECK(errs[0] == 0 && pages[0] && errs[1] == EINVAL && errs[2] == ENOENT,

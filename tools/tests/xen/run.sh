@@ -5,21 +5,20 @@
 #   tools/tests/xen/run.sh [step+step+...]      (default: $XEN_PLAN or the full plan)
 #
 # Environment: XEN_IMAGE (default build/xen-image), XEN_TIMEOUT (whole run, s; default
-# 900), XEN_QEMU_MEM (MiB, default 1536).  Output: build/xen-image/serial.log (each line
+# 1200), XEN_QEMU_MEM (MiB, default 1536).  Output: build/xen-image/serial.log (each line
 # stamped with seconds since QEMU started) and one line per step:
 #     PASS|FAIL  xen/<step>  <seconds inside dom0>  [reason]
 # Exit status 0 only if every planned step reported OK.
 set -uo pipefail
 cd "$(dirname "$0")/../../.."
 OUT=${XEN_IMAGE:-$PWD/build/xen-image}
-DEFAULT_PLAN=toolstack+pvh_create+xl_saverestore+ours_list+ours_save+ours_live+ours_xl_save+remus+colo+colo_nobackchannel+timing+ours_xl_restore+pv_create+pv_ours_save+pv_ours_live_refused+pv_ours_save_upstream_restore+pv_guest_alive+pv_upstream_save_ours_restore+pv_ours_roundtrip
-# Live migration both ways against upstream's xl (docs/real-xen.md): every direction
-# passes, but guests died around these steps in 2 of 4 whole-plan runs (triple faults,
-# unexplained yet), so they are not in the default plan: run.sh $MIGRATE_PLAN.
+# The migration steps (c) run one g1 along; ours_xl_remus/ours_xl_colo are (d)/(e)
+# through the project's own xl, secondary built by our libxl (steps/xlremus.sh).
 MIGRATE_PLAN=toolstack+pvh_create+migrate_upstream+migrate_ours_to_upstream+migrate_upstream_to_ours+migrate_upstream_our_helper+migrate_ours
+DEFAULT_PLAN=toolstack+pvh_create+xl_saverestore+ours_list+ours_save+ours_live+ours_xl_save+remus+colo+colo_nobackchannel+timing+ours_xl_restore+ours_xl_remus+ours_xl_colo+migrate_upstream+migrate_ours_to_upstream+migrate_upstream_to_ours+migrate_upstream_our_helper+migrate_ours+pv_create+pv_ours_save+pv_ours_live_refused+pv_ours_save_upstream_restore+pv_guest_alive+pv_upstream_save_ours_restore+pv_ours_roundtrip
 [ "${1:-}" = migrate ] && set -- "$MIGRATE_PLAN"
 PLAN=${1:-${XEN_PLAN:-$DEFAULT_PLAN}}
-TMO=${XEN_TIMEOUT:-900}
+TMO=${XEN_TIMEOUT:-1200}
 MEM=${XEN_QEMU_MEM:-1536}
 LOG=$OUT/serial.log
 for f in xen.elf vmlinuz dom0.cpio; do
