@@ -52,6 +52,10 @@ enum xhv_logdirty_op {
     XHV_LOGDIRTY_OFF,         /* stop tracking */
     XHV_LOGDIRTY_PEEK,        /* read the dirty set, leave it as it is */
     XHV_LOGDIRTY_CLEAN,       /* read and clear the dirty set atomically */
+    /* CLEAN with the domain paused or suspended, for the last look at its dirty set:
+     * also reports the pages the hypervisor itself keeps mapped writable in the guest
+     * (Xen writes them without marking them dirty; XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL). */
+    XHV_LOGDIRTY_CLEAN_FINAL,
 };
 
 /* ---- handle ---------------------------------------------------------------------------- */

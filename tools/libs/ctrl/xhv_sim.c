@@ -189,7 +189,10 @@ static int sim_logdirty(xc_interface *xch, uint32_t domid, enum xhv_logdirty_op 
                         unsigned long *bitmap, uint64_t nr_pfns, xhv_logdirty_stats_t *stats)
 {
     uint64_t count = 0;
-    int rc = simxen_logdirty(SX(xch), domid, (int)op, bitmap, nr_pfns, &count);
+    /* The simulated hypervisor writes no guest page behind the tracking: FINAL is CLEAN. */
+    int rc = simxen_logdirty(SX(xch), domid,
+                             op == XHV_LOGDIRTY_CLEAN_FINAL ? XHV_LOGDIRTY_CLEAN : (int)op,
+                             bitmap, nr_pfns, &count);
 
     if (rc == 0 && stats)
         stats->dirty_count = count;

@@ -508,6 +508,7 @@ static int xen_logdirty(xhv_t *xch, uint32_t domid, enum xhv_logdirty_op op,
         return 0;
     case XHV_LOGDIRTY_PEEK:
     case XHV_LOGDIRTY_CLEAN:
+    case XHV_LOGDIRTY_CLEAN_FINAL:
         break;
     default:
         errno = EINVAL;
@@ -527,11 +528,12 @@ static int xen_logdirty(xhv_t *xch, uint32_t domid, enum xhv_logdirty_op op,
     }
     hb = p->hb.hbuf;
     memset(hb, 0, bytes);
-    if (xc_logdirty_control(p->xc, domid, op == XHV_LOGDIRTY_CLEAN
-                            ? XEN_DOMCTL_SHADOW_OP_CLEAN : XEN_DOMCTL_SHADOW_OP_PEEK,
-                            &p->hb, nr_pfns, 0, &st) < 0)
-        return xen_fail(xch, op == XHV_LOGDIRTY_CLEAN ? "logdirty clean" : "logdirty peek",
-                    domid);
+    if (xc_logdirty_control(p->xc, domid, op == XHV_LOGDIRTY_PEEK
+                            ? XEN_DOMCTL_SHADOW_OP_PEEK : XEN_DOMCTL_SHADOW_OP_CLEAN,
+                            &p->hb, nr_pfns, op == XHV_LOGDIRTY_CLEAN_FINAL
+                            ? XEN_DOMCTL_SHADOW_LOGDIRTY_FINAL : 0, &st) < 0)
+        return xen_fail(xch, op == XHV_LOGDIRTY_PEEK ? "logdirty peek" : "logdirty clean",
+                        domid);
     for (size_t i = 0; i < bytes / sizeof(unsigned long); i++) {
         if (bitmap)
             bitmap[i] |= hb[i];

@@ -55,6 +55,11 @@ struct sr_save_ops {
     int (*start_of_checkpoint)(struct sr_context *ctx);
     int (*end_of_checkpoint)(struct sr_context *ctx);
     int (*check_vm_state)(struct sr_context *ctx);
+    /* Optional, final round (guest suspended): add to the dirty bitmap the pages dom0's
+     * backends write through grant mappings, which log-dirty does not see; *count
+     * grows by the pages added. */
+    void (*mark_backend_pages)(struct sr_context *ctx, unsigned long *bitmap,
+                               uint64_t *count);
     int (*cleanup)(struct sr_context *ctx);
 };
 

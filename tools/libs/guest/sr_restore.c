@@ -472,9 +472,11 @@ static int colo_secondary_checkpoint(struct sr_context *ctx)
         (rc = colo_callback(ctx, cb->suspend, "Suspend")))
         return rc;
 
+    /* B, with the SVM suspended: FINAL adds the pages Xen wrote behind the tracking
+     * (vcpu_info and the like), so that the primary's copies replace them too. */
     memset(r->dirty_bitmap, 0, bitmap_longs(r->p2m_size) * sizeof(unsigned long));
-    if (xhv_logdirty(ctx->xch, ctx->domid, XHV_LOGDIRTY_CLEAN, r->dirty_bitmap, r->p2m_size,
-                     &stats)) {
+    if (xhv_logdirty(ctx->xch, ctx->domid, XHV_LOGDIRTY_CLEAN_FINAL, r->dirty_bitmap,
+                     r->p2m_size, &stats)) {
         PERROR("Failed to read the secondary's log-dirty bitmap");
         return -1;
     }

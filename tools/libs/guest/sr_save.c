@@ -171,11 +171,13 @@ static void bitmap_clear_all(struct sr_context *ctx)
     memset(ctx->save.dirty_bitmap, 0, bitmap_longs(ctx->save.p2m_size) * sizeof(unsigned long));
 }
 
-static int logdirty_clean(struct sr_context *ctx, uint64_t *count)
+/* final: the guest is suspended (see XHV_LOGDIRTY_CLEAN_FINAL). */
+static int logdirty_clean(struct sr_context *ctx, bool final, uint64_t *count)
 {
     xhv_logdirty_stats_t stats = { 0 };
 
-    if (xhv_logdirty(ctx->xch, ctx->domid, XHV_LOGDIRTY_CLEAN, ctx->save.dirty_bitmap,
+    if (xhv_logdirty(ctx->xch, ctx->domid, final ? XHV_LOGDIRTY_CLEAN_FINAL : XHV_LOGDIRTY_CLEAN,
+                     ctx->save.dirty_bitmap,
                      ctx->save.p2m_size, &stats)) {
         PERROR("Failed to retrieve the log-dirty bitmap");
         return -1;
@@ -252,7 +254,7 @@ static int send_memory_live(struct sr_context *ctx)
         if (decision != XGS_POLICY_CONTINUE_PRECOPY)
             break;
         bitmap_clear_all(ctx);
-        if (logdirty_clean(ctx, &count))
+        if (logdirty_clean(ctx, false, &count))
             return -1;
         s->stats.dirty_count = (long)count;
         DPRINTF("Live iteration %u: %llu pages dirty", s->stats.iteration,
@@ -275,8 +277,10 @@ static int suspend_and_send_dirty(struct sr_context *ctx)
     if (suspend_domain(ctx))
         return -1;
     bitmap_clear_all(ctx);
-    if (logdirty_clean(ctx, &count))
+    if (logdirty_clean(ctx, true, &count))
         return -1;
+    if (s->ops->mark_backend_pages)
+        s->ops->mark_backend_pages(ctx, s->dirty_bitmap, &count);
     if (ctx->stream_type == XC_STREAM_COLO && s->checkpointed_started) {
         if (colo_merge_dirty_pfn_list(ctx, s->recv_fd, s->dirty_bitmap, s->p2m_size, &merged))
             return -1;

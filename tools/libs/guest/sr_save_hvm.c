@@ -112,6 +112,29 @@ static int hvm_cleanup(struct sr_context *ctx)
     return 0;
 }
 
+/*
+ * The xenstore and console rings: xenstored and xenconsoled move their indexes through
+ * grant mappings, invisible to log-dirty, so a ring page the guest did not touch since
+ * it was last sent would arrive with stale indexes (a Remus secondary taking over would
+ * see requests as unread that xenstored had already served).  Two pages per round.
+ */
+static void hvm_mark_backend_pages(struct sr_context *ctx, unsigned long *bitmap,
+                                   uint64_t *count)
+{
+    static const uint32_t rings[] = { HVM_PARAM_STORE_PFN, HVM_PARAM_CONSOLE_PFN };
+
+    for (size_t i = 0; i < sizeof(rings) / sizeof(rings[0]); i++) {
+        uint64_t pfn = 0;
+
+        /* No such param (a guest without the ring): nothing to add. */
+        if (xhv_hvm_param_get(ctx->xch, ctx->domid, rings[i], &pfn) || !pfn ||
+            pfn >= ctx->save.p2m_size || bitmap_test_bit(bitmap, pfn))
+            continue;
+        bitmap_set_bit(bitmap, pfn);
+        (*count)++;
+    }
+}
+
 const struct sr_save_ops save_ops_x86_hvm = {
     .dhdr_type = DHDR_TYPE_X86_HVM,
     .setup = hvm_setup,
@@ -120,5 +143,6 @@ const struct sr_save_ops save_ops_x86_hvm = {
     .start_of_checkpoint = hvm_nothing,
     .end_of_checkpoint = hvm_end_of_checkpoint,
     .check_vm_state = hvm_nothing,
+    .mark_backend_pages = hvm_mark_backend_pages,
     .cleanup = hvm_cleanup,
 };

@@ -699,6 +699,7 @@ struct op {
     int net_epochs;            /* COLO secondary with a network device */
     struct save_helper_result rings;   /* COLO secondary: ring frames from the helper */
     int rings_connected;       /* introduced to xenstored/xenconsoled */
+    uint32_t compare_domid;    /* test: the PVM to compare the SVM with (0: none) */
 };
 
 static void hook_log(uint32_t level, uint32_t errnoval, const char *context, const char *msg,
@@ -896,6 +897,40 @@ static int sec_checkpoint(void *d)
     return r;
 }
 static int connect_rings(libxl_ctx *ctx, uint32_t domid, const struct save_helper_result *res);
+/*
+ * Test instrumentation: $LIBXL_TEST_COLO_COMPARE=<domid of the PVM, same host> compares
+ * the SVM with the PVM page by page after every applied checkpoint, while both are
+ * stopped (the PVM waits for SVM_READY), and says so on stderr.  The pair goes on
+ * either way: the report is for the test to judge.
+ */
+static void sec_compare(struct op *op, unsigned int n)
+{
+    uint64_t first = UINT64_MAX;
+    long diff = domain_diff_pages(op->ctx->xch, op->compare_domid, op->domid, &first);
+
+    fprintf(stderr, "libxl: test: COLO checkpoint %u: %ld pages of domain %u differ from "
+            "domain %u%s%llx\n", n, diff, op->domid, op->compare_domid,
+            diff > 0 ? ", first pfn " : " ", diff > 0 ? (unsigned long long)first : 0ULL);
+}
+
+/* A COLO checkpoint is applied, both sides stopped; the SVM starts or resumes next. */
+static int sec_after_apply(unsigned int n, void *d)
+{
+    struct op *op = d;
+
+    if (op->compare_domid)
+        sec_compare(op, n);
+    /* The SVM runs from the first checkpoint on: it needs xenstored (every later
+     * checkpoint suspends it through its control/shutdown node) and its console now,
+     * not at failover.  After the comparison: xenstored at once serves what the ring
+     * holds, and that is the SVM's own business. */
+    if (!op->rings_connected) {
+        if (connect_rings(op->ctx, op->domid, &op->rings))
+            return -1;
+        op->rings_connected = 1;
+    }
+    return 0;
+}
 static void sec_restore_results(uint64_t store_gfn, uint64_t console_gfn, void *d)
 {
     struct op *op = d;
@@ -908,14 +943,6 @@ static int sec_postcopy(void *d)
 {
     struct op *op = d;
 
-    /* The COLO SVM runs from the first checkpoint on: it needs xenstored (every later
-     * checkpoint suspends it through its control/shutdown node) and its console now,
-     * not at failover. */
-    if (!op->rings_connected) {
-        if (connect_rings(op->ctx, op->domid, &op->rings))
-            return 0;
-        op->rings_connected = 1;
-    }
     /* The SVM resumes into checkpoint n: its packets from now on belong to epoch n. */
     if (op->net_epochs)
         libxl__colo_net_epoch(op->domid, op->s.applied);
@@ -1046,6 +1073,14 @@ int libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *d_config,
         h.checkpoint = sec_checkpoint;
         h.postcopy = sec_postcopy;
         h.restore_results = sec_restore_results;
+        op.s.after_apply = sec_after_apply;
+        op.s.opaque = &op;
+        {
+            const char *cmp = getenv("LIBXL_TEST_COLO_COMPARE");
+
+            if (cmp && *cmp)
+                op.compare_domid = (uint32_t)strtoul(cmp, NULL, 10);
+        }
         h.wait_checkpoint = sec_wait_checkpoint;
         h.suspend = sec_suspend;
     }

@@ -100,11 +100,11 @@ need() { # need STEP CONDITION-DESCRIPTION CMD...: FAIL STEP (with reason) unles
     failmark "$_s" "precondition: $_d"; return 1
 }
 fresh_g1() { # a running g1 guest that has counted at least once
-    # a g1 that died (crashed guests are preserved) is replaced, so that one guest death
-    # fails the step it happened in, not every later one
+    # a g1 that died (crashed guests are preserved) or was left paused by a failed step
+    # is replaced, so that one failure fails the step it happened in, not every later one
     if have g1; then
         _st=$(xl list g1 2>/dev/null | awk 'NR==2{print $5}')
-        case "$_st" in *s*|*c*|*d*) note "g1 found dead (state $_st): replaced"; xl destroy g1 ;;
+        case "$_st" in *s*|*c*|*d*|*p*) note "g1 found not running (state $_st): replaced"; xl destroy g1 ;;
                        *) return 0 ;; esac
     fi
     for d in $(xl list | awk 'NR>2{print $1}'); do xl destroy "$d"; done
@@ -352,9 +352,10 @@ colo_run() {
     run "$1_xl_create_p" 120 xl create -p $CFG "name=\"g1s\"" || return
     run "$1" 300 $XSR colo -i 1000 -n 5 $2 g1 g1s || { xl list; dump; }
     grep '^@@COLO' "/tmp/$1.out" | sed 's/^/@@INFO /'
-    set -- "$1" $(lastcnt g1)
+    # a g1 that our receiver made (ours_xl_colo) writes guest-g1--incoming.log
+    set -- "$1" $(lastcnt "g1 g1--incoming")
     _t=$(now)
-    if wait_cnt g1 "$2" 60; then mark "$1_primary_alive" OK "$_t"
+    if wait_cnt "g1 g1--incoming" "$2" 60; then mark "$1_primary_alive" OK "$_t"
     else mark "$1_primary_alive" FAIL "$_t" "$WHY"; dump; fi
     xl destroy g1s >/dev/null 2>&1
 }

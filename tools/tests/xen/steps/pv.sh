@@ -20,10 +20,12 @@
 #                                  pv.c) into the fresh domain libxl made; _alive: g2
 #                                  counts on
 #   pv_ours_roundtrip              the project's `xl save` of g2 and our restore as above
+#   pv_ours_xl_restore             the project's `xl save` and the project's `xl restore`
+#                                  (our libxl builds the PV domain); _alive: g2 counts on
 #
 # Order: toolstack, pv_create, pv_ours_save, pv_ours_live_refused,
 # pv_ours_save_upstream_restore, pv_guest_alive, pv_upstream_save_ours_restore,
-# pv_ours_roundtrip.  pv_ours_save_upstream_restore and pv_guest_alive need
+# pv_ours_roundtrip, pv_ours_xl_restore.  pv_ours_save_upstream_restore and pv_guest_alive need
 # pv_ours_save's suspended g2 and counter and FAIL with that precondition otherwise;
 # the other steps make a running g2 when there is none (fresh_g2).
 PVCFG=/etc/xen/g2-pv.cfg
@@ -167,21 +169,44 @@ s_pv_upstream_save_ours_restore() {
     rm -f /tmp/pvup.img
 }
 
+# pv_our_xl_save STEP FILE: the project's `xl save` of g2 (our saver) to FILE; sets PV_CNT.
+pv_our_xl_save() {
+    need "$1" "xl-colo and our libxl-save-helper in the image" \
+        test -x /opt/colo/bin/xl-colo -a -x /opt/colo/bin/libxl-save-helper || return
+    need "$1" "a running g2 guest" fresh_g2 || return
+    mkdir -p /run/colo
+    rm -f "$2"
+    _t=$(now)
+    if ! timeout 300 $OUR_HELPER xl-colo save g2 "$2" > "/tmp/$1.save.out" 2>&1; then
+        sed "s/^/[$1] /" "/tmp/$1.save.out" | tail -n 20
+        mark "$1" FAIL "$_t" "xl-colo save: $(tail -n 1 "/tmp/$1.save.out")"
+        return 1
+    fi
+    set -- "$@" $(lastcnt g2); PV_CNT=$3
+    note "$1: our xl save $(since "$_t") s, $(stat -c %s "$2") bytes, counter $PV_CNT"
+}
+
 # Both directions ours: the project's `xl save` (our saver) and our restore.
 s_pv_ours_roundtrip() {
-    need pv_ours_roundtrip "xl-colo and our libxl-save-helper in the image" \
-        test -x /opt/colo/bin/xl-colo -a -x /opt/colo/bin/libxl-save-helper || return
-    need pv_ours_roundtrip "a running g2 guest" fresh_g2 || return
-    mkdir -p /run/colo
-    rm -f /tmp/pvrt.img
-    _t=$(now)
-    if ! timeout 300 $OUR_HELPER xl-colo save g2 /tmp/pvrt.img > /tmp/pv_rtsave.out 2>&1; then
-        sed 's/^/[pv_ours_roundtrip] /' /tmp/pv_rtsave.out | tail -n 20
-        mark pv_ours_roundtrip FAIL "$_t" "xl-colo save: $(tail -n 1 /tmp/pv_rtsave.out)"
-        return
-    fi
-    set -- $(lastcnt g2); PV_CNT=$1
-    note "pv_ours_roundtrip: our xl save $(since "$_t") s, $(stat -c %s /tmp/pvrt.img) bytes, counter $PV_CNT"
+    pv_our_xl_save pv_ours_roundtrip /tmp/pvrt.img || return
     pv_restore_with_ours pv_ours_roundtrip /tmp/pvrt.img
     rm -f /tmp/pvrt.img
+}
+
+# The whole toolstack ours: the project's `xl save`, then the project's `xl restore`:
+# our libxl builds the PV domain (xhv_domain_create, PV type), our engine fills it, the
+# rings are connected; the guest's console output continues in guest-g2.log.
+s_pv_ours_xl_restore() {
+    pv_our_xl_save pv_ours_xl_restore /tmp/pvx.img || return
+    xl destroy g2 >/dev/null 2>&1
+    _t=$(now)
+    if timeout 300 $OURXL restore /tmp/pvx.img > /tmp/pv_ours_xl_restore.out 2>&1; then
+        mark pv_ours_xl_restore OK "$_t" "restore $(since "$_t") s, g2 is domain $(xl domid g2 2>&1)"
+    else
+        sed 's/^/[pv_ours_xl_restore] /' /tmp/pv_ours_xl_restore.out | tail -n 30
+        mark pv_ours_xl_restore FAIL "$_t" "xl-colo restore: $(tail -n 1 /tmp/pv_ours_xl_restore.out)"
+        xl list; xl destroy g2 >/dev/null 2>&1; rm -f /tmp/pvx.img; return
+    fi
+    rm -f /tmp/pvx.img
+    alive pv_ours_xl_restore_alive g2 "$PV_CNT"
 }

@@ -12,13 +12,20 @@
 #                                          over, exactly one g1 is left
 #   ..._guest_alive                        g1 counts past the primary's last counter
 #                                          (either console log), self-check ok
-xl_ha_step() { # STEP SENDER-FLAGS RECEIVER-FLAGS
+#   ours_xl_colo_equal                     the receiver compared the pair page by page
+#                                          after every applied checkpoint (both stopped;
+#                                          LIBXL_TEST_COLO_COMPARE): all equal, >= 3
+xl_ha_step() { # STEP SENDER-FLAGS RECEIVER-FLAGS [VAR: receiver gets VAR=<g1's domid>]
     need "$1" "xl-colo in the image" command -v xl-colo || return
     need "$1" "a running g1 guest" fresh_g1 || return
     mkdir -p /run/colo
     xl destroy g1--incoming >/dev/null 2>&1
+    # Comparing ~1M pfns takes seconds under TCG, inside the checkpoint: a longer
+    # heartbeat on both sides then.
+    _env=; [ -n "${4:-}" ] && _env="$4=$(xl domid g1) LIBXL_HEARTBEAT_TIMEOUT_MS=60000"
     _t=$(now)
-    $OURXL remus -e $2 -i 1000 -s "" g1 "$OURXL migrate-receive $3 -e" > "/tmp/$1.out" 2>&1 &
+    env $_env $OURXL remus -e $2 -i 1000 -s "" g1 "env $_env $OURXL migrate-receive $3 -e" \
+        > "/tmp/$1.out" 2>&1 &
     _rp=$!
     while [ "$(grep -cE '^(Remus|COLO): checkpoint [0-9]' "/tmp/$1.out")" -lt 3 ]; do
         kill -0 $_rp 2>/dev/null || break
@@ -43,6 +50,16 @@ xl_ha_step() { # STEP SENDER-FLAGS RECEIVER-FLAGS
         mark "$1_failover" OK "$_t" "g1 is domain $(xl domid g1)"
     fi
     alive "$1_guest_alive" "g1 g1--incoming" "$2"
+    # COLO: the receiver compared the pair after every applied checkpoint
+    # (LIBXL_TEST_COLO_COMPARE, both stopped): every comparison must find 0 pages.
+    if [ "$1" = ours_xl_colo ]; then
+        # -1: not comparable (the primary is gone: the checkpoint after its destroy)
+        _c=$(grep -c 'libxl: test: COLO checkpoint [0-9]*: 0 pages' "/tmp/$1.out")
+        _bad=$(grep -E 'libxl: test: COLO checkpoint [0-9]+: [1-9][0-9]* pages' "/tmp/$1.out" | head -n 1)
+        grep 'libxl: test: COLO checkpoint\|domain_diff_pages' "/tmp/$1.out" | head -n 20 | sed 's/^/@@INFO /'
+        if [ "$_c" -ge 3 ] && [ -z "$_bad" ]; then mark "$1_equal" OK "$_t" "$_c checkpoints compared, all equal"
+        else mark "$1_equal" FAIL "$_t" "$_c equal comparisons; ${_bad:-fewer than 3}"; fi
+    fi
 }
 s_ours_xl_remus() { xl_ha_step ours_xl_remus "" "-r"; }
-s_ours_xl_colo() { xl_ha_step ours_xl_colo "-c" "--colo"; }
+s_ours_xl_colo() { xl_ha_step ours_xl_colo "-c" "--colo" LIBXL_TEST_COLO_COMPARE; }
