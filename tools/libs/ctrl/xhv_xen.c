@@ -269,53 +269,36 @@ static int resumedomain(xhv_t *xch, uint32_t domid)
     return 0;
 }
 
-/* Make the guest's suspend hypercall return 1 ("cancelled"): vcpu 0's rax. */
-static int set_suspend_cancelled(xhv_t *xch, uint32_t domid)
+/*
+ * Make the guest's suspend hypercall return 1 ("cancelled"): vcpu 0's rax, through the
+ * vcpu context (XEN_DOMCTL_get/setvcpucontext), as upstream does.  Not through the
+ * HVM context, as before: that loads every HVM record (LAPIC, timers, TSC, XSAVE...)
+ * back into a domain that has run, which hvm_load is not meant for.  Guests resumed
+ * that way later triple-faulted when their next save began (3 times on 2026-11-22);
+ * not proven to be the cause.
+ */
+static int set_suspend_cancelled(xhv_t *xch, uint32_t domid, bool hvm)
 {
     xc_interface *xc = P(xch)->xc;
+    vcpu_guest_context_any_t ctxt;
+    unsigned int width = 8;
     uint64_t cb = 0;
-    int size, rc = -1;
-    uint8_t *buf;
-    size_t off = 0;
 
     /* An HVM guest without PV drivers has no return code to modify. */
-    if (xc_hvm_param_get(xc, domid, HVM_PARAM_CALLBACK_IRQ, &cb) == 0 && !cb)
+    if (hvm && xc_hvm_param_get(xc, domid, HVM_PARAM_CALLBACK_IRQ, &cb) == 0 && !cb)
         return 0;
-    size = xc_domain_hvm_getcontext(xc, domid, NULL, 0);
-    if (size <= 0)
-        return xen_fail(xch, "domain_resume: context size", domid);
-    buf = malloc((size_t)size);
-    if (!buf)
-        return -1;
-    size = xc_domain_hvm_getcontext(xc, domid, buf, (uint32_t)size);
-    if (size <= 0) {
-        xen_fail(xch, "domain_resume: get context", domid);
-        goto out;
-    }
-    while (off + sizeof(struct hvm_save_descriptor) <= (size_t)size) {
-        struct hvm_save_descriptor *d = (struct hvm_save_descriptor *)(buf + off);
-
-        off += sizeof(*d);
-        if (d->typecode == HVM_SAVE_CODE(CPU) && d->instance == 0 &&
-            d->length >= sizeof(struct hvm_hw_cpu) && off + d->length <= (size_t)size) {
-            struct hvm_hw_cpu *cpu = (struct hvm_hw_cpu *)(buf + off);
-
-            cpu->rax = 1;
-            if (xc_domain_hvm_setcontext(xc, domid, buf, (uint32_t)size))
-                xen_fail(xch, "domain_resume: set context", domid);
-            else
-                rc = 0;
-            goto out;
-        }
-        if (d->typecode == HVM_SAVE_CODE(END))
-            break;
-        off += d->length;
-    }
-    xhv_log(xch, XHV_LOG_ERROR, 0, "domain_resume", "domain %u: no CPU record", domid);
-    errno = EINVAL;
- out:
-    free(buf);
-    return rc;
+    /* HVM vcpus use the hypervisor's (64-bit) layout; PV ones their guest's width. */
+    if (!hvm && xc_domain_get_guest_width(xc, domid, &width))
+        return xen_fail(xch, "domain_resume: guest width", domid);
+    if (xc_vcpu_getcontext(xc, domid, 0, &ctxt))
+        return xen_fail(xch, "domain_resume: get vcpu context", domid);
+    if (width == 8)
+        ctxt.x64.user_regs.rax = 1;
+    else
+        ctxt.x32.user_regs.eax = 1;
+    if (xc_vcpu_setcontext(xc, domid, 0, &ctxt))
+        return xen_fail(xch, "domain_resume: set vcpu context", domid);
+    return 0;
 }
 
 /*
@@ -400,7 +383,7 @@ static int xen_domain_resume(xhv_t *xch, uint32_t domid, int fast)
         /* Soft reset resumes the domain itself (after our own pause is dropped). */
         if (soft_reset_for_resume(xch, domid))
             return -1;
-    } else if (set_suspend_cancelled(xch, domid) || resumedomain(xch, domid)) {
+    } else if (set_suspend_cancelled(xch, domid, info.hvm) || resumedomain(xch, domid)) {
         return -1;
     }
     /* Tell xenstored (XS_RESUME), as libxl does: it fires @releaseDomain only when a

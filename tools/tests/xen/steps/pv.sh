@@ -20,12 +20,15 @@
 #                                  pv.c) into the fresh domain libxl made; _alive: g2
 #                                  counts on
 #   pv_ours_roundtrip              the project's `xl save` of g2 and our restore as above
+#   pv_ours_save_resume            our save with the fast resume after it (save -r);
+#                                  _alive: g2 counts on
 #   pv_ours_xl_restore             the project's `xl save` and the project's `xl restore`
 #                                  (our libxl builds the PV domain); _alive: g2 counts on
 #
 # Order: toolstack, pv_create, pv_ours_save, pv_ours_live_refused,
 # pv_ours_save_upstream_restore, pv_guest_alive, pv_upstream_save_ours_restore,
-# pv_ours_roundtrip, pv_ours_xl_restore.  pv_ours_save_upstream_restore and pv_guest_alive need
+# pv_ours_roundtrip, pv_ours_save_resume, pv_ours_xl_restore.  pv_ours_save_upstream_restore
+# and pv_guest_alive need
 # pv_ours_save's suspended g2 and counter and FAIL with that precondition otherwise;
 # the other steps make a running g2 when there is none (fresh_g2).
 PVCFG=/etc/xen/g2-pv.cfg
@@ -209,4 +212,15 @@ s_pv_ours_xl_restore() {
     fi
     rm -f /tmp/pvx.img
     alive pv_ours_xl_restore_alive g2 "$PV_CNT"
+}
+
+# Our save with the guest resumed after it (`xhv-sr save -r`: the "cancelled" fast
+# resume, vcpu 0's return value set through the vcpu context): g2 counts on.
+s_pv_ours_save_resume() {
+    need pv_ours_save_resume "xhv-sr in the image" command -v xhv-sr || return
+    need pv_ours_save_resume "a running g2 guest" fresh_g2 || return
+    run pv_ours_save_resume 300 $XSR save -r g2 /tmp/pvr.img || { xl list; dump; return; }
+    rm -f /tmp/pvr.img
+    set -- $(lastcnt g2)
+    alive pv_ours_save_resume_alive g2 "$1"
 }
