@@ -7,7 +7,8 @@
  * domain itself (type, vcpus, memory limit, paging pool), the xenstore tree a guest
  * and the backends expect, and the event channels of its xenstore and console rings.
  * After the stream (whose restore seeded the rings' grant entries),
- * xen_domain_introduce connects the rings to xenstored and xenconsoled, so the guest's console continues in xenconsoled's log.
+ * xen_domain_introduce connects the rings to xenstored and xenconsoled, so the guest's
+ * console continues in xenconsoled's log.
  *
  * Guest kernels are not loaded here: building a fresh guest from a kernel is
  * upstream `xl create`'s job.

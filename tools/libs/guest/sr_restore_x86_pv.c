@@ -569,8 +569,8 @@ static int pv_stream_complete(struct sr_context *ctx)
             }
         }
     if (xhv_seed_grants(ctx->xch, ctx->domid, ctx->restore.console_gfn,
-                           ctx->restore.console_domid, ctx->restore.xenstore_gfn,
-                           ctx->restore.store_domid)) {
+                        ctx->restore.console_domid, ctx->restore.xenstore_gfn,
+                        ctx->restore.store_domid)) {
         PERROR("Unable to grant the console and xenstore rings");
         return -1;
     }

@@ -103,6 +103,19 @@ int domain_digest(xc_interface *xch, uint32_t domid, uint64_t *mem_digest, uint6
 
 #define CMP_BATCH 1024
 
+/* Where two differing pages first differ, and in how many bytes. */
+static size_t bytes_differing(const unsigned char *x, const unsigned char *y, size_t *first)
+{
+    size_t o = 0, nb = 0;
+
+    while (o < XHV_PAGE_SIZE && x[o] == y[o])
+        o++;
+    *first = o;
+    for (; o < XHV_PAGE_SIZE; o++)
+        nb += x[o] != y[o];
+    return nb;
+}
+
 /*
  * Page-by-page comparison of two stopped domains, batch by batch (a PVH guest's p2m
  * reaches the special pages just below 4 GiB: ~1M pfns, mostly holes).  Pages that
@@ -150,26 +163,19 @@ long domain_diff_pages(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *firs
                     (tb[j] & XHV_PFINFO_XTAB) == XHV_PFINFO_XTAB ||
                     (!ea[i] && memcmp(pa[i], pb[i], XHV_PAGE_SIZE));
 
-            if (d) {
-                if (!diff)
-                    *first_pfn = list[i];
-                if (shown++ < 8) {
-                    size_t o = 0, nb = 0;
-                    const unsigned char *x = pa[i], *y = pb[i];
+            if (!d)
+                continue;
+            if (!diff)
+                *first_pfn = list[i];
+            if (shown++ < 8) {
+                size_t o = 0, nb = ea[i] || eb[i] ? 0 : bytes_differing(pa[i], pb[i], &o);
 
-                    if (!ea[i] && !eb[i]) {
-                        while (o < XHV_PAGE_SIZE && x[o] == y[o])
-                            o++;
-                        for (size_t j = o; j < XHV_PAGE_SIZE; j++)
-                            nb += x[j] != y[j];
-                    }
-                    fprintf(stderr, "domain_diff_pages: pfn %#llx differs%s: %zu bytes from offset %#zx "
-                            "(types %#x/%#x)\n", (unsigned long long)list[i],
-                            ea[i] || eb[i] ? " (mapped on one side only)" : "", nb, o,
-                            ta[list[i] - base] >> 28, tb[list[i] - base] >> 28);
-                }
-                diff++;
+                fprintf(stderr, "domain_diff_pages: pfn %#llx differs%s: %zu bytes from "
+                        "offset %#zx (types %#x/%#x)\n", (unsigned long long)list[i],
+                        ea[i] || eb[i] ? " (mapped on one side only)" : "", nb, o,
+                        ta[j] >> 28, tb[j] >> 28);
             }
+            diff++;
         }
         xhv_unmap_foreign(xch, a, pa, m);
         xhv_unmap_foreign(xch, b, pb, m);

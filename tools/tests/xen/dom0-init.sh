@@ -214,6 +214,15 @@ s_remus() {
     xl destroy g1s >/dev/null 2>&1
 }
 
+# The environment that puts the project's engine on the real-Xen backend: for the
+# project's xl (issue 3's xl, libxl and libxl-save-helper), or for upstream's xl, whose
+# libxl then runs our libxl-save-helper ($LIBXL_SAVE_HELPER).
+OURENV="env XHV_BACKEND=xen SIMXEN_DIR=/run/colo LIBXL_SAVE_HELPER=/opt/colo/bin/libxl-save-helper"
+OURXL="$OURENV xl-colo"
+# Upstream's xl as a migration receiver that our xl starts: without our environment
+# (upstream's libxl honours LIBXL_SAVE_HELPER, and would run our helper).
+UPXL="env -u LIBXL_SAVE_HELPER -u XHV_BACKEND -u SIMXEN_DIR xl"
+
 # (a, PVH) the project's xl (issue 3) saving a guest that upstream xl created, through
 # the real-Xen backend; the image is checked by verify-stream-v2 -f xl (run.sh) and
 # brought back by upstream `xl restore` (with the config file: ours stores its own JSON).
@@ -221,8 +230,7 @@ s_ours_xl_save() {
     need ours_xl_save "xl-colo in the image" command -v xl-colo || return
     need ours_xl_save "a running g1 guest" fresh_g1 || return
     mkdir -p /run/colo
-    run ours_xl_save 300 env XHV_BACKEND=xen SIMXEN_DIR=/run/colo \
-        LIBXL_SAVE_HELPER=/opt/colo/bin/libxl-save-helper xl-colo save g1 /tmp/a.img ||
+    run ours_xl_save 300 $OURXL save g1 /tmp/a.img ||
         { xl list; dump; return; }
     set -- $(lastcnt g1); c=$1
     note "ours_xl_save: image $(stat -c %s /tmp/a.img) bytes, guest counter at save $c"
@@ -235,11 +243,6 @@ s_ours_xl_save() {
     else mark ours_xl_save_guest_alive FAIL "$_t" "$WHY"; dump; xl destroy g1; fi
 }
 
-# The project's xl on real Xen (issue 3's xl, libxl and libxl-save-helper, backend xen).
-OURXL="env XHV_BACKEND=xen SIMXEN_DIR=/run/colo LIBXL_SAVE_HELPER=/opt/colo/bin/libxl-save-helper xl-colo"
-# Upstream's xl as a migration receiver that our xl starts: without our environment
-# (upstream's libxl honours LIBXL_SAVE_HELPER, and would run our helper).
-UPXL="env -u LIBXL_SAVE_HELPER -u XHV_BACKEND -u SIMXEN_DIR xl"
 # alive STEP NAME ABOVE: mark STEP by whether guest NAME counts past ABOVE (console log
 # continues, self-check ok).
 alive() {
@@ -328,8 +331,7 @@ s_migrate_upstream_our_helper() {
     need migrate_upstream_our_helper "libxl-save-helper in the image" \
         test -x /opt/colo/bin/libxl-save-helper || return
     mkdir -p /run/colo
-    migrate_step migrate_upstream_our_helper xl \
-        "env XHV_BACKEND=xen SIMXEN_DIR=/run/colo LIBXL_SAVE_HELPER=/opt/colo/bin/libxl-save-helper xl"
+    migrate_step migrate_upstream_our_helper xl "$OURENV xl"
 }
 s_migrate_ours_to_upstream() {
     need migrate_ours_to_upstream "xl-colo in the image" command -v xl-colo || return

@@ -27,10 +27,10 @@ done
 command -v qemu-system-x86_64 >/dev/null || { echo "FAIL xen/qemu: qemu-system-x86_64 not installed"; exit 1; }
 
 # Xen: smap=0 (the PV dom0 faults in create_bounce_frame under TCG otherwise),
-# bootscrub=0 (boot time and QEMU memory), conring_size=1m (a step's
-# whole `xl dmesg`: dom0-init.sh reads it for emulator faults).  QEMU: TCG, not KVM (Xen under this host's KVM
-# dies on an endbr64 emulation failure); -rdtscp: QEMU 7.2's SVM gives no next-RIP for
-# an intercepted RDTSCP and Xen fails the PVH guest.
+# bootscrub=0 (boot time and QEMU memory), conring_size=1m (a step's whole `xl dmesg`:
+# dom0-init.sh reads it for emulator faults).  QEMU: TCG, not KVM (Xen under this host's
+# KVM dies on an endbr64 emulation failure); -rdtscp: QEMU 7.2's SVM gives no next-RIP
+# for an intercepted RDTSCP and Xen fails the PVH guest.
 XEN_ARGS="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot smap=0 bootscrub=0 conring_size=1m \
 dom0_mem=512M,max:512M dom0_max_vcpus=1"
 DOM0_ARGS="console=hvc0 earlyprintk=xen loglevel=4 xplan=$PLAN"

@@ -93,9 +93,7 @@ s_pv_ours_save_upstream_restore() {
     mkdir -p /run/colo
     rm -f /tmp/pvxl.img
     _t=$(now)
-    if ! timeout 300 env XHV_BACKEND=xen SIMXEN_DIR=/run/colo \
-            LIBXL_SAVE_HELPER=/opt/colo/bin/libxl-save-helper xl-colo save g2 /tmp/pvxl.img \
-            > /tmp/pv_xlsave.out 2>&1; then
+    if ! timeout 300 $OURXL save g2 /tmp/pvxl.img > /tmp/pv_xlsave.out 2>&1; then
         sed 's/^/[pv_ours_xl_save] /' /tmp/pv_xlsave.out | tail -n 20
         mark pv_ours_save_upstream_restore FAIL "$_t" "xl-colo save: $(tail -n 1 /tmp/pv_xlsave.out)"
         return
@@ -127,15 +125,14 @@ s_pv_guest_alive() {
 # builds the guest).  Upstream's `xl restore` makes exactly that domain and then runs
 # libxl-save-helper, which $LIBXL_SAVE_HELPER names: with the project's helper (same
 # argv and messages as upstream's) the restore into the fresh domain is our engine's
-# (sr_restore_x86_pv.c) on the real-Xen backend.
-OUR_HELPER="env XHV_BACKEND=xen SIMXEN_DIR=/run/colo LIBXL_SAVE_HELPER=/opt/colo/bin/libxl-save-helper"
+# (sr_restore_x86_pv.c) on the real-Xen backend ($OURENV, dom0-init.sh).
 
 # pv_restore_with_ours STEP IMAGE: upstream xl restore of IMAGE through our helper, then
 # STEP_alive: g2 counts past $PV_CNT.
 pv_restore_with_ours() {
     xl destroy g2 >/dev/null 2>&1
     _t=$(now)
-    if timeout 300 $OUR_HELPER xl restore $PVCFG "$2" > "/tmp/$1.out" 2>&1; then
+    if timeout 300 $OURENV xl restore $PVCFG "$2" > "/tmp/$1.out" 2>&1; then
         # Our engine's own line (through our helper's log messages): the restore was ours.
         if grep -q 'xc_sr: .*PV domain [0-9]* restored' "/tmp/$1.out"; then
             mark "$1" OK "$_t" "restore $(since "$_t") s"
@@ -180,7 +177,7 @@ pv_our_xl_save() {
     mkdir -p /run/colo
     rm -f "$2"
     _t=$(now)
-    if ! timeout 300 $OUR_HELPER xl-colo save g2 "$2" > "/tmp/$1.save.out" 2>&1; then
+    if ! timeout 300 $OURXL save g2 "$2" > "/tmp/$1.save.out" 2>&1; then
         sed "s/^/[$1] /" "/tmp/$1.save.out" | tail -n 20
         mark "$1" FAIL "$_t" "xl-colo save: $(tail -n 1 "/tmp/$1.save.out")"
         return 1

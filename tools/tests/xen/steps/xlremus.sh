@@ -50,9 +50,10 @@ xl_ha_step() { # STEP SENDER-FLAGS RECEIVER-FLAGS [VAR: receiver gets VAR=<g1's 
         mark "$1_failover" OK "$_t" "g1 is domain $(xl domid g1)"
     fi
     alive "$1_guest_alive" "g1 g1--incoming" "$2"
-    # COLO: the receiver compared the pair after every applied checkpoint
-    # (LIBXL_TEST_COLO_COMPARE, both stopped): every comparison must find 0 pages.
-    if [ "$1" = ours_xl_colo ]; then
+    # With the comparison asked for (COLO: LIBXL_TEST_COLO_COMPARE), the receiver
+    # compared the pair after every applied checkpoint, both stopped: every comparison
+    # must find 0 pages.
+    if [ -n "$_env" ]; then
         # -1: not comparable (the primary is gone: the checkpoint after its destroy)
         _c=$(grep -c 'libxl: test: COLO checkpoint [0-9]*: 0 pages' "/tmp/$1.out")
         _bad=$(grep -E 'libxl: test: COLO checkpoint [0-9]+: [1-9][0-9]* pages' "/tmp/$1.out" | head -n 1)
