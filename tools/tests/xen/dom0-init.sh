@@ -17,7 +17,11 @@ mkdir -p /dev/pts /dev/shm && mount -t devpts devpts /dev/pts
 mount -t tmpfs -o mode=755 tmpfs /run
 
 now() { read u _ < /proc/uptime; echo "$u"; }
-since() { awk -v a="$1" -v b="$(now)" 'BEGIN{printf "%.2f", b-a}'; }
+# Seconds since an uptime (2 decimals), in the shell alone: busybox awk segfaulted
+# twice in CI under the COLO step's load, and an empty elapsed time then ended a wait
+# loop early ("sh: bad number").
+cs() { echo $(( ${1%.*} * 100 + 1${1#*.} - 100 )); }    # uptime "12.34" -> 1234
+since() { _d=$(( $(cs "$(now)") - $(cs "$1") )); printf '%d.%02d' $((_d / 100)) $((_d % 100)); }
 # Every result goes through mark/failmark: STEP_FAILED tells the plan loop that the
 # current step failed (see the rerun rule there).
 STEP_FAILED=0
