@@ -87,7 +87,9 @@ run() {
     timeout "$_to" "$@" > "/tmp/$_n.out" 2>&1
     _rc=$?
     sed "s/^/[$_n] /" "/tmp/$_n.out" | tail -n 30
-    if [ $_rc = 0 ]; then mark "$_n" OK "$_t"; else mark "$_n" FAIL "$_t" "rc=$_rc: $*"; fi
+    # a failure's reason carries the command's last words: CI shows result lines only
+    _last=$(tr -d '\r' < "/tmp/$_n.out" | grep -v '^[[:space:]]*$' | tail -n 1 | cut -c1-200)
+    if [ $_rc = 0 ]; then mark "$_n" OK "$_t"; else mark "$_n" FAIL "$_t" "rc=$_rc ($_last): $*"; fi
     return $_rc
 }
 have() { xl domid "$1" >/dev/null 2>&1; }
@@ -396,21 +398,31 @@ s_timing() {
 # More steps, one file per topic (tools/tests/xen/steps/*.sh), using the helpers above.
 for f in /opt/colo/steps/*.sh; do [ -f "$f" ] && . "$f"; done
 
+# Every triple fault Xen logged since the step began, one per line: "dNvM CS:[<RIP>"
+# from the vcpu state Xen dumps after it (or "dNvM no-state").
+triple_faults() {
+    xl dmesg 2>/dev/null | tr -d '\r' | awk '
+        /Triple fault/ { if (want) print d, "no-state"
+                         for (i = 1; i <= NF; i++) if ($i ~ /^d[0-9]+v[0-9]+$/) d = $i
+                         want = 1; next }
+        want && /RIP:/ { want = 0
+                         if (match($0, /[0-9a-f][0-9a-f][0-9a-f][0-9a-f]:\[<[0-9a-f]+/))
+                             print d, substr($0, RSTART, RLENGTH) ">]"
+                         else print d, "no-state" }
+        END { if (want) print d, "no-state" }'
+}
 # Guest deaths that are the emulator's, not the guest's or ours: at a triple fault Xen
 # dumps the vcpu state from the guest's VMCB; when that holds Xen's own context (CS
 # e008, RIP in Xen's text: seen at the instruction after Xen's VMRUN, RSP on Xen's
 # stack, RAX the VMCB's address), the emulated CPU (QEMU TCG's nested SVM) stored the
 # host's registers as the guest's.  No guest code or toolstack state can put them there.
-# Prints "dNvM RIP e008:ADDR; " per such fault, nothing if any triple fault since the
-# step began looks like the guest's own.
+# Prints the faults on one line if every triple fault since the step began is such a
+# one, nothing otherwise (none, or any that looks like the guest's own).
 emulator_faults() {
-    xl dmesg 2>/dev/null | tr -d '\r' | awk '
-        /Triple fault/ { for (i = 1; i <= NF; i++) if ($i ~ /^d[0-9]+v[0-9]+$/) d = $i
-                         n++; want = 1; next }
-        want && /RIP:/ { want = 0
-                         if (match($0, /e008:\[<ffff82d0[0-9a-f]+/)) {
-                             e++; out = out d " RIP " substr($0, RSTART, RLENGTH) ">]; " } }
-        END { if (e && e == n) printf "%s", out }'
+    _tf=$(triple_faults)
+    [ -n "$_tf" ] || return 0
+    echo "$_tf" | grep -qv ' e008:\[<ffff82d0' && return 0
+    echo "$_tf" | tr '\n' ';'
 }
 
 # The plan.  "@@BEGIN step" opens an attempt.  A step that failed while the emulator
@@ -425,7 +437,10 @@ for s in $(echo "$XPLAN" | tr '+' ' '); do
         STEP_FAILED=0
         echo "@@BEGIN $s"
         "s_$s"
-        [ "$STEP_FAILED" = 1 ] && [ $_try = 1 ] || break
+        [ "$STEP_FAILED" = 1 ] || break
+        _tf=$(triple_faults)
+        [ -z "$_tf" ] || note "$s: triple faults: $(echo "$_tf" | tr '\n' ';')"
+        [ $_try = 1 ] || break
         _emu=$(emulator_faults)
         [ -n "$_emu" ] || break
         echo "@@RERUN $s emulator fault: $_emu"
