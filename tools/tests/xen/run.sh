@@ -38,7 +38,7 @@ DOM0_ARGS="console=hvc0 earlyprintk=xen loglevel=4 xplan=$PLAN"
 # 256 MiB slots; sparse, so room for 8 exports (the default plan and steps/pv.sh's make
 # five; with 1 GiB the fifth, pv_ours_xl_save, found no room).
 rm -f "$OUT/xfer.img"; truncate -s 2G "$OUT/xfer.img"
-QEMU=(qemu-system-x86_64 -accel tcg -cpu max,-rdtscp -smp 2 -m "$MEM"
+QEMU=(qemu-system-x86_64 -accel tcg -cpu "${XEN_QEMU_CPU:-max,-rdtscp}" -smp 2 -m "$MEM"
       -display none -monitor none -no-reboot -serial stdio -pidfile "$OUT/qemu.pid"
       -kernel "$OUT/xen.elf" -append "$XEN_ARGS"
       -initrd "$OUT/vmlinuz $DOM0_ARGS,$OUT/dom0.cpio"

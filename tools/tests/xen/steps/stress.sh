@@ -11,3 +11,23 @@ s_logdirty_stress() {
     run logdirty_stress 300 $OURENV xhv-sr logdirty -i 100 -n 200 g1
     alive logdirty_stress_guest_alive g1 "$1"
 }
+
+# g1's vcpu 0 registers (xenctx) and Xen's domain summary, five times a second apart:
+# where a guest that prints nothing is stuck.
+s_guest_regs() {
+    d=$(xl domid g1 2>/dev/null) || { failmark guest_regs "no g1"; return; }
+    for i in 1 2 3 4 5; do
+        note "guest_regs $i: $(xenctx -a "$d" 0 2>&1 | tr '\n' ' ' | cut -c1-900)"
+        sleep 1
+    done
+    xl debug-keys q; xl dmesg | tail -n 40
+    mark guest_regs OK "$(now)"
+}
+
+# Xen's TSC state per domain (`xl debug-keys s`): emulated (vtsc) or native, and how
+# many RDTSC the guest made Xen emulate.
+s_tsc_state() {
+    xl debug-keys s
+    note "tsc_state: $(xl dmesg | tail -n 12 | tr '\n' ' ')"
+    mark tsc_state OK "$(now)"
+}
