@@ -65,20 +65,6 @@ long snapshot_diff(const struct snapshot *a, const struct snapshot *b, uint64_t 
     return diff;
 }
 
-long domain_diff(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *first_pfn)
-{
-    struct snapshot sa, sb;
-    long diff = -1;
-
-    if (!snapshot_take(xch, a, &sa) && !snapshot_take(xch, b, &sb)) {
-        diff = snapshot_diff(&sa, &sb, first_pfn);
-        snapshot_free(&sb);
-    }
-    snapshot_free(&sa);
-    return diff;
-}
-
-
 int domain_digest(xc_interface *xch, uint32_t domid, uint64_t *mem_digest, uint64_t *ctx_digest)
 {
     struct snapshot s;
@@ -181,4 +167,20 @@ long domain_diff_pages(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *firs
         xhv_unmap_foreign(xch, b, pb, m);
     }
     return diff;
+}
+
+/* Memory through domain_diff_pages, then the vcpu context (+1 if it differs). */
+long domain_diff(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *first_pfn)
+{
+    uint8_t ca[4096], cb[4096];
+    long diff = domain_diff_pages(xch, a, b, first_pfn);
+    int la, lb;
+
+    if (diff < 0)
+        return -1;
+    la = xhv_hvm_getcontext(xch, a, ca, sizeof(ca));
+    lb = xhv_hvm_getcontext(xch, b, cb, sizeof(cb));
+    if (la <= 0 || lb <= 0)
+        return -1;
+    return diff + (la != lb || memcmp(ca, cb, (size_t)la));
 }

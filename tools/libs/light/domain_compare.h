@@ -21,12 +21,14 @@ void snapshot_free(struct snapshot *snap);
 /* Number of pages that differ (+1 if the contexts differ), -1 if not comparable;
  * *first_pfn gets the first differing pfn (UINT64_MAX if none). */
 long snapshot_diff(const struct snapshot *a, const struct snapshot *b, uint64_t *first_pfn);
-long domain_diff(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *first_pfn);
-/* The same for two stopped domains of any size, memory only, batch by batch: pages
- * that are not guest RAM on both sides (XTAB) are skipped, a page on one side only is a
- * difference; the first 8 differing pages are described on stderr.  The one that works
- * on real Xen. */
+/* Two stopped domains of any size, memory only, batch by batch: pages that are not
+ * guest RAM on the first (XTAB) are skipped, a page on one side only is a difference;
+ * the first 8 differing pages are described on stderr.  Real Xen compares with this
+ * (the pair's contexts differ in timers and TSC). */
 long domain_diff_pages(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *first_pfn);
+/* The same plus the vcpu context (+1 if it differs): the simulated hypervisor's
+ * comparison, where a checkpoint also makes the contexts equal. */
+long domain_diff(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *first_pfn);
 
 
 
