@@ -6,10 +6,11 @@
 . "$(dirname "$0")/local.inc"
 
 # ---- the helper's own argv checks ----
-"$HELPER" >"$WORK/out" 2>&1
-check "helper without arguments: usage, exit 2" [ $? = 2 ] && grep -q "save-domain <io_fd> <recv_fd> <domid> <xcflags> <cbflags> <stream_type>" "$WORK/out"
-"$HELPER" --save-domain 3 -1 x 0 136 0 >"$WORK/out" 2>&1
-check "helper: a non-numeric domid is refused" [ $? = 2 ] && grep -q "bad domid 'x'" "$WORK/out"
+"$HELPER" >"$WORK/out" 2>&1; rc=$?
+check "helper without arguments: usage, exit 2" \
+    eval '[ $rc = 2 ] && grep -q "save-domain <io_fd> <recv_fd> <domid> <xcflags> <cbflags> <stream_type>" "$WORK/out"'
+"$HELPER" --save-domain 3 -1 x 0 136 0 >"$WORK/out" 2>&1; rc=$?
+check "helper: a non-numeric domid is refused" eval '[ $rc = 2 ] && grep -q "bad domid .x." "$WORK/out"'
 "$HELPER" --restore-domain 3 -1 1 1 0 2 0 136 0 >"$WORK/out" 2>&1
 check "helper: restore with save-only cbflags (0x88) is refused" grep -q "cbflags 0x88" "$WORK/out"
 "$HELPER" --save-domain 3 -1 1 0 136 7 >"$WORK/out" 2>&1
@@ -34,7 +35,7 @@ save_with() {   # helper -> output in $WORK/out, rc in $rc
 fake malformed 'frame(struct.pack("=H", 99) + b"junk"); time.sleep(30)'
 save_with "$WORK/malformed"
 check "LIBXL_SAVE_HELPER is honoured; an unknown message number is a clear error" \
-    [ $rc != 0 ] && grep -q "malformed message: unknown message number 99" "$WORK/out"
+    eval '[ $rc != 0 ] && grep -q "malformed message: unknown message number 99" "$WORK/out"'
 check "  ... the domain keeps running" running_ok h1
 
 fake uninstalled 'frame(struct.pack("=H", 6)); time.sleep(30)'
@@ -63,7 +64,7 @@ check "a helper's exit status is reported" grep -q "exited with status 3" "$WORK
 printf '#!/bin/sh\nexec sleep 30\n' > "$WORK/hang"; chmod +x "$WORK/hang"
 LIBXL_SAVE_HELPER_TIMEOUT_MS=700 save_with "$WORK/hang"
 check "a silent helper is declared hung and aborted (SIGTERM)" \
-    grep -q "hung: no message for 700 ms; aborted" "$WORK/out" && grep -q "signal 15" "$WORK/out"
+    eval 'grep -q "hung: no message for 700 ms; aborted" "$WORK/out" && grep -q "signal 15" "$WORK/out"'
 printf "#!/bin/sh\ntrap '' TERM\nexec sleep 30\n" > "$WORK/hang-noterm"; chmod +x "$WORK/hang-noterm"
 start=$(date +%s)
 LIBXL_SAVE_HELPER_TIMEOUT_MS=500 save_with "$WORK/hang-noterm"
@@ -92,7 +93,8 @@ kill $reader 2>/dev/null; wait $reader 2>/dev/null
 say "domain state while the helper was blocked: $state"
 sed 's/^/#   /' "$WORK/out" | grep -v iteration
 check "the guest was suspended when the helper was killed" [ "$state" = "---s--" ]
-check "xl save fails (rc $rc) and reports the helper's signal" [ $rc != 0 ] && grep -q "killed by signal 9" "$WORK/out"
+check "xl save fails (rc $rc) and reports the helper's signal" \
+    eval '[ $rc != 0 ] && grep -q "killed by signal 9" "$WORK/out"'
 sleep 0.3
 check "  ... the domain was resumed: it runs, self-checks pass" running_ok h2
 check "  ... and it says so" grep -q "keeps running" "$WORK/out"

@@ -75,7 +75,7 @@ if wait_file "$DIG_A/primary-stalled" 30; then
     wait $pid; rc=$?
     sed 's/^/#   A: /' "$WORK/r2.out" | grep -v "checkpoint [0-9]* (" | tail -4
     check "2: A's xl remus exit status 1 and says the domain keeps running unprotected" \
-        [ $rc = 1 ] && grep -q "keeps running here, unprotected" "$WORK/r2.out"
+        eval '[ $rc = 1 ] && grep -q "keeps running here, unprotected" "$WORK/r2.out"'
     check_remus_equal "2"
     check_survivor "2 (B)" onB r2
     check_survivor "2 (A, split brain as upstream: no fencing)" onA r2

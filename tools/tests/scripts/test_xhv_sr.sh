@@ -3,7 +3,8 @@
 # on real Xen in `make check-xen`): save + restore into an empty paused domain (and
 # verify-stream-v2 accepts the stream), Remus to a paused secondary, COLO compared at
 # every checkpoint (equal), and the same COLO with the back channel's dirty lists
-# dropped (a difference found).
+# dropped (a difference found); log-dirty rounds on a running guest (the guest keeps
+# running and its writes are seen) and on a missing domain (refused).
 set -u
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 SR="$ROOT/tools/misc/xhv-sr -b sim"
@@ -12,7 +13,7 @@ export SIMXEN_DIR=/dev/shm/xhvsrtest$$
 FAILS=0
 check() { local what=$1; shift; if "$@"; then echo "ok - $what"; else echo "not ok - $what"; FAILS=$((FAILS+1)); fi; }
 cleanup() {
-    for d in p1 t1 p2 s2 p3 s3 p4 s4; do $SR destroy "$d" >/dev/null 2>&1; done
+    for d in p1 t1 p2 s2 p3 s3 p4 s4 p5; do $SR destroy "$d" >/dev/null 2>&1; done
     rm -rf "$SIMXEN_DIR" "$WORK"
 }
 trap cleanup EXIT
@@ -35,17 +36,30 @@ $SR create p3 $PAGES crcblocks -s 3 > /dev/null
 $SR create -p s3 $PAGES none > /dev/null
 $SR remus -i 100 -n 3 p3 s3 > "$WORK/remus.out" 2>&1
 check "remus: 3 checkpoints, then the secondary takes over" \
-    [ "$(grep -c '^@@REMUS checkpoint' "$WORK/remus.out")" = 3 ] && grep -q '^@@FAILOVER' "$WORK/remus.out"
+    eval '[ "$(grep -c "^@@REMUS checkpoint" "$WORK/remus.out")" = 3 ] && grep -q "^@@FAILOVER" "$WORK/remus.out"'
 
 $SR create p2 $PAGES divergent -s 11 -H 1 > /dev/null
 $SR create -p -H 2 s2 $PAGES none > /dev/null
 $SR colo -i 100 -n 4 p2 s2 > "$WORK/colo.out" 2>&1
-check "colo: every checkpoint equal" [ $? = 0 ] && grep -q 'equal=4 differ=0' "$WORK/colo.out"
+rc=$?
+check "colo: every checkpoint equal" eval '[ $rc = 0 ] && grep -q "equal=4 differ=0" "$WORK/colo.out"'
 
 $SR create p4 $PAGES divergent -s 11 -H 1 > /dev/null
 $SR create -p -H 2 s4 $PAGES none > /dev/null
 $SR colo -i 100 -n 4 -D -x p4 s4 > "$WORK/colo-drop.out" 2>&1
 check "colo without the back channel's dirty lists: a difference is found" [ $? = 0 ]
+
+$SR create -r 5000 p5 $PAGES dirtyrate > /dev/null
+$SR logdirty -i 50 -n 4 p5 > "$WORK/logdirty.out" 2>&1
+rc=$?
+check "logdirty: 4 rounds on a running guest, its writes seen" eval '[ $rc = 0 ] &&
+    grep -Eq "^logdirty: 4 rounds of 50 ms, [1-9][0-9]* pages dirty in all$" "$WORK/logdirty.out"'
+$SR list > "$WORK/list2"
+check "logdirty: the guest still runs" grep -q '^p5 .*running' "$WORK/list2"
+$SR logdirty nosuchdomain > "$WORK/logdirty-bad.out" 2>&1
+rc=$?
+check "logdirty of a missing domain fails with its name" \
+    eval '[ $rc != 0 ] && grep -q "no domain .nosuchdomain." "$WORK/logdirty-bad.out"'
 
 [ $FAILS = 0 ] || { for f in "$WORK"/*.out "$WORK"/*.err; do echo "== $f"; tail -n 15 "$f"; done; }
 exit $((FAILS > 0))

@@ -118,8 +118,9 @@ done
 "$XL" create -q "$cfg"
 
 # ---- remus option rules (upstream's) ----
-"$XL" remus -c -d g1 somehost >"$WORK/out" 2>&1
-check "remus: -c with -d is refused (-i is allowed: the COLO period)" [ $? = 2 ] && grep -q "option -c is conflict with -d, -n or -b" "$WORK/out"
+"$XL" remus -c -d g1 somehost >"$WORK/out" 2>&1; rc=$?
+check "remus: -c with -d is refused (-i is allowed: the COLO period)" \
+    eval '[ $rc = 2 ] && grep -q "option -c is conflict with -d, -n or -b" "$WORK/out"'
 "$XL" remus --colo -n g1 somehost >"$WORK/out" 2>&1
 check "remus: --colo with -n is refused" grep -q "option -c is conflict" "$WORK/out"
 "$XL" remus -b g1 >"$WORK/out" 2>&1
