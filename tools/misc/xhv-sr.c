@@ -32,6 +32,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -74,6 +75,37 @@ static int usage(void)
             "       xhv-sr [-b ...] destroy DOMAIN\n"
             "       xhv-sr [-b ...] logdirty [-i MS] [-n N] DOMAIN\n");
     return 2;
+}
+
+/* An option's value as an unsigned decimal number; anything else is a clear error. */
+static int uint_arg(int opt, const char *s, unsigned int *v)
+{
+    char *end;
+    unsigned long x;
+
+    errno = 0;
+    x = strtoul(s, &end, 10);
+    if (*s < '0' || *s > '9' || *end || errno || x > UINT_MAX) {
+        fprintf(stderr, "xhv-sr: -%c: '%s' is not a number\n", opt, s);
+        return -1;
+    }
+    *v = (unsigned int)x;
+    return 0;
+}
+
+/* "-i MS -n N" of remus and logdirty: 0, or 2 (usage) after a message. */
+static int interval_count_opts(int argc, char **argv, unsigned int *interval,
+                               unsigned int *count)
+{
+    int opt;
+
+    while ((opt = getopt(argc, argv, "i:n:")) != -1) {
+        if (opt != 'i' && opt != 'n')
+            return usage();
+        if (uint_arg(opt, optarg, opt == 'i' ? interval : count))
+            return 2;
+    }
+    return 0;
 }
 
 static int resolve(xc_interface *xch, const char *s, uint32_t *domid)
@@ -304,17 +336,11 @@ static int cmd_remus(xc_interface *xch, int argc, char **argv)
 {
     unsigned int interval = 1000, max = 0;
     uint32_t pvm, svm;
-    int sv[2], opt, rc, status;
+    int sv[2], rc, status;
     pid_t child;
 
-    while ((opt = getopt(argc, argv, "i:n:")) != -1) {
-        if (opt == 'i')
-            interval = (unsigned int)atoi(optarg);
-        else if (opt == 'n')
-            max = (unsigned int)atoi(optarg);
-        else
-            return usage();
-    }
+    if ((rc = interval_count_opts(argc, argv, &interval, &max)))
+        return rc;
     if (argc - optind != 2)
         return usage();
     if (resolve(xch, argv[optind], &pvm) || resolve(xch, argv[optind + 1], &svm))
@@ -402,11 +428,10 @@ static int cmd_colo(xc_interface *xch, int argc, char **argv)
     int opt, expect_diff = 0, ok;
 
     while ((opt = getopt(argc, argv, "i:n:Dx")) != -1) {
-        if (opt == 'i')
-            o.interval_ms = (unsigned int)atoi(optarg);
-        else if (opt == 'n')
-            o.checkpoints = (unsigned int)atoi(optarg);
-        else if (opt == 'D')
+        if (opt == 'i' || opt == 'n') {
+            if (uint_arg(opt, optarg, opt == 'i' ? &o.interval_ms : &o.checkpoints))
+                return 2;
+        } else if (opt == 'D')
             o.drop_dirty_list = 1;
         else if (opt == 'x')
             expect_diff = 1;
@@ -446,7 +471,7 @@ static int cmd_colo(xc_interface *xch, int argc, char **argv)
 /* ---- logdirty: the start of a live save, over and over -------------------------- */
 
 /* Turns log-dirty tracking on, reads and clears the dirty set after MS milliseconds,
- * turns it off, N times, printing the pages found dirty each round.  Every guest
+ * turns it off, N times, and prints how many pages were found dirty in all.  Every guest
  * write after ENABLE is a write fault the hypervisor resolves: this reproduces the
  * first moments of a live save (where guests died under QEMU's emulated nested
  * paging) without the cost of copying memory, to measure how often that happens. */
@@ -458,16 +483,11 @@ static int cmd_logdirty(xc_interface *xch, int argc, char **argv)
     xhv_dominfo_t info;
     uint64_t total = 0;
     uint32_t domid;
-    int opt, rc = 1;
+    int rc;
 
-    while ((opt = getopt(argc, argv, "i:n:")) != -1) {
-        if (opt == 'i')
-            interval = (unsigned int)atoi(optarg);
-        else if (opt == 'n')
-            rounds = (unsigned int)atoi(optarg);
-        else
-            return usage();
-    }
+    if ((rc = interval_count_opts(argc, argv, &interval, &rounds)))
+        return rc;
+    rc = 1;
     if (argc - optind != 1)
         return usage();
     if (resolve(xch, argv[optind], &domid) || xhv_domain_info(xch, domid, &info))
@@ -512,8 +532,10 @@ int main(int argc, char **argv)
     while ((opt = getopt(argc, argv, "+b:t:")) != -1) {
         if (opt == 'b')
             backend = optarg;
-        else if (opt == 't')
-            suspend_timeout_ms = (unsigned int)atoi(optarg);
+        else if (opt == 't') {
+            if (uint_arg(opt, optarg, &suspend_timeout_ms))
+                return 2;
+        }
         else
             return usage();
     }

@@ -4,7 +4,7 @@
 # verify-stream-v2 accepts the stream), Remus to a paused secondary, COLO compared at
 # every checkpoint (equal), and the same COLO with the back channel's dirty lists
 # dropped (a difference found); log-dirty rounds on a running guest (the guest keeps
-# running and its writes are seen) and on a missing domain (refused).
+# running and its writes are seen), on a missing domain and with a bad count (refused).
 set -u
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
 SR="$ROOT/tools/misc/xhv-sr -b sim"
@@ -60,6 +60,10 @@ $SR logdirty nosuchdomain > "$WORK/logdirty-bad.out" 2>&1
 rc=$?
 check "logdirty of a missing domain fails with its name" \
     eval '[ $rc != 0 ] && grep -q "no domain .nosuchdomain." "$WORK/logdirty-bad.out"'
+$SR logdirty -n 3x p5 > "$WORK/logdirty-n.out" 2>&1
+rc=$?
+check "logdirty -n 3x is refused, naming the value" \
+    eval '[ $rc = 2 ] && grep -q "^xhv-sr: -n: .3x. is not a number$" "$WORK/logdirty-n.out"'
 
 [ $FAILS = 0 ] || { for f in "$WORK"/*.out "$WORK"/*.err; do echo "== $f"; tail -n 15 "$f"; done; }
 exit $((FAILS > 0))
