@@ -27,12 +27,12 @@ xl_ha_step() { # STEP SENDER-FLAGS RECEIVER-FLAGS [VAR: receiver gets VAR=<g1's 
     env $_env $OURXL remus -e $2 -i 1000 -s "" g1 "env $_env $OURXL migrate-receive $3 -e" \
         > "/tmp/$1.out" 2>&1 &
     _rp=$!
-    while [ "$(grep -cE '^(Remus|COLO): checkpoint [0-9]' "/tmp/$1.out")" -lt 3 ]; do
+    while [ "$(count_lines '^(Remus|COLO): checkpoint [0-9]' "/tmp/$1.out")" -lt 3 ]; do
         kill -0 $_rp 2>/dev/null || break
         [ "$(since "$_t" | cut -d. -f1)" -ge 180 ] && break
         sleep 0.5
     done
-    _n=$(grep -cE '^(Remus|COLO): checkpoint [0-9]' "/tmp/$1.out")
+    _n=$(count_lines '^(Remus|COLO): checkpoint [0-9]' "/tmp/$1.out")
     if [ "$_n" -ge 3 ]; then mark "$1" OK "$_t" "$_n checkpoints; secondary $(xl domid g1--incoming 2>&1)"
     else mark "$1" FAIL "$_t" "$_n checkpoints: $(tail -n 1 "/tmp/$1.out")"; fi
     xl pause g1; sleep 1
@@ -55,7 +55,7 @@ xl_ha_step() { # STEP SENDER-FLAGS RECEIVER-FLAGS [VAR: receiver gets VAR=<g1's 
     # must find 0 pages.
     if [ -n "$_env" ]; then
         # -1: not comparable (the primary is gone: the checkpoint after its destroy)
-        _c=$(grep -c 'libxl: test: COLO checkpoint [0-9]*: 0 pages' "/tmp/$1.out")
+        _c=$(count_lines 'libxl: test: COLO checkpoint [0-9]*: 0 pages' "/tmp/$1.out")
         _bad=$(grep -E 'libxl: test: COLO checkpoint [0-9]+: [1-9][0-9]* pages' "/tmp/$1.out" | head -n 1)
         grep 'libxl: test: COLO checkpoint\|domain_diff_pages' "/tmp/$1.out" | head -n 20 | sed 's/^/@@INFO /'
         if [ "$_c" -ge 3 ] && [ -z "$_bad" ]; then mark "$1_equal" OK "$_t" "$_c checkpoints compared, all equal"
