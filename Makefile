@@ -30,6 +30,12 @@ xen/libsimxen.a: $(SIMXEN_OBJS)
 xen/simxen-vcpu: xen/vcpu/simxen-vcpu.o xen/libsimxen.a
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# ---- utility library: fd I/O, clock, bitmaps (every layer) ----------------------------
+UTIL_SRCS := $(wildcard tools/libs/util/*.c)
+UTIL_OBJS := $(UTIL_SRCS:.c=.o)
+tools/libs/util/libxutil.a: $(UTIL_OBJS)
+	rm -f $@; $(AR) rcs $@ $^
+
 # ---- hypervisor interface (backends) -----------------------------------------------------
 # The real-Xen backend (xhv_xen*.c) uses Debian's libraries when ./configure found them.
 ifeq ($(CONFIG_XEN),1)
@@ -59,16 +65,17 @@ LIGHT_OBJS := $(LIGHT_SRCS:.c=.o)
 tools/libs/light/libxenlight-colo.a: $(LIGHT_OBJS)
 	rm -f $@; $(AR) rcs $@ $^
 
-LIBS := tools/libs/light/libxenlight-colo.a tools/libs/guest/libxenguest-colo.a tools/libs/ctrl/libxhv.a xen/libsimxen.a
+LIBS := tools/libs/light/libxenlight-colo.a tools/libs/guest/libxenguest-colo.a tools/libs/ctrl/libxhv.a xen/libsimxen.a \
+        tools/libs/util/libxutil.a
 
 # ---- libxl API as a shared library, libxl-save-helper, xl (issue 3) ----------------------
 PREFIX ?= /usr/local
 LIBXL_SO_MAJOR := 0
 LIBXL_SO := tools/libs/light/libxenlight-colo.so.$(LIBXL_SO_MAJOR).1
-$(LIBXL_SO): $(LIGHT_OBJS) $(GUEST_OBJS) $(CTRL_OBJS) $(SIMXEN_OBJS) tools/libs/light/libxl.map
+SO_OBJS := $(LIGHT_OBJS) $(GUEST_OBJS) $(CTRL_OBJS) $(SIMXEN_OBJS) $(UTIL_OBJS)
+$(LIBXL_SO): $(SO_OBJS) tools/libs/light/libxl.map
 	$(CC) $(LDFLAGS) -shared -Wl,-soname,libxenlight-colo.so.$(LIBXL_SO_MAJOR) \
-	    -Wl,--version-script=tools/libs/light/libxl.map -o $@ \
-	    $(LIGHT_OBJS) $(GUEST_OBJS) $(CTRL_OBJS) $(SIMXEN_OBJS) $(LDLIBS)
+	    -Wl,--version-script=tools/libs/light/libxl.map -o $@ $(SO_OBJS) $(LDLIBS)
 tools/helpers/libxl-save-helper: tools/helpers/libxl-save-helper.o $(LIBS)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
 XL_SRCS := $(wildcard tools/xl/*.c)
@@ -84,7 +91,8 @@ install: all
 	install -m 755 $(LIBXL_SO) $(DESTDIR)$(PREFIX)/lib/
 	ln -sf $(notdir $(LIBXL_SO)) $(DESTDIR)$(PREFIX)/lib/libxenlight-colo.so.$(LIBXL_SO_MAJOR)
 	ln -sf $(notdir $(LIBXL_SO)) $(DESTDIR)$(PREFIX)/lib/libxenlight-colo.so
-	install -m 644 tools/include/libxl.h $(DESTDIR)$(PREFIX)/include/xenlight-colo/
+	install -m 644 tools/include/libxl.h tools/include/libxl_utils.h tools/include/libxl_uuid.h \
+	    $(DESTDIR)$(PREFIX)/include/xenlight-colo/
 	install -m 755 tools/xl/xl $(DESTDIR)$(PREFIX)/sbin/xl-colo
 	sed -e 's|@PREFIX@|$(PREFIX)|' tools/libs/light/xenlight-colo.pc.in \
 	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/xenlight-colo.pc

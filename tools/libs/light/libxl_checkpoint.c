@@ -60,7 +60,7 @@ static int expect_svm(struct ckpt_primary *p, uint32_t id, const char *name)
         FAIL(p, "secondary lost: no %s within %u ms", name, p->timeout_ms);
         return -1;
     }
-    if (libxl_expect_state(p->recv_fd, id)) {
+    if (libxl__expect_state(p->recv_fd, id)) {
         FAIL(p, "secondary lost: back channel: waiting for %s: %s", name,
              errno ? strerror(errno) : "end of stream");
         return -1;
@@ -125,7 +125,7 @@ int ckpt_primary_checkpoint(void *data)
 
     /* COLO: after CHECKPOINT, before postcopy; Remus: after postcopy.  Either way the
      * libxl records (no emulator here) end with CHECKPOINT_END. */
-    if (libxl_write_checkpoint_end(p->main_fd)) {
+    if (libxl__write_checkpoint_end(p->main_fd)) {
         FAIL(p, "writing CHECKPOINT_END: %s", strerror(errno));
         return 0;
     }
@@ -184,7 +184,7 @@ int ckpt_primary_wait_checkpoint(void *data)
     wait_due(p);
     if (stop_now(p))
         return 0;
-    if (libxl_write_checkpoint_state(p->main_fd, COLO_CHECKPOINT_NEW)) {
+    if (libxl__write_checkpoint_state(p->main_fd, COLO_CHECKPOINT_NEW)) {
         FAIL(p, "writing CHECKPOINT_STATE NEW: %s", strerror(errno));
         return 0;
     }
@@ -203,7 +203,7 @@ int ckpt_secondary_checkpoint(void *data)
         FAIL(s, "primary lost: no CHECKPOINT_END within %u ms", s->timeout_ms);
         return XGR_CHECKPOINT_FAILOVER;
     }
-    if (libxl_read_records_until(s->main_fd, LIBXL_REC_CHECKPOINT_END, s->err, sizeof(s->err)))
+    if (libxl__read_records_until(s->main_fd, LIBXL_REC_CHECKPOINT_END, s->err, sizeof(s->err)))
         return errno == EBADMSG ? XGR_CHECKPOINT_ERROR : XGR_CHECKPOINT_FAILOVER;
     s->applied++;
     return XGR_CHECKPOINT_SUCCESS;
@@ -215,7 +215,7 @@ int ckpt_secondary_postcopy(void *data)
 
     if (s->after_apply && s->after_apply(s->applied, s->opaque))
         return 0;
-    if (libxl_write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_READY)) {
+    if (libxl__write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_READY)) {
         FAIL(s, "back channel: writing SVM_READY: %s", strerror(errno));
         return 2;
     }
@@ -226,7 +226,7 @@ int ckpt_secondary_postcopy(void *data)
         return 0;
     }
     s->svm_suspended = 0;
-    if (libxl_write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_RESUMED)) {
+    if (libxl__write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_RESUMED)) {
         FAIL(s, "back channel: writing SVM_RESUMED: %s", strerror(errno));
         return 2;
     }
@@ -241,7 +241,7 @@ int ckpt_secondary_wait_checkpoint(void *data)
         FAIL(s, "primary lost: no new checkpoint within %u ms", s->timeout_ms);
         return 2;
     }
-    if (libxl_expect_state(s->main_fd, COLO_CHECKPOINT_NEW)) {
+    if (libxl__expect_state(s->main_fd, COLO_CHECKPOINT_NEW)) {
         FAIL(s, "primary lost: main stream: waiting for CHECKPOINT_STATE NEW: %s",
              errno ? strerror(errno) : "end of stream");
         return 2;
@@ -258,7 +258,7 @@ int ckpt_secondary_suspend(void *data)
         return 0;
     }
     s->svm_suspended = 1;
-    if (libxl_write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_SUSPENDED)) {
+    if (libxl__write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_SUSPENDED)) {
         FAIL(s, "back channel: writing SVM_SUSPENDED: %s", strerror(errno));
         return 2;
     }
