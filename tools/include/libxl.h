@@ -179,7 +179,7 @@ typedef enum {
 
 typedef struct {
     int checkpointed_stream;             /* libxl_checkpointed_stream */
-    int stream_version;                  /* 2 */
+    uint32_t stream_version;             /* 2 */
     char *colo_proxy_script;             /* accepted, unused */
     libxl_defbool userspace_colo_proxy;  /* accepted, unused */
 } libxl_domain_restore_params;

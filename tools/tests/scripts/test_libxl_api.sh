@@ -43,4 +43,24 @@ check "  ... linked dynamically" \
     bash -c "LD_LIBRARY_PATH=$INST/usr/lib ldd $WORK/libxl-example | grep -q 'libxenlight-colo.so.0 => $INST'"
 verify_xl libxl "$WORK/example.libxl"
 check "verify-stream-v2 -f libxl accepts the libxl stream it saved" [ $? = 0 ]
+
+# A COLO caller written to upstream 4.17's API: it builds against Debian's libxenlight,
+# and against ours with only the pkg-config name changed, and its secondary takes over.
+caller=$ROOT/tools/examples/upstream-colo-caller.c
+cc -Wall -Wextra -Werror -o "$WORK/caller-upstream" "$caller" \
+    $(pkg-config --cflags --libs xenlight xentoollog) >"$WORK/cc-up.out" 2>&1
+check "the upstream-API COLO caller builds against Debian's libxenlight" [ $? = 0 ]
+sed 's/^/#   /' "$WORK/cc-up.out"
+cc -Wall -Wextra -Werror -o "$WORK/caller" "$caller" \
+    $(PKG_CONFIG_PATH=$INST/usr/lib/pkgconfig PKG_CONFIG_SYSROOT_DIR=$INST \
+      pkg-config --cflags --libs xenlight-colo xentoollog) >"$WORK/cc-ours.out" 2>&1
+check "  ... and against ours with only the pkg-config name changed" [ $? = 0 ]
+sed 's/^/#   /' "$WORK/cc-ours.out"
+"$XL" create -q "$(guest_cfg u1 incrementer 16 20000)"
+LIBXL_HEARTBEAT_TIMEOUT_MS=2000 LD_LIBRARY_PATH=$INST/usr/lib timeout 60 "$WORK/caller" u1 2 \
+    >"$WORK/caller.out" 2>&1
+rc=$?
+sed 's/^/#   /' "$WORK/caller.out"
+check "  ... it protects a guest with COLO and its secondary takes over (rc $rc)" [ $rc = 0 ]
+check "  ... and the survivor runs, its self-checks passing" running_ok u1--incoming
 exit $((FAILS > 0))
