@@ -8,33 +8,18 @@
 
 #include "libxl_colo_proxy.h"
 #include "libxl_records.h"
-
-void ckpt_sleep_ms(unsigned int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) && errno == EINTR)
-        ;
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
+#include "xutil.h"
 
 /* 0 when fd has data (or EOF) within ms (0: no limit); -1 with ETIMEDOUT otherwise. */
 static int wait_readable(int fd, unsigned int ms)
 {
-    uint64_t deadline = now_ns() + (uint64_t)ms * 1000000ULL;
+    uint64_t deadline = clock_now_ns() + (uint64_t)ms * 1000000ULL;
 
     if (!ms)
         return 0;
     for (;;) {
         struct pollfd pfd = { fd, POLLIN, 0 };
-        uint64_t now = now_ns();
+        uint64_t now = clock_now_ns();
         int r;
 
         if (now >= deadline) {
@@ -72,7 +57,7 @@ int ckpt_primary_suspend(void *data)
 {
     struct ckpt_primary *p = data;
 
-    p->suspended_at = now_ns();
+    p->suspended_at = clock_now_ns();
     if (xhv_domain_suspend(p->xch, p->domid, 60000)) {
         FAIL(p, "suspending domain %u: %s", p->domid, strerror(errno));
         return 0;
@@ -97,7 +82,7 @@ int ckpt_primary_postcopy(void *data)
         return -1;
     }
     if (p->checkpoints > 1) {
-        uint64_t d = now_ns() - p->suspended_at;
+        uint64_t d = clock_now_ns() - p->suspended_at;
 
         p->downtimes++;
         p->downtime_ns_total += d;
@@ -134,7 +119,7 @@ int ckpt_primary_checkpoint(void *data)
     /* Remus: wait for the next checkpoint. */
     if (stop_now(p))
         return 0;
-    ckpt_sleep_ms(p->interval_ms);
+    clock_sleep_ms(p->interval_ms);
     return stop_now(p) ? 0 : 1;
 }
 
@@ -142,10 +127,10 @@ int ckpt_primary_checkpoint(void *data)
  * for one (a packet mismatch, or a packet held too long). */
 static void wait_due(struct ckpt_primary *p)
 {
-    uint64_t deadline = now_ns() + (uint64_t)p->interval_ms * 1000000ULL;
+    uint64_t deadline = clock_now_ns() + (uint64_t)p->interval_ms * 1000000ULL;
 
     while (p->have_proxy) {
-        uint64_t now = now_ns();
+        uint64_t now = clock_now_ns();
         struct pollfd pfd = { p->proxy_fd, POLLIN, 0 };
         char msg[64];
         int r;
@@ -168,10 +153,10 @@ static void wait_due(struct ckpt_primary *p)
         }
     }
     {
-        uint64_t now = now_ns();
+        uint64_t now = clock_now_ns();
 
         if (now < deadline)
-            ckpt_sleep_ms((unsigned int)((deadline - now) / 1000000ULL));
+            clock_sleep_ms((unsigned int)((deadline - now) / 1000000ULL));
     }
 }
 

@@ -18,7 +18,8 @@
 
 #include "guest.h"
 #include "libxl_records.h"
-#include "sr_common.h"
+#include "sr_stream_format.h"
+#include "xutil.h"
 #include "test.h"
 
 #define PAGES       1024
