@@ -3,7 +3,7 @@
  * a 16-byte big-endian header {u64 ident "LibxlFmt", u32 version 2, u32 options},
  * then records with the libxc framing: 8-byte header {u32 type, u32 length}, body
  * zero-padded to 8.  The libxc stream follows the LIBXC_CONTEXT record.  The COLO back
- * channel carries bare records (no headers).  See docs/libxl-stream.md.
+ * channel carries bare records (no headers).  See docs/stream-format.md.
  */
 #ifndef LIBXL_RECORDS_H
 #define LIBXL_RECORDS_H

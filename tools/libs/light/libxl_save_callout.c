@@ -1,5 +1,5 @@
 /*
- * The save callout (see libxl_save_callout.h and docs/save-helper.md).
+ * The save callout (see libxl_save_callout.h and docs/libxl-and-xl.md).
  */
 #include "libxl_save_callout.h"
 

@@ -1,5 +1,5 @@
 /*
- * libxl-save-helper's message protocol (upstream's numbering, docs/save-helper.md):
+ * libxl-save-helper's message protocol (upstream's numbering, docs/libxl-and-xl.md):
  * helper -> libxl: u16 msglen, then msglen bytes: u16 msgnum + arguments in native
  * binary (int, u32, unsigned: 4 bytes; unsigned long, xen_pfn_t: 8 bytes; STRING: u32
  * length including the NUL, then the bytes with the NUL).  libxl -> helper: one native

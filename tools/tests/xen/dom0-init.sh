@@ -233,7 +233,7 @@ s_remus() {
 }
 
 # The environment that puts the project's engine on the real-Xen backend: for the
-# project's xl (issue 3's xl, libxl and libxl-save-helper), or for upstream's xl, whose
+# project's xl (with its libxl and libxl-save-helper), or for upstream's xl, whose
 # libxl then runs our libxl-save-helper ($LIBXL_SAVE_HELPER).
 OURENV="env XHV_BACKEND=xen SIMXEN_DIR=/run/colo LIBXL_SAVE_HELPER=/opt/colo/bin/libxl-save-helper"
 OURXL="$OURENV xl-colo"
@@ -241,7 +241,7 @@ OURXL="$OURENV xl-colo"
 # (upstream's libxl honours LIBXL_SAVE_HELPER, and would run our helper).
 UPXL="env -u LIBXL_SAVE_HELPER -u XHV_BACKEND -u SIMXEN_DIR xl"
 
-# (a, PVH) the project's xl (issue 3) saving a guest that upstream xl created, through
+# (a, PVH) the project's xl saving a guest that upstream xl created, through
 # the real-Xen backend; the image is checked by verify-stream-v2 -f xl (run.sh) and
 # brought back by upstream `xl restore` (with the config file: ours stores its own JSON).
 s_ours_xl_save() {

@@ -1,4 +1,4 @@
-# PV guests (issue 4, plan step a for PV): our engine saving a 64-bit PV guest that
+# PV guests (plan step a for PV): our engine saving a 64-bit PV guest that
 # upstream `xl` created (tools/libs/guest/sr_save_x86_pv.c, the backend's PV operations
 # in tools/libs/ctrl/xhv_xen_pv.c).  Sourced by dom0-init.sh; uses its helpers.
 #
