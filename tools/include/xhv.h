@@ -73,15 +73,14 @@ const char *xhv_backend_name(xc_interface *xch);
 
 /* ---- domains --------------------------------------------------------------------------- */
 
-/* Configuration for creating a simulated domain (the real backend ignores program). */
+/* Configuration for creating a domain. */
+struct xhv_sim_guest;
 typedef struct xhv_domain_config {
     char name[64];
     uint64_t max_pages;           /* guest RAM in pages, special pages excluded */
-    char program[32];             /* sim guest program: "incrementer", "crcblocks",
-                                     "dirtyrate", "divergent", or "" for an empty domain
-                                     that a restore will fill (context decides) */
-    uint64_t prog_args[4];        /* program parameters, see docs/simulated-hypervisor.md */
-    uint64_t host_input;          /* host-local input for the "divergent" program */
+    /* The simulated hypervisor's guest program (xhv_sim.h); NULL: an empty domain that
+     * a restore will fill.  Real Xen builds restore targets only, and refuses one. */
+    const struct xhv_sim_guest *sim;
     int start_paused;             /* 1: created paused (restore targets) */
     /* Real Xen builds restore targets only (empty, paused domains a stream will fill): */
     int guest_type;               /* XHV_GUEST_* */
@@ -194,19 +193,6 @@ int xhv_cpu_policy_set(xc_interface *xch, uint32_t domid, const void *leaves,
 
 /* Xen version the hypervisor reports (for the stream's domain header). */
 int xhv_version(xc_interface *xch, uint32_t *major, uint32_t *minor);
-
-/* ---- simulated-hypervisor extras (real backend: ENOSYS) ------------------------------ */
-
-typedef struct xhv_sim_status {
-    uint64_t steps;               /* guest program steps executed since creation */
-    uint64_t resumes;             /* times the guest ran its resume path */
-    uint64_t selfchecks_passed;   /* resume-time memory self-checks that passed */
-    uint64_t selfchecks_failed;   /* ... that found a violation */
-    uint64_t first_bad_pfn;       /* first pfn of the last failed self-check */
-    int vcpu_alive;               /* the vcpu process exists */
-} xhv_sim_status_t;
-
-int xhv_sim_status(xc_interface *xch, uint32_t domid, xhv_sim_status_t *st);
 
 /* ---- PV guests (real backend only; sim: ENOSYS) --------------------------------------- */
 

@@ -23,21 +23,27 @@
 
 #include "colo_local.h"
 #include "xutil.h"
+#include "xhv_sim.h"
 
 static uint32_t create(xc_interface *xch, const char *name, const char *program, uint64_t pages,
                        uint64_t rate, uint64_t working_set, uint64_t input, int paused)
 {
     xhv_domain_config_t cfg;
+    struct xhv_sim_guest sim;
     uint32_t domid;
 
     memset(&cfg, 0, sizeof(cfg));
+
+    memset(&sim, 0, sizeof(sim));
+
+    cfg.sim = &sim;
     snprintf(cfg.name, sizeof(cfg.name), "%s", name);
-    snprintf(cfg.program, sizeof(cfg.program), "%s", program);
+    snprintf(sim.program, sizeof(sim.program), "%s", program);
     cfg.max_pages = pages;
-    cfg.prog_args[0] = 1;          /* no self-check on resume: measure the engine */
-    cfg.prog_args[2] = rate;
-    cfg.prog_args[3] = working_set;
-    cfg.host_input = input;
+    sim.prog_args[0] = 1;          /* no self-check on resume: measure the engine */
+    sim.prog_args[2] = rate;
+    sim.prog_args[3] = working_set;
+    sim.host_input = input;
     cfg.start_paused = paused;
     if (xhv_domain_create(xch, &cfg, &domid)) {
         fprintf(stderr, "create %s: %s\n", name, strerror(errno));

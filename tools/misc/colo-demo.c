@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "colo_local.h"
+#include "xhv_sim.h"
 
 #define PAGES 16384   /* 64 MiB guest */
 
@@ -29,13 +30,18 @@ static int create(xc_interface *xch, const char *name, const char *program, uint
                   int paused, uint32_t *domid)
 {
     xhv_domain_config_t cfg;
+    struct xhv_sim_guest sim;
 
     memset(&cfg, 0, sizeof(cfg));
+
+    memset(&sim, 0, sizeof(sim));
+
+    cfg.sim = &sim;
     snprintf(cfg.name, sizeof(cfg.name), "%s", name);
-    snprintf(cfg.program, sizeof(cfg.program), "%s", program);
+    snprintf(sim.program, sizeof(sim.program), "%s", program);
     cfg.max_pages = PAGES;
-    cfg.prog_args[2] = 20000;   /* page writes per second */
-    cfg.host_input = input;
+    sim.prog_args[2] = 20000;   /* page writes per second */
+    sim.host_input = input;
     cfg.start_paused = paused;
     if (xhv_domain_create(xch, &cfg, domid)) {
         perror(name);

@@ -48,6 +48,7 @@
 #include "libxl_checkpoint.h"
 #include "xenguest_colo.h"
 #include "xutil.h"
+#include "xhv_sim.h"
 
 #define HVM_PARAM_STORE_EVTCHN   2
 #define HVM_PARAM_CONSOLE_EVTCHN 18
@@ -147,20 +148,23 @@ static int cmd_list(xc_interface *xch)
 static int cmd_create(xc_interface *xch, int argc, char **argv)
 {
     xhv_domain_config_t cfg;
+    struct xhv_sim_guest sim;
     uint32_t domid;
     int opt;
 
     memset(&cfg, 0, sizeof(cfg));
-    cfg.prog_args[2] = 20000;
+    memset(&sim, 0, sizeof(sim));
+    cfg.sim = &sim;
+    sim.prog_args[2] = 20000;
     while ((opt = getopt(argc, argv, "pr:s:H:")) != -1) {
         if (opt == 'p')
             cfg.start_paused = 1;
         else if (opt == 'r')
-            cfg.prog_args[2] = strtoull(optarg, NULL, 0);
+            sim.prog_args[2] = strtoull(optarg, NULL, 0);
         else if (opt == 's')
-            cfg.prog_args[3] = strtoull(optarg, NULL, 0);
+            sim.prog_args[3] = strtoull(optarg, NULL, 0);
         else if (opt == 'H')
-            cfg.host_input = strtoull(optarg, NULL, 0);
+            sim.host_input = strtoull(optarg, NULL, 0);
         else
             return usage();
     }
@@ -169,7 +173,7 @@ static int cmd_create(xc_interface *xch, int argc, char **argv)
     snprintf(cfg.name, sizeof(cfg.name), "%s", argv[optind]);
     cfg.max_pages = strtoull(argv[optind + 1], NULL, 0);
     if (strcmp(argv[optind + 2], "none"))
-        snprintf(cfg.program, sizeof(cfg.program), "%s", argv[optind + 2]);
+        snprintf(sim.program, sizeof(sim.program), "%s", argv[optind + 2]);
     if (xhv_domain_create(xch, &cfg, &domid)) {
         perror("xhv-sr: create");
         return 1;

@@ -62,7 +62,7 @@ static int wait_stopped(simxen_t *sx, struct waitref *w, int want_suspend, long 
             int ok = 1;
             if (want_suspend) {
                 simxen_lock(sx);
-                ok = s->shutdown && s->shutdown_reason == XHV_SHUTDOWN_suspend &&
+                ok = s->shutdown && s->shutdown_reason == SIMXEN_SHUTDOWN_suspend &&
                      is_stopped(s);
                 simxen_unlock(sx);
             }
@@ -107,7 +107,7 @@ static int stop_vcpu(simxen_t *sx, uint32_t domid, int suspend, unsigned int tim
     }
     if (suspend) {
         if (s->shutdown) {
-            int already = s->shutdown_reason == XHV_SHUTDOWN_suspend;
+            int already = s->shutdown_reason == SIMXEN_SHUTDOWN_suspend;
 
             simxen_unlock(sx);
             if (already)
@@ -187,7 +187,7 @@ int simxen_domain_resume(simxen_t *sx, uint32_t domid, int fast)
         errno = ESRCH;
         return -1;
     }
-    if (!s->shutdown || s->shutdown_reason != XHV_SHUTDOWN_suspend) {
+    if (!s->shutdown || s->shutdown_reason != SIMXEN_SHUTDOWN_suspend) {
         simxen_unlock(sx);
         errno = EINVAL;
         return -1;
@@ -302,8 +302,8 @@ int simxen_logdirty(simxen_t *sx, uint32_t domid, int op, unsigned long *bitmap,
 
     if (dirty_count)
         *dirty_count = 0;
-    if (op < XHV_LOGDIRTY_ENABLE || op > XHV_LOGDIRTY_CLEAN ||
-        ((op == XHV_LOGDIRTY_PEEK || op == XHV_LOGDIRTY_CLEAN) && nr_pfns && !bitmap)) {
+    if (op < SIMXEN_LOGDIRTY_ENABLE || op > SIMXEN_LOGDIRTY_CLEAN ||
+        ((op == SIMXEN_LOGDIRTY_PEEK || op == SIMXEN_LOGDIRTY_CLEAN) && nr_pfns && !bitmap)) {
         errno = EINVAL;
         return -1;
     }
@@ -314,7 +314,7 @@ int simxen_logdirty(simxen_t *sx, uint32_t domid, int op, unsigned long *bitmap,
         errno = ESRCH;
         return -1;
     }
-    if (op == XHV_LOGDIRTY_OFF)
+    if (op == SIMXEN_LOGDIRTY_OFF)
         s->logdirty_on = 0;
     base = s->map_base;
     p2m_size = s->p2m_size;
@@ -322,9 +322,9 @@ int simxen_logdirty(simxen_t *sx, uint32_t domid, int op, unsigned long *bitmap,
     start = s->vcpu_starttime;
     on = s->logdirty_on;
     simxen_unlock(sx);
-    if (op == XHV_LOGDIRTY_OFF)
+    if (op == SIMXEN_LOGDIRTY_OFF)
         return 0;
-    if (op != XHV_LOGDIRTY_ENABLE && !on) {
+    if (op != SIMXEN_LOGDIRTY_ENABLE && !on) {
         errno = EINVAL;             /* as Xen: peek/clean need log-dirty mode */
         return -1;
     }
@@ -338,8 +338,8 @@ int simxen_logdirty(simxen_t *sx, uint32_t domid, int op, unsigned long *bitmap,
         errno = ESRCH;
         return -1;
     }
-    n = simxen_scan(fd, base, base + (p2m_size << 12), op != XHV_LOGDIRTY_PEEK,
-                    op == XHV_LOGDIRTY_ENABLE ? NULL : bitmap,
+    n = simxen_scan(fd, base, base + (p2m_size << 12), op != SIMXEN_LOGDIRTY_PEEK,
+                    op == SIMXEN_LOGDIRTY_ENABLE ? NULL : bitmap,
                     nr_pfns < p2m_size ? nr_pfns : p2m_size);
     e = errno;
     close(fd);
@@ -347,7 +347,7 @@ int simxen_logdirty(simxen_t *sx, uint32_t domid, int op, unsigned long *bitmap,
         errno = n < 0 && simxen_pid_alive(pid, start) ? e : ESRCH;
         return -1;
     }
-    if (op == XHV_LOGDIRTY_ENABLE) {
+    if (op == SIMXEN_LOGDIRTY_ENABLE) {
         simxen_lock(sx);
         if (s->in_use && s->domid == domid)
             s->logdirty_on = 1;

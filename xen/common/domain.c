@@ -279,7 +279,7 @@ int simxen_domain_destroy(simxen_t *sx, uint32_t domid)
     return 0;
 }
 
-static int check_config(const xhv_domain_config_t *cfg, char *err, size_t errlen)
+static int check_config(const simxen_domain_config_t *cfg, char *err, size_t errlen)
 {
     const struct sim_program *prog = NULL;
 
@@ -347,7 +347,7 @@ static int wait_started(simxen_t *sx, struct simxen_slot *s, uint64_t gen, int p
     }
 }
 
-int simxen_domain_create(simxen_t *sx, const xhv_domain_config_t *cfg, uint32_t *domid,
+int simxen_domain_create(simxen_t *sx, const simxen_domain_config_t *cfg, uint32_t *domid,
                          char *err, size_t errlen)
 {
     char dummy[8], path[512], tail[300];
@@ -514,7 +514,7 @@ fail:
 
 /* ---- queries --------------------------------------------------------------------------- */
 
-static void fill_info(const struct simxen_slot *s, xhv_dominfo_t *info)
+static void fill_info(const struct simxen_slot *s, simxen_dominfo_t *info)
 {
     int alive = simxen_pid_alive(s->vcpu_pid, s->vcpu_starttime);
 
@@ -522,7 +522,7 @@ static void fill_info(const struct simxen_slot *s, xhv_dominfo_t *info)
     info->domid = s->domid;
     info->paused = s->pause_count > 0;
     info->shutdown = s->shutdown || !alive;
-    info->shutdown_reason = alive ? s->shutdown_reason : XHV_SHUTDOWN_crash;
+    info->shutdown_reason = alive ? s->shutdown_reason : SIMXEN_SHUTDOWN_crash;
     info->dying = s->dying;
     info->hvm = 1;
     /* runnable: not paused, not shut down, vcpu alive (it may still be waking up) */
@@ -534,7 +534,7 @@ static void fill_info(const struct simxen_slot *s, xhv_dominfo_t *info)
     info->name[sizeof(info->name) - 1] = 0;
 }
 
-int simxen_domain_info(simxen_t *sx, uint32_t domid, xhv_dominfo_t *info)
+int simxen_domain_info(simxen_t *sx, uint32_t domid, simxen_dominfo_t *info)
 {
     struct simxen_slot *s;
 
@@ -552,13 +552,13 @@ int simxen_domain_info(simxen_t *sx, uint32_t domid, xhv_dominfo_t *info)
 
 static int cmp_domid(const void *a, const void *b)
 {
-    const xhv_dominfo_t *x = a, *y = b;
+    const simxen_dominfo_t *x = a, *y = b;
     return x->domid < y->domid ? -1 : x->domid > y->domid;
 }
 
-int simxen_domain_list(simxen_t *sx, xhv_dominfo_t *info, int max)
+int simxen_domain_list(simxen_t *sx, simxen_dominfo_t *info, int max)
 {
-    xhv_dominfo_t all[SIMXEN_NSLOTS];
+    simxen_dominfo_t all[SIMXEN_NSLOTS];
     int n = 0;
 
     if (max < 0 || (max > 0 && !info)) {
@@ -701,7 +701,7 @@ int simxen_pfn_types(simxen_t *sx, uint32_t domid, size_t n, const uint64_t *pfn
     for (size_t i = 0; i < n; i++) {
         int pop = pfns[i] < m.p2m_size && simxen_p2m_test(m.p2m, pfns[i]);
 
-        types[i] = pop ? XHV_PFINFO_NOTAB : XHV_PFINFO_XTAB;
+        types[i] = pop ? SIMXEN_PFINFO_NOTAB : SIMXEN_PFINFO_XTAB;
     }
     return 0;
 }
@@ -788,7 +788,7 @@ int simxen_tsc_set(simxen_t *sx, uint32_t domid, uint32_t mode, uint64_t elapsed
     });
 }
 
-int simxen_status(simxen_t *sx, uint32_t domid, xhv_sim_status_t *st)
+int simxen_status(simxen_t *sx, uint32_t domid, simxen_status_t *st)
 {
     if (!st) {
         errno = EINVAL;

@@ -100,7 +100,7 @@ static void crash(struct vcpu *v, const char *why)
     struct simxen_slot *s = v->s;
 
     s->shutdown = 1;
-    s->shutdown_reason = XHV_SHUTDOWN_crash;
+    s->shutdown_reason = SIMXEN_SHUTDOWN_crash;
     s->selfchecks_failed++;
     s->first_bad_pfn = UINT64_MAX;
     atomic_store(&s->want_stop, 1);
@@ -130,7 +130,7 @@ static void stop_point(struct vcpu *v)
         }
         if (s->suspend_req && s->pause_count == 0 && !s->shutdown) {
             s->shutdown = 1;
-            s->shutdown_reason = XHV_SHUTDOWN_suspend;
+            s->shutdown_reason = SIMXEN_SHUTDOWN_suspend;
             s->suspend_req = 0;
         }
         want = s->pause_count > 0 || s->shutdown || s->suspend_req;

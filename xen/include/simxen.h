@@ -13,8 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "xhv.h"
-
 #define SIMXEN_DEFAULT_DIR   "/dev/shm/simxen"
 #define SIMXEN_SPECIAL_PAGES 2              /* console, xenstore: the top two pfns */
 #define SIMXEN_MAX_PAGES     (1ULL << 22)   /* 16 GiB of guest RAM (sparse tmpfs) */
@@ -36,6 +34,53 @@
 
 typedef struct simxen simxen_t;
 
+/* A new domain: a guest program to run, or none (an empty domain a restore fills). */
+typedef struct simxen_domain_config {
+    char name[64];
+    uint64_t max_pages;           /* guest RAM in pages, special pages excluded */
+    char program[32];             /* "incrementer", "crcblocks", "dirtyrate", "divergent",
+                                     "netsend", or "" for an empty domain */
+    uint64_t prog_args[4];        /* SIMXEN_ARG_* */
+    uint64_t host_input;          /* host-local input (divergent, netsend) */
+    int start_paused;             /* 1: created paused (restore targets) */
+} simxen_domain_config_t;
+
+#define SIMXEN_SHUTDOWN_poweroff 0
+#define SIMXEN_SHUTDOWN_reboot   1
+#define SIMXEN_SHUTDOWN_suspend  2
+#define SIMXEN_SHUTDOWN_crash    3
+
+typedef struct simxen_dominfo {
+    uint32_t domid;
+    unsigned int paused:1, shutdown:1, dying:1, hvm:1, running:1;
+    unsigned int shutdown_reason;  /* SIMXEN_SHUTDOWN_* */
+    uint64_t max_pages;            /* pages the domain may hold */
+    uint64_t nr_pages;             /* pages populated */
+    uint64_t p2m_size;             /* highest gfn + 1 */
+    char name[64];
+} simxen_dominfo_t;
+
+/* Page types, in the stream's nibble position (bits 28..31). */
+#define SIMXEN_PFINFO_NOTAB 0x0U
+#define SIMXEN_PFINFO_XTAB  (0xfU << 28)   /* no page at this pfn */
+
+enum simxen_logdirty_op {
+    SIMXEN_LOGDIRTY_ENABLE,       /* start tracking with an empty dirty set */
+    SIMXEN_LOGDIRTY_OFF,          /* stop tracking */
+    SIMXEN_LOGDIRTY_PEEK,         /* read the dirty set, leave it as it is */
+    SIMXEN_LOGDIRTY_CLEAN,        /* read and clear the dirty set atomically */
+};
+
+/* The guest program's account of itself. */
+typedef struct simxen_status {
+    uint64_t steps;               /* guest program steps executed since creation */
+    uint64_t resumes;             /* times the guest ran its resume path */
+    uint64_t selfchecks_passed;   /* resume-time memory self-checks that passed */
+    uint64_t selfchecks_failed;   /* ... that found a violation */
+    uint64_t first_bad_pfn;       /* first pfn of the last failed self-check */
+    int vcpu_alive;               /* the vcpu process exists */
+} simxen_status_t;
+
 /* dir NULL: $SIMXEN_DIR, else SIMXEN_DEFAULT_DIR.  Creates the directory and the
  * shared `domains` file if missing. */
 simxen_t *simxen_open(const char *dir);
@@ -47,15 +92,15 @@ const char *simxen_dir(simxen_t *sx);
 int simxen_probe_logdirty(char *why, size_t len);
 
 /* Domains. */
-int simxen_domain_create(simxen_t *sx, const xhv_domain_config_t *cfg, uint32_t *domid,
+int simxen_domain_create(simxen_t *sx, const simxen_domain_config_t *cfg, uint32_t *domid,
                          char *err, size_t errlen);
 int simxen_domain_destroy(simxen_t *sx, uint32_t domid);
-int simxen_domain_info(simxen_t *sx, uint32_t domid, xhv_dominfo_t *info);
-int simxen_domain_list(simxen_t *sx, xhv_dominfo_t *info, int max);
+int simxen_domain_info(simxen_t *sx, uint32_t domid, simxen_dominfo_t *info);
+int simxen_domain_list(simxen_t *sx, simxen_dominfo_t *info, int max);
 int simxen_domain_lookup(simxen_t *sx, const char *name, uint32_t *domid);
 int simxen_domain_rename(simxen_t *sx, uint32_t domid, const char *name);
 
-/* Run control (semantics in xhv.h and the doc). */
+/* Run control (semantics in docs/simulated-hypervisor.md). */
 int simxen_domain_pause(simxen_t *sx, uint32_t domid);
 int simxen_domain_unpause(simxen_t *sx, uint32_t domid);
 int simxen_domain_suspend(simxen_t *sx, uint32_t domid, unsigned int timeout_ms);
@@ -73,7 +118,7 @@ int simxen_pfn_types(simxen_t *sx, uint32_t domid, size_t n, const uint64_t *pfn
 int simxen_map_pages(simxen_t *sx, uint32_t domid, const uint64_t *pfns, void **pages,
                      int *errs, size_t n);
 
-/* Log-dirty (op: enum xhv_logdirty_op). */
+/* Log-dirty (op: enum simxen_logdirty_op). */
 int simxen_logdirty(simxen_t *sx, uint32_t domid, int op, unsigned long *bitmap,
                     uint64_t nr_pfns, uint64_t *dirty_count);
 
@@ -86,7 +131,7 @@ int simxen_tsc_get(simxen_t *sx, uint32_t domid, uint32_t *mode, uint64_t *elaps
                    uint32_t *khz, uint32_t *incarnation);
 int simxen_tsc_set(simxen_t *sx, uint32_t domid, uint32_t mode, uint64_t elapsed_nsec,
                    uint32_t khz, uint32_t incarnation);
-int simxen_status(simxen_t *sx, uint32_t domid, xhv_sim_status_t *st);
+int simxen_status(simxen_t *sx, uint32_t domid, simxen_status_t *st);
 /* Reason for the last EINVAL/EBUSY of setcontext on this handle ("" if none). */
 const char *simxen_last_error(simxen_t *sx);
 /* The vcpu process id (for tests that kill it). */

@@ -3,6 +3,7 @@
 #define XHV_BACKEND_H
 
 #include "xhv.h"
+#include "xhv_sim.h"
 
 struct xhv_backend_ops {
     const char *name;

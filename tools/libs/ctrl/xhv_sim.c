@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 
@@ -57,10 +58,52 @@ static int ret(xc_interface *xch, int rc, const char *what, uint32_t domid)
     return rc;
 }
 
+/* The interface's values are the simulated hypervisor's own. */
+_Static_assert(XHV_SHUTDOWN_suspend == SIMXEN_SHUTDOWN_suspend &&
+               XHV_SHUTDOWN_crash == SIMXEN_SHUTDOWN_crash, "shutdown reasons");
+_Static_assert(XHV_PFINFO_NOTAB == SIMXEN_PFINFO_NOTAB && XHV_PFINFO_XTAB == SIMXEN_PFINFO_XTAB,
+               "page types");
+_Static_assert((int)XHV_LOGDIRTY_ENABLE == SIMXEN_LOGDIRTY_ENABLE &&
+               (int)XHV_LOGDIRTY_OFF == SIMXEN_LOGDIRTY_OFF &&
+               (int)XHV_LOGDIRTY_PEEK == SIMXEN_LOGDIRTY_PEEK &&
+               (int)XHV_LOGDIRTY_CLEAN == SIMXEN_LOGDIRTY_CLEAN, "log-dirty operations");
+
+static void to_xhv_info(const simxen_dominfo_t *s, xhv_dominfo_t *x)
+{
+    memset(x, 0, sizeof(*x));
+    x->domid = s->domid;
+    x->paused = s->paused;
+    x->shutdown = s->shutdown;
+    x->dying = s->dying;
+    x->hvm = s->hvm;
+    x->running = s->running;
+    x->shutdown_reason = s->shutdown_reason;
+    x->max_pages = s->max_pages;
+    x->nr_pages = s->nr_pages;
+    x->p2m_size = s->p2m_size;
+    memcpy(x->name, s->name, sizeof(x->name));
+}
+
 static int sim_domain_create(xc_interface *xch, const xhv_domain_config_t *cfg, uint32_t *domid)
 {
+    simxen_domain_config_t sc;
     char err[512];
-    int rc = simxen_domain_create(SX(xch), cfg, domid, err, sizeof(err));
+    int rc;
+
+    if (!cfg) {
+        errno = EINVAL;
+        return -1;
+    }
+    memset(&sc, 0, sizeof(sc));
+    memcpy(sc.name, cfg->name, sizeof(sc.name));
+    sc.max_pages = cfg->max_pages;
+    sc.start_paused = cfg->start_paused;
+    if (cfg->sim) {
+        memcpy(sc.program, cfg->sim->program, sizeof(sc.program));
+        memcpy(sc.prog_args, cfg->sim->prog_args, sizeof(sc.prog_args));
+        sc.host_input = cfg->sim->host_input;
+    }
+    rc = simxen_domain_create(SX(xch), &sc, domid, err, sizeof(err));
 
     if (rc) {
         int e = errno;
@@ -69,7 +112,7 @@ static int sim_domain_create(xc_interface *xch, const xhv_domain_config_t *cfg, 
         errno = e;
     } else {
         xhv_log(xch, XHV_LOG_DEBUG, 0, "xhv_domain_create", "domain %u '%s' program '%s'",
-                *domid, cfg->name, cfg->program);
+                *domid, cfg->name, sc.program);
     }
     return rc;
 }
@@ -85,12 +128,26 @@ static int sim_domain_info(xc_interface *xch, uint32_t domid, xhv_dominfo_t *inf
         errno = EINVAL;
         return -1;
     }
-    return ret(xch, simxen_domain_info(SX(xch), domid, info), "xhv_domain_info", domid);
+    simxen_dominfo_t si;
+    int rc = simxen_domain_info(SX(xch), domid, &si);
+
+    if (!rc)
+        to_xhv_info(&si, info);
+    return ret(xch, rc, "xhv_domain_info", domid);
 }
 
 static int sim_domain_list(xc_interface *xch, xhv_dominfo_t *info, int max)
 {
-    return ret(xch, simxen_domain_list(SX(xch), info, max), "xhv_domain_list", 0);
+    simxen_dominfo_t *si = max > 0 ? calloc((size_t)max, sizeof(*si)) : NULL;
+    int n;
+
+    if (max > 0 && !si)
+        return -1;
+    n = simxen_domain_list(SX(xch), si, max);
+    for (int i = 0; i < n && i < max; i++)
+        to_xhv_info(&si[i], &info[i]);
+    free(si);
+    return ret(xch, n, "xhv_domain_list", 0);
 }
 
 static int sim_domain_lookup(xc_interface *xch, const char *name, uint32_t *domid)
@@ -253,7 +310,19 @@ static int sim_version(xc_interface *xch, uint32_t *major, uint32_t *minor)
 
 static int sim_sim_status(xc_interface *xch, uint32_t domid, xhv_sim_status_t *st)
 {
-    return ret(xch, simxen_status(SX(xch), domid, st), "xhv_sim_status", domid);
+    simxen_status_t ss;
+    int rc = simxen_status(SX(xch), domid, &ss);
+
+    _Static_assert(sizeof(ss) == sizeof(*st), "simxen_status_t and xhv_sim_status_t");
+    if (!rc) {
+        st->steps = ss.steps;
+        st->resumes = ss.resumes;
+        st->selfchecks_passed = ss.selfchecks_passed;
+        st->selfchecks_failed = ss.selfchecks_failed;
+        st->first_bad_pfn = ss.first_bad_pfn;
+        st->vcpu_alive = ss.vcpu_alive;
+    }
+    return ret(xch, rc, "xhv_sim_status", domid);
 }
 
 const struct xhv_backend_ops xhv_sim_ops = {

@@ -183,7 +183,7 @@ int xen_domain_create(xhv_t *xch, const xhv_domain_config_t *cfg, uint32_t *domi
         errno = EINVAL;
         return xen_fail(xch, "domain_create: a name and a memory size are needed", 0);
     }
-    if (cfg->program[0] || !cfg->start_paused) {
+    if ((cfg->sim && cfg->sim->program[0]) || !cfg->start_paused) {
         xhv_log(xch, XHV_LOG_ERROR, EINVAL, "domain_create", "'%s': on real Xen only empty, "
                 "paused restore targets are built here; create a guest from its kernel "
                 "with upstream `xl create`", cfg->name);

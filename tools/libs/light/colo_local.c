@@ -18,6 +18,7 @@
 #include "libxl_checkpoint.h"
 #include "libxl_records.h"
 #include "sr_stream_format.h"
+#include "xhv_sim.h"
 #include "xutil.h"
 
 /* ---- secondary ----------------------------------------------------------------------- */

@@ -13,16 +13,19 @@
 #include "libxl_records.h"
 #include "libxl_save_msgs.h"
 #include "xenguest_colo.h"
+#include "xhv_sim.h"
 
 #define PAGES_PER_KB(kb) ((kb) / 4)
 
 static int create_domain(libxl_ctx *ctx, libxl_domain_config *c, uint32_t *domid, int empty)
 {
     xhv_domain_config_t cfg;
+    struct xhv_sim_guest guest;
     uint32_t other;
     uint64_t kb = c->b_info.max_memkb;
 
     memset(&cfg, 0, sizeof(cfg));
+    memset(&guest, 0, sizeof(guest));
     if (!c->c_info.name || !*c->c_info.name) {
         LOG_ERR(ctx, "domain config: no name");
         return ERROR_INVAL;
@@ -70,13 +73,16 @@ static int create_domain(libxl_ctx *ctx, libxl_domain_config *c, uint32_t *domid
             LOG_ERR(ctx, "domain config: no sim workload (sim_program)");
             return ERROR_INVAL;
         }
-        snprintf(cfg.program, sizeof(cfg.program), "%s", c->sim.program);
+        snprintf(guest.program, sizeof(guest.program), "%s", c->sim.program);
     }
-    cfg.prog_args[0] = c->sim.flags;
-    cfg.prog_args[1] = c->sim.max_steps;
-    cfg.prog_args[2] = c->sim.rate;
-    cfg.prog_args[3] = c->sim.seed;
-    cfg.host_input = c->sim.host_input;
+    /* A restore target keeps its arguments too: the restored program reads them. */
+    guest.prog_args[0] = c->sim.flags;
+    guest.prog_args[1] = c->sim.max_steps;
+    guest.prog_args[2] = c->sim.rate;
+    guest.prog_args[3] = c->sim.seed;
+    guest.host_input = c->sim.host_input;
+    if (!libxl__on_xen(ctx))
+        cfg.sim = &guest;
     cfg.start_paused = empty;
     if (xhv_domain_create(ctx->xch, &cfg, domid)) {
         LOG_ERR(ctx, "creating domain '%s': %s", c->c_info.name, strerror(errno));

@@ -2,6 +2,7 @@
  * Domain lifecycle: list and info, rename, pause and unpause, resume, destroy.
  */
 #include "libxl_internal.h"
+#include "xhv_sim.h"
 
 #include <errno.h>
 #include <stdlib.h>

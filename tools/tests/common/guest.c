@@ -1,5 +1,6 @@
 #include "guest.h"
 #include "test.h"
+#include "xhv_sim.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -26,14 +27,19 @@ static uint32_t create(xc_interface *xch, const char *name, const char *program,
                        uint64_t host_input, uint64_t rate, int paused)
 {
     xhv_domain_config_t cfg;
+    struct xhv_sim_guest sim;
     uint32_t domid;
 
     memset(&cfg, 0, sizeof(cfg));
+
+    memset(&sim, 0, sizeof(sim));
+
+    cfg.sim = &sim;
     snprintf(cfg.name, sizeof(cfg.name), "%s", name);
-    snprintf(cfg.program, sizeof(cfg.program), "%s", program);
+    snprintf(sim.program, sizeof(sim.program), "%s", program);
     cfg.max_pages = pages;
-    cfg.host_input = host_input;
-    cfg.prog_args[2] = rate;
+    sim.host_input = host_input;
+    sim.prog_args[2] = rate;
     cfg.start_paused = paused;
     if (xhv_domain_create(xch, &cfg, &domid)) {
         fprintf(stderr, "creating domain %s (%s) failed: %s\n", name, program, strerror(errno));

@@ -19,6 +19,7 @@
 #include "guest.h"
 #include "libxl_records.h"
 #include "sr_stream_format.h"
+#include "xhv_sim.h"
 #include "xutil.h"
 #include "test.h"
 

@@ -16,6 +16,7 @@
 
 #include "guest.h"
 #include "test.h"
+#include "xhv_sim.h"
 
 #define PAGES 2048
 

@@ -11,6 +11,7 @@
 
 #include "test.h"
 #include "xhv.h"
+#include "xhv_sim.h"
 
 static inline uint64_t sim_now_ms(void)
 {
@@ -37,17 +38,22 @@ static inline uint32_t sim_create(xc_interface *xch, const char *name, const cha
                                   uint64_t a3, uint64_t host_input, int paused)
 {
     xhv_domain_config_t cfg;
+    struct xhv_sim_guest sim;
     uint32_t domid = 0;
 
     memset(&cfg, 0, sizeof(cfg));
+
+    memset(&sim, 0, sizeof(sim));
+
+    cfg.sim = &sim;
     snprintf(cfg.name, sizeof(cfg.name), "%s", name);
-    snprintf(cfg.program, sizeof(cfg.program), "%s", program);
+    snprintf(sim.program, sizeof(sim.program), "%s", program);
     cfg.max_pages = pages;
-    cfg.prog_args[0] = a0;
-    cfg.prog_args[1] = a1;
-    cfg.prog_args[2] = a2;
-    cfg.prog_args[3] = a3;
-    cfg.host_input = host_input;
+    sim.prog_args[0] = a0;
+    sim.prog_args[1] = a1;
+    sim.prog_args[2] = a2;
+    sim.prog_args[3] = a3;
+    sim.host_input = host_input;
     cfg.start_paused = paused;
     if (xhv_domain_create(xch, &cfg, &domid)) {
         printf("# create %s (%s): %s\n", name, program, strerror(errno));
