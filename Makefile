@@ -219,5 +219,9 @@ clean:
 	rm -f $(ALL) xen/vcpu/*.o xen/*/*.o tools/*/*.o tools/*/*/*.o tools/*/*/*/*.o
 	rm -rf build
 
+# `make print-VAR`: a variable's value, for scripts (tools/tests/scripts/test_install.sh).
+print-%:
+	@echo '$($*)'
+
 .PHONY: install two-host-demo all demo check check-nomigration check-asan check-xen bench clean
 .SECONDARY:
