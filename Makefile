@@ -127,8 +127,10 @@ XL_BINS += $(LIBXL_A) $(LIBXL_PC)
 
 # `make install [DESTDIR=...] [PREFIX=...]`: layout in docs/install.md.  Man pages that
 # Debian's xen-utils-common also has (xl.1, xl.cfg.5) take xl's installed name.
-install: tools/xl/xl tools/helpers/libxl-save-helper tools/misc/colo-proxy xen/simxen-vcpu \
-         $(LIBXL_SO) $(LIBXL_A) $(LIBXL_PC)
+INSTALLABLES := tools/xl/xl tools/helpers/libxl-save-helper tools/misc/colo-proxy xen/simxen-vcpu \
+                $(LIBXL_SO) $(LIBXL_A) $(LIBXL_PC)
+installables: $(INSTALLABLES)
+install: $(INSTALLABLES)
 	$(call Q,INSTALL,$(DESTDIR)$(PREFIX))install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
 	    $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR)/xenlight-colo
 	$(Q)install -m 755 tools/xl/xl $(DESTDIR)$(SBINDIR)/$(XL_NAME)
@@ -219,9 +221,23 @@ clean:
 	rm -f $(ALL) xen/vcpu/*.o xen/*/*.o tools/*/*.o tools/*/*/*.o tools/*/*/*/*.o
 	rm -rf build
 
+# `make deb`: the Debian packages (debian/), built in a copy of the tree so that this one
+# stays clean; the .debs land in build/deb.  `make check-deb` installs them beside
+# Debian's Xen, runs xl-colo, and removes them again (root; scripts/check-deb.sh).
+DEB_DIR := build/deb
+deb:
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	tar --exclude=./build --exclude=./.git -cf - . | tar -C $(DEB_DIR)/src -xf -
+	cd $(DEB_DIR)/src && $(MAKE) -s clean && rm -f config/config.mk config/config.h config/paths.stamp
+	cd $(DEB_DIR)/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL DEB_BUILD_OPTIONS=parallel=2 \
+	    dpkg-buildpackage -us -uc -b
+	@ls -1 $(DEB_DIR)/*.deb
+check-deb: deb
+	./scripts/check-deb.sh $(DEB_DIR)
+
 # `make print-VAR`: a variable's value, for scripts (tools/tests/scripts/test_install.sh).
 print-%:
 	@echo '$($*)'
 
-.PHONY: install two-host-demo all demo check check-nomigration check-asan check-xen bench clean
+.PHONY: install installables deb check-deb two-host-demo all demo check check-nomigration check-asan check-xen bench clean
 .SECONDARY:
