@@ -10,7 +10,7 @@ DEBIANS="xen-utils-4.17 xen-utils-common libxen-dev"
 FAILS=0
 ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; FAILS=$((FAILS+1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; return 1; fi; }
 
 [ "$(id -u)" = 0 ] || { echo "check-deb: run as root (it installs and removes packages)" >&2; exit 1; }
 debs=()

@@ -17,7 +17,7 @@ FAILS=0
 say() { echo "# $*"; }
 ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; FAILS=$((FAILS+1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; return 1; fi; }
 cleanup() {
     set +e
     local x=$PREFIX/sbin/xl-colo id
@@ -97,7 +97,7 @@ XL=$XL_NAME
 FAILS=0
 ok() { echo "ok - $*"; }
 notok() { echo "not ok - $*"; FAILS=$((FAILS+1)); }
-check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; fi; }
+check() { local what=$1; shift; if "$@"; then ok "$what"; else notok "$what"; return 1; fi; }
 # A failing `xl list` must not read as "no such domain".
 listing() { $XL list > "$WORK/list" 2>&1 || { sed 's/^/#   list: /' "$WORK/list" >&2; return 1; }; }
 state() { listing && awk -v n="$1" '$1==n {print $5}' "$WORK/list"; }
