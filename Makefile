@@ -58,6 +58,12 @@ xen/libsimxen.a: $(SIMXEN_OBJS)
 xen/simxen-vcpu: xen/vcpu/simxen-vcpu.o xen/libsimxen.a
 	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# ---- utility library: fd I/O, clock, bitmaps (every layer) ----------------------------
+UTIL_SRCS := $(wildcard tools/libs/util/*.c)
+UTIL_OBJS := $(UTIL_SRCS:.c=.o)
+tools/libs/util/libxutil.a: $(UTIL_OBJS)
+	$(call Q,AR,$@)rm -f $@; $(AR) rcs $@ $^
+
 # ---- hypervisor interface (backends) -----------------------------------------------------
 # The real-Xen backend (xhv_xen*.c) uses Debian's libraries when ./configure found them.
 ifeq ($(CONFIG_XEN),1)
@@ -87,15 +93,16 @@ LIGHT_OBJS := $(LIGHT_SRCS:.c=.o)
 tools/libs/light/libxenlight-colo.a: $(LIGHT_OBJS)
 	$(call Q,AR,$@)rm -f $@; $(AR) rcs $@ $^
 
-LIBS := tools/libs/light/libxenlight-colo.a tools/libs/guest/libxenguest-colo.a tools/libs/ctrl/libxhv.a xen/libsimxen.a
+LIBS := tools/libs/light/libxenlight-colo.a tools/libs/guest/libxenguest-colo.a tools/libs/ctrl/libxhv.a xen/libsimxen.a \
+        tools/libs/util/libxutil.a
 
 # ---- libxl API as a shared library, libxl-save-helper, xl ---------------------------------
 LIBXL_SO_MAJOR := 0
 LIBXL_SO := tools/libs/light/libxenlight-colo.so.$(LIBXL_SO_MAJOR).1
-$(LIBXL_SO): $(LIGHT_OBJS) $(GUEST_OBJS) $(CTRL_OBJS) $(SIMXEN_OBJS) tools/libs/light/libxl.map
+SO_OBJS := $(LIGHT_OBJS) $(GUEST_OBJS) $(CTRL_OBJS) $(SIMXEN_OBJS) $(UTIL_OBJS)
+$(LIBXL_SO): $(SO_OBJS) tools/libs/light/libxl.map
 	$(call Q,LD,$@)$(CC) $(LDFLAGS) -shared -Wl,-soname,libxenlight-colo.so.$(LIBXL_SO_MAJOR) \
-	    -Wl,--version-script=tools/libs/light/libxl.map -o $@ \
-	    $(LIGHT_OBJS) $(GUEST_OBJS) $(CTRL_OBJS) $(SIMXEN_OBJS) $(LDLIBS)
+	    -Wl,--version-script=tools/libs/light/libxl.map -o $@ $(SO_OBJS) $(LDLIBS)
 tools/helpers/libxl-save-helper: tools/helpers/libxl-save-helper.o $(LIBS)
 	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
 XL_SRCS := $(wildcard tools/xl/*.c)
@@ -106,7 +113,7 @@ XL_BINS := tools/helpers/libxl-save-helper tools/xl/xl $(LIBXL_SO)
 
 # The libxl API for other toolstacks as one archive (static linking, `pkg-config --static`).
 LIBXL_A := tools/libs/light/libxenlight-colo-full.a
-$(LIBXL_A): $(LIGHT_OBJS) $(GUEST_OBJS) $(CTRL_OBJS) $(SIMXEN_OBJS)
+$(LIBXL_A): $(SO_OBJS)
 	$(call Q,AR,$@)rm -f $@; $(AR) rcs $@ $^
 # What a caller needs beyond the library itself, from what ./configure found.
 PC_REQUIRES_PRIVATE := json-c $(if $(filter 1,$(CONFIG_ZLIB)),zlib) \
@@ -140,7 +147,8 @@ install: $(INSTALLABLES)
 	$(Q)ln -sf $(notdir $(LIBXL_SO)) $(DESTDIR)$(LIBDIR)/libxenlight-colo.so.$(LIBXL_SO_MAJOR)
 	$(Q)ln -sf libxenlight-colo.so.$(LIBXL_SO_MAJOR) $(DESTDIR)$(LIBDIR)/libxenlight-colo.so
 	$(Q)install -m 644 $(LIBXL_A) $(DESTDIR)$(LIBDIR)/libxenlight-colo.a
-	$(Q)install -m 644 tools/include/libxl.h $(DESTDIR)$(INCLUDEDIR)/xenlight-colo/
+	$(Q)install -m 644 tools/include/libxl.h tools/include/libxl_utils.h tools/include/libxl_uuid.h \
+	    $(DESTDIR)$(INCLUDEDIR)/xenlight-colo/
 	$(Q)install -m 644 $(LIBXL_PC) $(DESTDIR)$(PKGCONFIGDIR)/
 	$(Q)set -e; for p in docs/man/*.pod; do n=$$(basename $$p .pod); s=$${n##*.}; \
 	    case $$n in xl.*) n=$(XL_NAME).$${n#xl.} ;; libxl-save-helper.*) n=libxl-save-helper-colo.$$s ;; esac; \

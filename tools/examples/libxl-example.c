@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include <libxl.h>
+#include <libxl_utils.h>
 
 static void pause_ms(long ms)
 {

@@ -1,8 +1,8 @@
 /*
  * libxenlight-colo: a libxl-style API for other toolstacks (libvirt-style callers).
- * Names and argument order follow upstream libxl where upstream has the call; the
- * domain config is reduced to what simulated guests have (docs/libxl-api.md).
- * Link with `pkg-config --cflags --libs xenlight-colo`.
+ * Names, types and argument order follow upstream libxl 4.17 where upstream has the
+ * call; the domain config is reduced to what this toolstack models
+ * (docs/libxl-and-xl.md).  Link with `pkg-config --cflags --libs xenlight-colo`.
  *
  * All calls are synchronous: ao_how must be NULL (upstream's synchronous mode).
  * Return values: 0 or a negative ERROR_* code, as upstream.
@@ -12,6 +12,10 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
+
+/* The logger type callers pass to libxl_ctx_alloc is Debian's libxentoollog one. */
+#include <xentoollog.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -19,6 +23,19 @@ extern "C" {
 
 #define LIBXL_VERSION 0
 #define LIBXL_HAVE_COLO_SIM 1
+
+/* What this library supports, with upstream's names and meanings. */
+#define LIBXL_HAVE_REMUS 1
+#define LIBXL_HAVE_CHECKPOINTED_STREAM 1
+#define LIBXL_HAVE_DOMAIN_CREATE_RESTORE_PARAMS 1
+#define LIBXL_HAVE_DOMAIN_CREATE_RESTORE_SEND_BACK_FD 1
+#define LIBXL_HAVE_COLO_USERSPACE_PROXY 1    /* the only kind here: always userspace */
+#define LIBXL_HAVE_SRM_V2 1
+#define LIBXL_HAVE_ERROR_DOMAIN_NOTFOUND 1
+#define LIBXL_HAVE_RETRIEVE_DOMAIN_CONFIGURATION 1
+#define LIBXL_HAVE_MEMKB_64BITS 1
+#define LIBXL_HAVE_BYTEARRAY_UUID 1
+#define LIBXL_HAVE_UUID_COPY_CTX_PARAM 1
 
 #define ERROR_NONSPECIFIC     (-1)
 #define ERROR_VERSION         (-2)
@@ -34,9 +51,11 @@ extern "C" {
 #define ERROR_NOTFOUND        (-23)
 
 typedef struct libxl__ctx libxl_ctx;
-typedef struct xentoollog_logger xentoollog_logger;   /* unused; pass NULL */
 typedef struct libxl_asyncop_how libxl_asyncop_how;   /* must be NULL: synchronous */
 typedef struct libxl_asyncprogress_how libxl_asyncprogress_how;
+typedef uint32_t libxl_domid;
+
+#include "libxl_uuid.h"
 
 /* libxl_defbool: default / true / false. */
 typedef struct { int val; } libxl_defbool;
@@ -47,6 +66,8 @@ bool libxl_defbool_val(libxl_defbool db);          /* the default reads as false
 void libxl_defbool_setdefault(libxl_defbool *db, bool b);
 
 /* ---- context ---- */
+/* Every message goes to lg (xentoollog's convention: the logger filters by level);
+ * lg NULL: a logger of the library's own on stderr (see libxl_ctx_set_verbosity). */
 int libxl_ctx_alloc(libxl_ctx **pctx, int version, unsigned flags, xentoollog_logger *lg);
 int libxl_ctx_free(libxl_ctx *ctx);
 /* Extensions (not upstream): the last error message, and progress/log callbacks.
@@ -57,7 +78,8 @@ const char *libxl_ctx_last_error(libxl_ctx *ctx);
 typedef void libxl_progress_fn(void *opaque, const char *what, unsigned long done,
                                unsigned long total);
 void libxl_ctx_set_progress(libxl_ctx *ctx, libxl_progress_fn *fn, void *opaque);
-/* 0: errors only (default), 1: + info, 2: + debug.  Messages go to stderr. */
+/* The library's own stderr logger (lg NULL): 0 notices and errors (default), 1: + info,
+ * 2: + debug.  A caller's logger does its own filtering. */
 void libxl_ctx_set_verbosity(libxl_ctx *ctx, int level);
 
 /* ---- domain configuration ---- */
@@ -71,7 +93,7 @@ typedef enum {
 typedef struct {
     libxl_domain_type type;
     char *name;
-    uint8_t uuid[16];       /* real Xen: the domain handle (from the config's "uuid") */
+    libxl_uuid uuid;        /* real Xen: the domain handle (from the config's "uuid") */
 } libxl_domain_create_info;
 
 typedef struct {
@@ -119,22 +141,31 @@ int libxl_retrieve_domain_configuration(libxl_ctx *ctx, uint32_t domid,
                                         const libxl_asyncop_how *ao_how);
 
 /* ---- domains ---- */
+typedef enum {
+    LIBXL_SHUTDOWN_REASON_UNKNOWN = -1,
+    LIBXL_SHUTDOWN_REASON_POWEROFF = 0,
+    LIBXL_SHUTDOWN_REASON_REBOOT = 1,
+    LIBXL_SHUTDOWN_REASON_SUSPEND = 2,
+    LIBXL_SHUTDOWN_REASON_CRASH = 3,
+    LIBXL_SHUTDOWN_REASON_WATCHDOG = 4,
+    LIBXL_SHUTDOWN_REASON_SOFT_RESET = 5,
+} libxl_shutdown_reason;
+
 typedef struct {
-    uint32_t domid;
+    libxl_uuid uuid;
+    libxl_domid domid;
     bool running, blocked, paused, shutdown, dying;
-    unsigned int shutdown_reason;        /* LIBXL_SHUTDOWN_REASON_* */
+    libxl_shutdown_reason shutdown_reason;
     uint64_t current_memkb, max_memkb;
-    uint32_t vcpu_online, vcpu_max_id;
     uint64_t cpu_time;                   /* sim: guest steps executed */
+    uint32_t vcpu_max_id, vcpu_online;
+    libxl_domain_type domain_type;
     /* Extension: the simulated guest's status. */
     uint64_t sim_resumes, sim_selfchecks_passed, sim_selfchecks_failed;
     bool sim_vcpu_alive;
 } libxl_dominfo;
-
-#define LIBXL_SHUTDOWN_REASON_POWEROFF 0
-#define LIBXL_SHUTDOWN_REASON_REBOOT   1
-#define LIBXL_SHUTDOWN_REASON_SUSPEND  2
-#define LIBXL_SHUTDOWN_REASON_CRASH    3
+void libxl_dominfo_init(libxl_dominfo *p);
+void libxl_dominfo_dispose(libxl_dominfo *p);
 
 int libxl_domain_create_new(libxl_ctx *ctx, libxl_domain_config *d_config, uint32_t *domid,
                             const libxl_asyncop_how *ao_how,
@@ -148,7 +179,7 @@ typedef enum {
 
 typedef struct {
     int checkpointed_stream;             /* libxl_checkpointed_stream */
-    int stream_version;                  /* 2 */
+    uint32_t stream_version;             /* 2 */
     char *colo_proxy_script;             /* accepted, unused */
     libxl_defbool userspace_colo_proxy;  /* accepted, unused */
 } libxl_domain_restore_params;
@@ -170,8 +201,6 @@ int libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *d_config,
 libxl_dominfo *libxl_list_domain(libxl_ctx *ctx, int *nb_domain_out);
 void libxl_dominfo_list_free(libxl_dominfo *list, int nb_domain);
 int libxl_domain_info(libxl_ctx *ctx, libxl_dominfo *info_r, uint32_t domid);
-int libxl_name_to_domid(libxl_ctx *ctx, const char *name, uint32_t *domid);
-char *libxl_domid_to_name(libxl_ctx *ctx, uint32_t domid);
 int libxl_domain_rename(libxl_ctx *ctx, uint32_t domid, const char *old_name,
                         const char *new_name);
 int libxl_domain_destroy(libxl_ctx *ctx, uint32_t domid, const libxl_asyncop_how *ao_how);

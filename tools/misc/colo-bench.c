@@ -22,22 +22,7 @@
 #include <unistd.h>
 
 #include "colo_local.h"
-#include "sr_common.h"
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-    nanosleep(&ts, NULL);
-}
+#include "xutil.h"
 
 static uint32_t create(xc_interface *xch, const char *name, const char *program, uint64_t pages,
                        uint64_t rate, uint64_t working_set, uint64_t input, int paused)
@@ -77,12 +62,12 @@ static void bench_logdirty(xc_interface *xch, uint64_t pages, uint64_t ws)
         xhv_logdirty_stats_t st = { 0 };
         uint64_t t0;
 
-        sleep_ms(10);
+        clock_sleep_ms(10);
         xhv_domain_pause(xch, d);
         memset(bm, 0, bitmap_longs(info.p2m_size) * sizeof(*bm));
-        t0 = now_ns();
+        t0 = clock_now_ns();
         xhv_logdirty(xch, d, XHV_LOGDIRTY_CLEAN, bm, info.p2m_size, &st);
-        t0 = now_ns() - t0;
+        t0 = clock_now_ns() - t0;
         xhv_domain_unpause(xch, d);
         if (t0 < best) {
             best = t0;
@@ -104,9 +89,9 @@ static void bench_colo(xc_interface *xch, uint64_t pages, uint64_t rate)
 
     opts.pvm_domid = create(xch, "bench-pvm", "divergent", pages, rate, 0, 1, 0);
     opts.svm_domid = create(xch, "bench-svm", "", pages, 0, 0, 2, 1);
-    t0 = now_ns();
+    t0 = clock_now_ns();
     colo_local_run(xch, &opts, &res);
-    t0 = now_ns() - t0;
+    t0 = clock_now_ns() - t0;
     printf("colo-downtime   guest %6llu MiB  %6llu writes/s  checkpoints %2u  "
            "mean %7.3f ms  max %7.3f ms  (first, live: part of %.0f ms total)%s\n",
            (unsigned long long)(pages >> 8), (unsigned long long)rate, res.downtimes + 1,
@@ -176,10 +161,10 @@ static void bench_throughput(xc_interface *xch, uint64_t pages)
 
     socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
     sink = start_sink(sv[1], sv[0]);
-    t_save = now_ns();
+    t_save = clock_now_ns();
     if (xc_domain_save(xch, sv[0], d, 0, &cb, XC_STREAM_PLAIN, -1))
         printf("save FAILED: %s\n", strerror(errno));
-    t_save = now_ns() - t_save;
+    t_save = clock_now_ns() - t_save;
     close(sv[0]);
     waitpid(sink, &status, 0);
     bytes = pages * (4096 + 8);
@@ -187,14 +172,14 @@ static void bench_throughput(xc_interface *xch, uint64_t pages)
     socketpair(AF_UNIX, SOCK_STREAM, 0, sv);
     sink = start_sink(sv[1], sv[0]);
     memset(chunk, 1, sizeof(chunk));
-    t_raw = now_ns();
+    t_raw = clock_now_ns();
     for (uint64_t done = 0; done < bytes; done += sizeof(chunk)) {
         iov.iov_base = chunk;
         iov.iov_len = sizeof(chunk);
         if (writev_exact(sv[0], &iov, 1))
             break;
     }
-    t_raw = now_ns() - t_raw;
+    t_raw = clock_now_ns() - t_raw;
     close(sv[0]);
     waitpid(sink, &status, 0);
     printf("save-throughput guest %6llu MiB  engine %6.2f GB/s  bare writev %6.2f GB/s  "
@@ -226,12 +211,12 @@ static void bench_migrate(xc_interface *xch, uint64_t pages)
                                       XC_STREAM_PLAIN, &rcb, -1) ? 0 : 1);
     }
     close(sv[1]);
-    t0 = now_ns();
+    t0 = clock_now_ns();
     if (xc_domain_save(xch, sv[0], d, 0, &cb, XC_STREAM_PLAIN, -1))
         printf("save FAILED: %s\n", strerror(errno));
     close(sv[0]);
     waitpid(child, &status, 0);
-    t0 = now_ns() - t0;
+    t0 = clock_now_ns() - t0;
     {
         /* Baseline: only fill a fresh domain's memory (the sim's page-allocation floor). */
         uint32_t f = create(xch, "bench-fill", "", pages, 0, 0, 0, 1);
@@ -241,13 +226,13 @@ static void bench_migrate(xc_interface *xch, uint64_t pages)
 
         for (i = 0; i < pages; i++)
             pfns[i] = i;
-        t1 = now_ns();
+        t1 = clock_now_ns();
         xhv_populate(xch, f, pfns, pages);
         if (!xhv_map_foreign(xch, f, 3, pfns, pp, errs, pages))
             for (i = 0; i < pages; i++)
                 if (!errs[i])
                     memset(pp[i], 1, 4096);
-        t1 = now_ns() - t1;
+        t1 = clock_now_ns() - t1;
         xhv_unmap_foreign(xch, f, pp, pages);
         xhv_domain_destroy(xch, f);
         free(pfns);

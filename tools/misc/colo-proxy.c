@@ -50,6 +50,7 @@
 #include <unistd.h>
 
 #include "simxen-net.h"
+#include "xutil.h"
 
 #define MAX_CLIENTS 16
 #define QMAX (1u << 16)
@@ -83,14 +84,6 @@ static void die(const char *fmt, ...)
     va_end(ap);
     fputc('\n', stderr);
     exit(1);
-}
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void hex(const pkt_t *p, char *buf)
@@ -137,7 +130,7 @@ static int q_push(struct q *q, const pkt_t *p)
     if (q->n == QMAX)
         return -1;
     q->p[(q->head + q->n) % QMAX] = *p;
-    q->t[(q->head + q->n) % QMAX] = now_ms();
+    q->t[(q->head + q->n) % QMAX] = clock_now_ms();
     q->n++;
     return 0;
 }
@@ -355,7 +348,7 @@ static void compare(struct cmp *c)
         break;
     }
     if (c->P.n && c->colo && !c->requested &&
-        now_ms() - c->P.t[c->P.head] > c->timeout_ms) {
+        clock_now_ms() - c->P.t[c->P.head] > c->timeout_ms) {
         st.timeouts++;
         request_checkpoint(c, "timeout");
     }
@@ -499,7 +492,7 @@ int main(int argc, char **argv)
         struct pollfd pf[4 + MAX_CLIENTS];
         int n = 0, i_out = -1, i_lsec = -1, i_sec = -1, i_ctl = -1, i_cl = -1;
         pkt_t p;
-        uint64_t now = now_ms();
+        uint64_t now = clock_now_ms();
 
         if (now >= next_check) {
             next_check = now + 200;

@@ -47,20 +47,13 @@
 #include "domain_compare.h"
 #include "libxl_checkpoint.h"
 #include "xenguest_colo.h"
+#include "xutil.h"
 
 #define HVM_PARAM_STORE_EVTCHN   2
 #define HVM_PARAM_CONSOLE_EVTCHN 18
 
 static const char *backend;
 static unsigned int suspend_timeout_ms = 60000;
-
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static int usage(void)
 {
@@ -239,12 +232,12 @@ static int cmd_save(xc_interface *xch, int argc, char **argv)
         perror(argv[optind + 1]);
         return 1;
     }
-    t0 = now_s();
+    t0 = clock_now_s();
     rc = xc_domain_save(xch, fd, c.domid, live ? XCFLAGS_LIVE : 0, &cb, XC_STREAM_PLAIN, -1);
     if (rc == 0 && fd != 1 && fsync(fd) && errno != EINVAL)
         rc = -1;
     fprintf(stderr, "@@SAVE domain=%u live=%d rc=%d seconds=%.3f\n", c.domid, live, rc,
-            now_s() - t0);
+            clock_now_s() - t0);
     if (fd != 1)
         close(fd);
     if (rc) {
@@ -306,10 +299,10 @@ static int cmd_restore(xc_interface *xch, int argc, char **argv)
         return 1;
     }
     target_evtchns(xch, domid, &store_ev, &console_ev);
-    t0 = now_s();
+    t0 = clock_now_s();
     rc = xc_domain_restore(xch, fd, domid, store_ev, &store_gfn, 0, console_ev, &console_gfn, 0,
                            XC_STREAM_PLAIN, &cb, -1);
-    fprintf(stderr, "@@RESTORE domain=%u rc=%d seconds=%.3f\n", domid, rc, now_s() - t0);
+    fprintf(stderr, "@@RESTORE domain=%u rc=%d seconds=%.3f\n", domid, rc, clock_now_s() - t0);
     if (fd)
         close(fd);
     if (rc) {
@@ -328,7 +321,7 @@ static int cmd_restore(xc_interface *xch, int argc, char **argv)
 static void remus_at_checkpoint(unsigned int n, void *opaque)
 {
     (void)opaque;
-    printf("@@REMUS checkpoint=%u t=%.3f\n", n, now_s());
+    printf("@@REMUS checkpoint=%u t=%.3f\n", n, clock_now_s());
     fflush(stdout);
 }
 
@@ -375,7 +368,7 @@ static int cmd_remus(xc_interface *xch, int argc, char **argv)
             fprintf(stderr, "xhv-sr: remus secondary: resume failed: %s\n", strerror(errno));
             _exit(1);
         }
-        printf("@@FAILOVER secondary=%u checkpoints=%u t=%.3f\n", svm, s.applied, now_s());
+        printf("@@FAILOVER secondary=%u checkpoints=%u t=%.3f\n", svm, s.applied, clock_now_s());
         fflush(stdout);
         xhv_close(x2);
         _exit(0);

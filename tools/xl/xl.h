@@ -8,6 +8,7 @@
 #include <stdint.h>
 
 #include "libxl.h"
+#include "libxl_utils.h"
 
 /* Upstream's handshake strings (tools/xl/xl.h). */
 #define XL_MIGRATE_RECEIVER_BANNER "xl migration receiver ready, send binary domain data.\n"

@@ -13,6 +13,7 @@
 
 #include "xenguest_colo.h"
 #include "sr_stream_format.h"
+#include "xutil.h"
 
 #define PAGE_SHIFT XHV_PAGE_SHIFT
 #define PAGE_SIZE  XHV_PAGE_SIZE
@@ -227,14 +228,10 @@ int read_record_header(struct sr_context *ctx, int fd, struct sr_rhdr *rhdr);
 int read_record_body(struct sr_context *ctx, int fd, const struct sr_rhdr *rhdr,
                      struct sr_record *rec);
 /* Read all of iov (loops over partial reads and IOV_MAX); EOF fails with errno 0. */
-int readv_exact(int fd, struct iovec *iov, int iovcnt);
 void free_record(struct sr_record *rec);
 int write_headers(struct sr_context *ctx, uint32_t dhdr_type);
 int read_headers(struct sr_context *ctx);
 /* Write all of iov (loops over partial writes and IOV_MAX). */
-int writev_exact(int fd, struct iovec *iov, int iovcnt);
-int read_exact(int fd, void *buf, size_t len);
-int write_exact(int fd, const void *buf, size_t len);
 
 /* Page-type predicates for PAGE_DATA entries (type = nibble 0..15). */
 bool page_type_is_known(unsigned int type);
@@ -248,20 +245,5 @@ int colo_send_dirty_pfn_list(struct sr_context *ctx, int fd, const unsigned long
 int colo_merge_dirty_pfn_list(struct sr_context *ctx, int fd, unsigned long *bitmap,
                               uint64_t nr_pfns, uint64_t *merged);
 
-/* Bitmap helpers. */
-#define BITS_PER_LONG (sizeof(unsigned long) * 8)
-static inline size_t bitmap_longs(uint64_t nbits)
-{
-    return (size_t)((nbits + BITS_PER_LONG - 1) / BITS_PER_LONG);
-}
-static inline void bitmap_set_bit(unsigned long *bm, uint64_t bit)
-{
-    bm[bit / BITS_PER_LONG] |= 1UL << (bit % BITS_PER_LONG);
-}
-static inline bool bitmap_test_bit(const unsigned long *bm, uint64_t bit)
-{
-    return (bm[bit / BITS_PER_LONG] >> (bit % BITS_PER_LONG)) & 1;
-}
-uint64_t bitmap_count(const unsigned long *bm, uint64_t nbits);
 
 #endif /* SR_COMMON_H */

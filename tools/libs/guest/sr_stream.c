@@ -39,62 +39,6 @@ const char *rec_type_to_str(uint32_t type)
     return "Reserved";
 }
 
-int read_exact(int fd, void *buf, size_t len)
-{
-    struct iovec iov = { .iov_base = buf, .iov_len = len };
-
-    return readv_exact(fd, &iov, 1);
-}
-
-int write_exact(int fd, const void *buf, size_t len)
-{
-    struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };
-
-    return writev_exact(fd, &iov, 1);
-}
-
-/* Move all of iov through readv or writev, over partial transfers and IOV_MAX. */
-static int iov_exact(ssize_t (*op)(int, const struct iovec *, int), int fd, struct iovec *iov,
-                     int iovcnt)
-{
-    while (iovcnt > 0) {
-        int chunk = iovcnt > IOV_MAX ? IOV_MAX : iovcnt;
-        ssize_t n = op(fd, iov, chunk);
-
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (n == 0 && op == readv) {
-            errno = 0;      /* EOF: callers tell boundary from truncation */
-            return -1;
-        }
-        /* Skip fully transferred vectors, then trim a partly transferred one. */
-        while (chunk > 0 && (size_t)n >= iov->iov_len) {
-            n -= (ssize_t)iov->iov_len;
-            iov++;
-            iovcnt--;
-            chunk--;
-        }
-        if (n > 0) {
-            iov->iov_base = (char *)iov->iov_base + n;
-            iov->iov_len -= (size_t)n;
-        }
-    }
-    return 0;
-}
-
-int writev_exact(int fd, struct iovec *iov, int iovcnt)
-{
-    return iov_exact(writev, fd, iov, iovcnt);
-}
-
-int readv_exact(int fd, struct iovec *iov, int iovcnt)
-{
-    return iov_exact(readv, fd, iov, iovcnt);
-}
-
 int write_split_record(struct sr_context *ctx, int fd, struct sr_record *rec,
                        const void *body2, size_t body2_len)
 {
@@ -297,14 +241,4 @@ bool page_type_to_populate(unsigned int type)
 bool page_type_has_stream_data(unsigned int type)
 {
     return page_type_to_populate(type) && type != PT_XALLOC;
-}
-
-uint64_t bitmap_count(const unsigned long *bm, uint64_t nbits)
-{
-    uint64_t count = 0;
-    size_t i, n = bitmap_longs(nbits);
-
-    for (i = 0; i < n; i++)
-        count += (uint64_t)__builtin_popcountl(bm[i]);
-    return count;
 }

@@ -17,7 +17,8 @@
 #include "domain_compare.h"
 #include "libxl_checkpoint.h"
 #include "libxl_records.h"
-#include "sr_common.h"
+#include "sr_stream_format.h"
+#include "xutil.h"
 
 /* ---- secondary ----------------------------------------------------------------------- */
 

@@ -8,33 +8,18 @@
 
 #include "libxl_colo_proxy.h"
 #include "libxl_records.h"
-
-void ckpt_sleep_ms(unsigned int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) && errno == EINTR)
-        ;
-}
-
-static uint64_t now_ns(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
+#include "xutil.h"
 
 /* 0 when fd has data (or EOF) within ms (0: no limit); -1 with ETIMEDOUT otherwise. */
 static int wait_readable(int fd, unsigned int ms)
 {
-    uint64_t deadline = now_ns() + (uint64_t)ms * 1000000ULL;
+    uint64_t deadline = clock_now_ns() + (uint64_t)ms * 1000000ULL;
 
     if (!ms)
         return 0;
     for (;;) {
         struct pollfd pfd = { fd, POLLIN, 0 };
-        uint64_t now = now_ns();
+        uint64_t now = clock_now_ns();
         int r;
 
         if (now >= deadline) {
@@ -60,7 +45,7 @@ static int expect_svm(struct ckpt_primary *p, uint32_t id, const char *name)
         FAIL(p, "secondary lost: no %s within %u ms", name, p->timeout_ms);
         return -1;
     }
-    if (libxl_expect_state(p->recv_fd, id)) {
+    if (libxl__expect_state(p->recv_fd, id)) {
         FAIL(p, "secondary lost: back channel: waiting for %s: %s", name,
              errno ? strerror(errno) : "end of stream");
         return -1;
@@ -72,7 +57,7 @@ int ckpt_primary_suspend(void *data)
 {
     struct ckpt_primary *p = data;
 
-    p->suspended_at = now_ns();
+    p->suspended_at = clock_now_ns();
     if (xhv_domain_suspend(p->xch, p->domid, 60000)) {
         FAIL(p, "suspending domain %u: %s", p->domid, strerror(errno));
         return 0;
@@ -97,7 +82,7 @@ int ckpt_primary_postcopy(void *data)
         return -1;
     }
     if (p->checkpoints > 1) {
-        uint64_t d = now_ns() - p->suspended_at;
+        uint64_t d = clock_now_ns() - p->suspended_at;
 
         p->downtimes++;
         p->downtime_ns_total += d;
@@ -125,7 +110,7 @@ int ckpt_primary_checkpoint(void *data)
 
     /* COLO: after CHECKPOINT, before postcopy; Remus: after postcopy.  Either way the
      * libxl records (no emulator here) end with CHECKPOINT_END. */
-    if (libxl_write_checkpoint_end(p->main_fd)) {
+    if (libxl__write_checkpoint_end(p->main_fd)) {
         FAIL(p, "writing CHECKPOINT_END: %s", strerror(errno));
         return 0;
     }
@@ -134,7 +119,7 @@ int ckpt_primary_checkpoint(void *data)
     /* Remus: wait for the next checkpoint. */
     if (stop_now(p))
         return 0;
-    ckpt_sleep_ms(p->interval_ms);
+    clock_sleep_ms(p->interval_ms);
     return stop_now(p) ? 0 : 1;
 }
 
@@ -142,10 +127,10 @@ int ckpt_primary_checkpoint(void *data)
  * for one (a packet mismatch, or a packet held too long). */
 static void wait_due(struct ckpt_primary *p)
 {
-    uint64_t deadline = now_ns() + (uint64_t)p->interval_ms * 1000000ULL;
+    uint64_t deadline = clock_now_ns() + (uint64_t)p->interval_ms * 1000000ULL;
 
     while (p->have_proxy) {
-        uint64_t now = now_ns();
+        uint64_t now = clock_now_ns();
         struct pollfd pfd = { p->proxy_fd, POLLIN, 0 };
         char msg[64];
         int r;
@@ -168,10 +153,10 @@ static void wait_due(struct ckpt_primary *p)
         }
     }
     {
-        uint64_t now = now_ns();
+        uint64_t now = clock_now_ns();
 
         if (now < deadline)
-            ckpt_sleep_ms((unsigned int)((deadline - now) / 1000000ULL));
+            clock_sleep_ms((unsigned int)((deadline - now) / 1000000ULL));
     }
 }
 
@@ -184,7 +169,7 @@ int ckpt_primary_wait_checkpoint(void *data)
     wait_due(p);
     if (stop_now(p))
         return 0;
-    if (libxl_write_checkpoint_state(p->main_fd, COLO_CHECKPOINT_NEW)) {
+    if (libxl__write_checkpoint_state(p->main_fd, COLO_CHECKPOINT_NEW)) {
         FAIL(p, "writing CHECKPOINT_STATE NEW: %s", strerror(errno));
         return 0;
     }
@@ -203,7 +188,7 @@ int ckpt_secondary_checkpoint(void *data)
         FAIL(s, "primary lost: no CHECKPOINT_END within %u ms", s->timeout_ms);
         return XGR_CHECKPOINT_FAILOVER;
     }
-    if (libxl_read_records_until(s->main_fd, LIBXL_REC_CHECKPOINT_END, s->err, sizeof(s->err)))
+    if (libxl__read_records_until(s->main_fd, LIBXL_REC_CHECKPOINT_END, s->err, sizeof(s->err)))
         return errno == EBADMSG ? XGR_CHECKPOINT_ERROR : XGR_CHECKPOINT_FAILOVER;
     s->applied++;
     return XGR_CHECKPOINT_SUCCESS;
@@ -215,7 +200,7 @@ int ckpt_secondary_postcopy(void *data)
 
     if (s->after_apply && s->after_apply(s->applied, s->opaque))
         return 0;
-    if (libxl_write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_READY)) {
+    if (libxl__write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_READY)) {
         FAIL(s, "back channel: writing SVM_READY: %s", strerror(errno));
         return 2;
     }
@@ -226,7 +211,7 @@ int ckpt_secondary_postcopy(void *data)
         return 0;
     }
     s->svm_suspended = 0;
-    if (libxl_write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_RESUMED)) {
+    if (libxl__write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_RESUMED)) {
         FAIL(s, "back channel: writing SVM_RESUMED: %s", strerror(errno));
         return 2;
     }
@@ -241,7 +226,7 @@ int ckpt_secondary_wait_checkpoint(void *data)
         FAIL(s, "primary lost: no new checkpoint within %u ms", s->timeout_ms);
         return 2;
     }
-    if (libxl_expect_state(s->main_fd, COLO_CHECKPOINT_NEW)) {
+    if (libxl__expect_state(s->main_fd, COLO_CHECKPOINT_NEW)) {
         FAIL(s, "primary lost: main stream: waiting for CHECKPOINT_STATE NEW: %s",
              errno ? strerror(errno) : "end of stream");
         return 2;
@@ -258,7 +243,7 @@ int ckpt_secondary_suspend(void *data)
         return 0;
     }
     s->svm_suspended = 1;
-    if (libxl_write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_SUSPENDED)) {
+    if (libxl__write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_SUSPENDED)) {
         FAIL(s, "back channel: writing SVM_SUSPENDED: %s", strerror(errno));
         return 2;
     }

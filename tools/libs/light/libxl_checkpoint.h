@@ -69,6 +69,5 @@ int ckpt_secondary_postcopy(void *data);
 int ckpt_secondary_wait_checkpoint(void *data);
 int ckpt_secondary_suspend(void *data);
 
-void ckpt_sleep_ms(unsigned int ms);
 
 #endif

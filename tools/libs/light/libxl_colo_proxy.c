@@ -16,18 +16,11 @@
 
 #include "simxen.h"
 #include "simxen-net.h"
+#include "xutil.h"
 
 #ifndef COLO_PROXY_DEFAULT
 #define COLO_PROXY_DEFAULT "colo-proxy"
 #endif
-
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
 
 int libxl__colo_proxy_send(int fd, const char *msg)
 {
@@ -54,7 +47,7 @@ static int read_full(int fd, void *buf, size_t len, uint64_t deadline)
         ssize_t r;
 
         if (deadline) {
-            uint64_t now = now_ms();
+            uint64_t now = clock_now_ms();
 
             if (now >= deadline) {
                 errno = ETIMEDOUT;
@@ -87,7 +80,7 @@ static int read_full(int fd, void *buf, size_t len, uint64_t deadline)
 
 int libxl__colo_proxy_recv(int fd, char *buf, size_t size, unsigned int timeout_ms)
 {
-    uint64_t deadline = timeout_ms ? now_ms() + timeout_ms : 0;
+    uint64_t deadline = timeout_ms ? clock_now_ms() + timeout_ms : 0;
     uint32_t len;
 
     if (read_full(fd, &len, 4, deadline))

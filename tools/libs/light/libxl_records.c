@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sr_common.h"
+#include "xutil.h"
 
 static void seterr(char *err, size_t len, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
@@ -22,7 +22,7 @@ static void seterr(char *err, size_t len, const char *fmt, ...)
     va_end(ap);
 }
 
-const char *libxl_rec_type_str(uint32_t type)
+const char *libxl__rec_type_str(uint32_t type)
 {
     switch (type) {
     case LIBXL_REC_END: return "END";
@@ -35,7 +35,7 @@ const char *libxl_rec_type_str(uint32_t type)
     }
 }
 
-int libxl_write_stream_header(int fd)
+int libxl__write_stream_header(int fd)
 {
     struct { uint64_t ident; uint32_t version, options; } h = {
         htobe64(LIBXL_STREAM_IDENT), htobe32(LIBXL_STREAM_VERSION), 0,
@@ -44,7 +44,7 @@ int libxl_write_stream_header(int fd)
     return write_exact(fd, &h, sizeof(h));
 }
 
-int libxl_read_stream_header(int fd, char *err, size_t errlen)
+int libxl__read_stream_header(int fd, char *err, size_t errlen)
 {
     struct { uint64_t ident; uint32_t version, options; } h;
     uint32_t opts;
@@ -76,7 +76,7 @@ int libxl_read_stream_header(int fd, char *err, size_t errlen)
     return -1;
 }
 
-int libxl_write_rec(int fd, uint32_t type, const void *body, uint32_t length)
+int libxl__write_rec(int fd, uint32_t type, const void *body, uint32_t length)
 {
     static const uint8_t zero[8];
     uint32_t hdr[2] = { type, length };
@@ -91,7 +91,7 @@ int libxl_write_rec(int fd, uint32_t type, const void *body, uint32_t length)
     return writev_exact(fd, iov, 3);
 }
 
-int libxl_read_rec(int fd, struct libxl_rec *rec, char *err, size_t errlen)
+int libxl__read_rec(int fd, struct libxl_rec *rec, char *err, size_t errlen)
 {
     uint32_t hdr[2];
     size_t padded;
@@ -107,7 +107,7 @@ int libxl_read_rec(int fd, struct libxl_rec *rec, char *err, size_t errlen)
     }
     if (hdr[1] > LIBXL_REC_LENGTH_MAX) {
         seterr(err, errlen, "libxl record type %#x (%s): length %u exceeds the cap of %u",
-               hdr[0], libxl_rec_type_str(hdr[0]), hdr[1], LIBXL_REC_LENGTH_MAX);
+               hdr[0], libxl__rec_type_str(hdr[0]), hdr[1], LIBXL_REC_LENGTH_MAX);
         errno = EBADMSG;
         return -1;
     }
@@ -120,14 +120,14 @@ int libxl_read_rec(int fd, struct libxl_rec *rec, char *err, size_t errlen)
             if (errno == ENODATA || errno == 0)
                 errno = EPIPE;   /* the stream ended inside the record */
             seterr(err, errlen, "reading the body of libxl record %s: %s",
-                   libxl_rec_type_str(hdr[0]), strerror(errno));
+                   libxl__rec_type_str(hdr[0]), strerror(errno));
             free(body);
             return -1;
         }
         for (size_t i = hdr[1]; i < padded; i++)
             if (body[i]) {
                 seterr(err, errlen, "libxl record %s: non-zero padding",
-                       libxl_rec_type_str(hdr[0]));
+                       libxl__rec_type_str(hdr[0]));
                 free(body);
                 errno = EBADMSG;
                 return -1;
@@ -139,33 +139,55 @@ int libxl_read_rec(int fd, struct libxl_rec *rec, char *err, size_t errlen)
     return 0;
 }
 
-void libxl_free_rec(struct libxl_rec *rec)
+void libxl__free_rec(struct libxl_rec *rec)
 {
     free(rec->body);
     rec->body = NULL;
 }
 
-int libxl_write_stream_start(int fd)
+int libxl__read_stream_start(int fd, char *err, size_t errlen)
 {
-    if (libxl_write_stream_header(fd))
+    struct libxl_rec rec;
+
+    if (libxl__read_stream_header(fd, err, errlen))
         return -1;
-    return libxl_write_rec(fd, LIBXL_REC_LIBXC_CONTEXT, NULL, 0);
+    /* Optional records may come first; the libxc stream follows LIBXC_CONTEXT. */
+    for (;;) {
+        if (libxl__read_rec(fd, &rec, err, errlen))
+            return -1;
+        libxl__free_rec(&rec);
+        if (rec.type == LIBXL_REC_LIBXC_CONTEXT && rec.length == 0)
+            return 0;
+        if (!(rec.type & LIBXL_REC_OPTIONAL)) {
+            seterr(err, errlen, "unexpected libxl record %#x (%s) before LIBXC_CONTEXT",
+                   rec.type, libxl__rec_type_str(rec.type));
+            errno = EBADMSG;
+            return -1;
+        }
+    }
 }
 
-int libxl_write_end(int fd)
+int libxl__write_stream_start(int fd)
 {
-    return libxl_write_rec(fd, LIBXL_REC_END, NULL, 0);
+    if (libxl__write_stream_header(fd))
+        return -1;
+    return libxl__write_rec(fd, LIBXL_REC_LIBXC_CONTEXT, NULL, 0);
 }
 
-int libxl_write_checkpoint_end(int fd)
+int libxl__write_end(int fd)
 {
-    return libxl_write_rec(fd, LIBXL_REC_CHECKPOINT_END, NULL, 0);
+    return libxl__write_rec(fd, LIBXL_REC_END, NULL, 0);
 }
 
-int libxl_write_checkpoint_state(int fd, uint32_t id)
+int libxl__write_checkpoint_end(int fd)
+{
+    return libxl__write_rec(fd, LIBXL_REC_CHECKPOINT_END, NULL, 0);
+}
+
+int libxl__write_checkpoint_state(int fd, uint32_t id)
 {
     /* Length 4 as upstream writes it, padded to 8 on the wire. */
-    return libxl_write_rec(fd, LIBXL_REC_CHECKPOINT_STATE, &id, 4);
+    return libxl__write_rec(fd, LIBXL_REC_CHECKPOINT_STATE, &id, 4);
 }
 
 static int check_emulator(const struct libxl_rec *rec, char *err, size_t errlen)
@@ -174,12 +196,12 @@ static int check_emulator(const struct libxl_rec *rec, char *err, size_t errlen)
 
     if (rec->length < 8) {
         seterr(err, errlen, "%s record shorter than its 8-byte emulator header",
-               libxl_rec_type_str(rec->type));
+               libxl__rec_type_str(rec->type));
         return -1;
     }
     memcpy(&id, rec->body, 4);
     if (id > LIBXL_EMULATOR_QEMU_UPSTREAM) {
-        seterr(err, errlen, "%s record: unknown emulator id %u", libxl_rec_type_str(rec->type), id);
+        seterr(err, errlen, "%s record: unknown emulator id %u", libxl__rec_type_str(rec->type), id);
         return -1;
     }
     if (rec->type == LIBXL_REC_EMULATOR_XENSTORE_DATA) {
@@ -208,20 +230,20 @@ static int check_emulator(const struct libxl_rec *rec, char *err, size_t errlen)
     return 0;
 }
 
-int libxl_read_records_until(int fd, uint32_t until, char *err, size_t errlen)
+int libxl__read_records_until(int fd, uint32_t until, char *err, size_t errlen)
 {
     for (;;) {
         struct libxl_rec rec;
         int bad = 0;
 
-        if (libxl_read_rec(fd, &rec, err, errlen))
+        if (libxl__read_rec(fd, &rec, err, errlen))
             return -1;
         if (rec.type == until) {
             bad = rec.length != 0;
             if (bad)
                 seterr(err, errlen, "%s record with non-zero length %u",
-                       libxl_rec_type_str(rec.type), rec.length);
-            libxl_free_rec(&rec);
+                       libxl__rec_type_str(rec.type), rec.length);
+            libxl__free_rec(&rec);
             if (bad) {
                 errno = EBADMSG;
                 return -1;
@@ -236,12 +258,12 @@ int libxl_read_records_until(int fd, uint32_t until, char *err, size_t errlen)
         default:
             if (!(rec.type & LIBXL_REC_OPTIONAL)) {
                 seterr(err, errlen, "unexpected libxl record type %#x (%s) while expecting %s",
-                       rec.type, libxl_rec_type_str(rec.type), libxl_rec_type_str(until));
+                       rec.type, libxl__rec_type_str(rec.type), libxl__rec_type_str(until));
                 bad = 1;
             }
             break;
         }
-        libxl_free_rec(&rec);
+        libxl__free_rec(&rec);
         if (bad) {
             errno = EBADMSG;
             return -1;
@@ -249,15 +271,15 @@ int libxl_read_records_until(int fd, uint32_t until, char *err, size_t errlen)
     }
 }
 
-int libxl_read_record(int fd, uint32_t *type, uint32_t *id)
+int libxl__read_record(int fd, uint32_t *type, uint32_t *id)
 {
     struct libxl_rec rec;
 
     for (;;) {
-        if (libxl_read_rec(fd, &rec, NULL, 0))
+        if (libxl__read_rec(fd, &rec, NULL, 0))
             return -1;
         if (rec.type & LIBXL_REC_OPTIONAL) {
-            libxl_free_rec(&rec);
+            libxl__free_rec(&rec);
             continue;   /* unknown optional record: skipped */
         }
         break;
@@ -265,21 +287,21 @@ int libxl_read_record(int fd, uint32_t *type, uint32_t *id)
     *type = rec.type;
     if (rec.type == LIBXL_REC_CHECKPOINT_STATE) {
         if (rec.length != 4) {
-            libxl_free_rec(&rec);
+            libxl__free_rec(&rec);
             errno = EBADMSG;
             return -1;
         }
         memcpy(id, rec.body, 4);
     }
-    libxl_free_rec(&rec);
+    libxl__free_rec(&rec);
     return 0;
 }
 
-int libxl_expect_state(int fd, uint32_t id)
+int libxl__expect_state(int fd, uint32_t id)
 {
     uint32_t type = 0, got = 0;
 
-    if (libxl_read_record(fd, &type, &got))
+    if (libxl__read_record(fd, &type, &got))
         return -1;
     if (type != LIBXL_REC_CHECKPOINT_STATE || got != id) {
         errno = EBADMSG;

@@ -41,24 +41,27 @@ struct libxl_rec {
     void *body;          /* malloc'd, length bytes (NULL when 0) */
 };
 
-const char *libxl_rec_type_str(uint32_t type);
+const char *libxl__rec_type_str(uint32_t type);
 
 /* Header: write; read and check (ident, version 2, no big-endian, no legacy).
  * On failure errno is EBADMSG (or the read error) and err says why. */
-int libxl_write_stream_header(int fd);
-int libxl_read_stream_header(int fd, char *err, size_t errlen);
+int libxl__write_stream_header(int fd);
+int libxl__read_stream_header(int fd, char *err, size_t errlen);
 
-int libxl_write_rec(int fd, uint32_t type, const void *body, uint32_t length);
+int libxl__write_rec(int fd, uint32_t type, const void *body, uint32_t length);
 /* Read one record (body malloc'd); length capped at LIBXL_REC_LENGTH_MAX, padding must be
  * zero.  errno: EBADMSG, EPIPE (EOF inside), ENODATA (EOF at a record boundary). */
-int libxl_read_rec(int fd, struct libxl_rec *rec, char *err, size_t errlen);
-void libxl_free_rec(struct libxl_rec *rec);
+int libxl__read_rec(int fd, struct libxl_rec *rec, char *err, size_t errlen);
+void libxl__free_rec(struct libxl_rec *rec);
 
 /* Main-stream start: header + LIBXC_CONTEXT (the libxc stream follows). */
-int libxl_write_stream_start(int fd);
-int libxl_write_end(int fd);
-int libxl_write_checkpoint_end(int fd);
-int libxl_write_checkpoint_state(int fd, uint32_t id);
+int libxl__write_stream_start(int fd);
+/* Reader's side: the header, then records up to LIBXC_CONTEXT (optional ones skipped);
+ * 0 with the libxc stream next on fd, or -1 with the reason in err. */
+int libxl__read_stream_start(int fd, char *err, size_t errlen);
+int libxl__write_end(int fd);
+int libxl__write_checkpoint_end(int fd);
+int libxl__write_checkpoint_state(int fd, uint32_t id);
 
 /*
  * Read libxl records up to (and including) the record `until` (LIBXL_REC_END after a
@@ -67,11 +70,11 @@ int libxl_write_checkpoint_state(int fd, uint32_t id);
  * key/value pairs) and skipped, as there is no device model here; unknown records with
  * the optional bit are skipped; anything else is an error (EBADMSG, named in err).
  */
-int libxl_read_records_until(int fd, uint32_t until, char *err, size_t errlen);
+int libxl__read_records_until(int fd, uint32_t until, char *err, size_t errlen);
 
 /* Read one record; 0 on success with type and (for CHECKPOINT_STATE) id. */
-int libxl_read_record(int fd, uint32_t *type, uint32_t *id);
+int libxl__read_record(int fd, uint32_t *type, uint32_t *id);
 /* Read a CHECKPOINT_STATE record and require the given id. */
-int libxl_expect_state(int fd, uint32_t id);
+int libxl__expect_state(int fd, uint32_t id);
 
 #endif

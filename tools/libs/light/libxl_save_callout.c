@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "libxl_save_msgs.h"
+#include "xutil.h"
 
 #ifndef LIBXL_SAVE_HELPER_DEFAULT
 #define LIBXL_SAVE_HELPER_DEFAULT "/usr/lib/xen-colo/bin/libxl-save-helper"
@@ -118,22 +119,14 @@ static void child_exec(const struct save_helper_params *p, int req_rd, int msg_w
     _exit(127);
 }
 
-static uint64_t now_ms(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
 /* Abort: SIGTERM, then SIGKILL if it is still there after a grace period. */
 static void abort_helper(pid_t pid, struct save_helper_result *res)
 {
-    uint64_t deadline = now_ms() + 100;
+    uint64_t deadline = clock_now_ms() + 100;
 
     /* A helper that is already dying (its pipe closed) is not aborted by us: give it a
      * moment to become a zombie so that its own exit status is what gets reported. */
-    while (now_ms() < deadline) {
+    while (clock_now_ms() < deadline) {
         struct timespec ts = { 0, 5 * 1000000L };
 
         if (waitpid(pid, &res->wait_status, WNOHANG) == pid)
@@ -142,8 +135,8 @@ static void abort_helper(pid_t pid, struct save_helper_result *res)
     }
     res->aborted = 1;
     kill(pid, SIGTERM);
-    deadline = now_ms() + 2000;
-    while (now_ms() < deadline) {
+    deadline = clock_now_ms() + 2000;
+    while (clock_now_ms() < deadline) {
         struct timespec ts = { 0, 20 * 1000000L };
 
         if (waitpid(pid, &res->wait_status, WNOHANG) == pid)
@@ -192,7 +185,7 @@ static void stall_check(struct stall_watch *w)
     if (!w || !w->timeout_ms || w->res->stalled)
         return;
     r = proc_rchar(w->pid);
-    now = now_ms();
+    now = clock_now_ms();
     if (r != w->last_rchar || !w->last_change) {
         w->last_rchar = r;
         w->last_change = now;
@@ -209,7 +202,7 @@ static int helper_read(int fd, void *buf, size_t len, unsigned int silence_ms, i
                        struct stall_watch *watch)
 {
     size_t off = 0;
-    uint64_t deadline = silence_ms ? now_ms() + silence_ms : 0;
+    uint64_t deadline = silence_ms ? clock_now_ms() + silence_ms : 0;
 
     while (off < len) {
         struct pollfd pfd = { fd, POLLIN, 0 };
@@ -221,7 +214,7 @@ static int helper_read(int fd, void *buf, size_t len, unsigned int silence_ms, i
         if (r < 0 && errno != EINTR)
             return RD_ERR;
         if (r <= 0) {
-            if (deadline && now_ms() > deadline)
+            if (deadline && clock_now_ms() > deadline)
                 return RD_TIMEOUT;
             stall_check(watch);
             continue;
@@ -235,7 +228,7 @@ static int helper_read(int fd, void *buf, size_t len, unsigned int silence_ms, i
             return off == 0 && at_boundary ? RD_EOF : RD_ERR;
         off += (size_t)n;
         if (silence_ms)
-            deadline = now_ms() + silence_ms;
+            deadline = clock_now_ms() + silence_ms;
     }
     return RD_OK;
 }

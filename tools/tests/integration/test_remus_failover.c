@@ -18,7 +18,8 @@
 
 #include "guest.h"
 #include "libxl_records.h"
-#include "sr_common.h"
+#include "sr_stream_format.h"
+#include "xutil.h"
 #include "test.h"
 
 #define PAGES       1024
@@ -55,7 +56,7 @@ static int p_checkpoint(void *data)
     struct primary *p = data;
     struct timespec ts = { 0, 20 * 1000000L };
 
-    if (libxl_write_checkpoint_end(p->fd))
+    if (libxl__write_checkpoint_end(p->fd))
         return -1;
     if (p->n >= CHECKPOINTS)
         return 0;   /* stop gracefully */
@@ -72,7 +73,7 @@ static int s_checkpoint(void *data)
     struct secondary *s = data;
     uint32_t type = 0, id = 0;
 
-    if (libxl_read_record(s->fd, &type, &id) || type != LIBXL_REC_CHECKPOINT_END)
+    if (libxl__read_record(s->fd, &type, &id) || type != LIBXL_REC_CHECKPOINT_END)
         return XGR_CHECKPOINT_FAILOVER;
     return XGR_CHECKPOINT_SUCCESS;
 }

@@ -13,7 +13,8 @@
 #include <unistd.h>
 
 #include "guest.h"
-#include "sr_common.h"
+#include "sr_stream_format.h"
+#include "xutil.h"
 #include "test.h"
 
 #define PAGES 1024

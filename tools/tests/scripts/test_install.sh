@@ -51,6 +51,7 @@ rm -rf "$SRC"
 expect=(sbin/"$XL_NAME" lib/xenlight-colo/libxl-save-helper lib/xenlight-colo/colo-proxy
         lib/xenlight-colo/simxen-vcpu lib/libxenlight-colo.so.0.1 lib/libxenlight-colo.so.0
         lib/libxenlight-colo.so lib/libxenlight-colo.a include/xenlight-colo/libxl.h
+        include/xenlight-colo/libxl_utils.h include/xenlight-colo/libxl_uuid.h
         lib/pkgconfig/xenlight-colo.pc share/man/man1/"$XL_NAME".1
         share/man/man5/"$XL_NAME".cfg.5 share/man/man3/libxenlight-colo.3
         share/man/man8/libxl-save-helper-colo.8)

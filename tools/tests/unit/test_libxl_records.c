@@ -32,7 +32,7 @@ static int until(const void *p, size_t n, uint32_t type, char *err, size_t errle
     int fd = bytes_fd(p, n), rc;
 
     err[0] = 0;
-    rc = libxl_read_records_until(fd, type, err, errlen);
+    rc = libxl__read_records_until(fd, type, err, errlen);
     close(fd);
     return rc;
 }
@@ -49,26 +49,26 @@ int main(void)
 
         fd = mkstemp(path);
         unlink(path);
-        CHECK(libxl_write_stream_start(fd) == 0, "write header + LIBXC_CONTEXT");
+        CHECK(libxl__write_stream_start(fd) == 0, "write header + LIBXC_CONTEXT");
         lseek(fd, 0, SEEK_SET);
         CHECK(read(fd, h, 16) == 16 && !memcmp(h, "LibxlFmt\0\0\0\2\0\0\0\0", 16),
               "header is LibxlFmt, version 2 big-endian, options 0");
         lseek(fd, 0, SEEK_SET);
-        CHECK(libxl_read_stream_header(fd, err, sizeof(err)) == 0, "our header reads back");
+        CHECK(libxl__read_stream_header(fd, err, sizeof(err)) == 0, "our header reads back");
         close(fd);
         memcpy(h, "LibxlFmt\0\0\0\3\0\0\0\0", 16);
         fd = bytes_fd(h, 16);
-        CHECK(libxl_read_stream_header(fd, err, sizeof(err)) && strstr(err, "version 3"),
+        CHECK(libxl__read_stream_header(fd, err, sizeof(err)) && strstr(err, "version 3"),
               "version 3 rejected: %s", err);
         close(fd);
         memcpy(h, "LibxlFmt\0\0\0\2\0\0\0\2", 16);
         fd = bytes_fd(h, 16);
-        CHECK(libxl_read_stream_header(fd, err, sizeof(err)) && strstr(err, "legacy"),
+        CHECK(libxl__read_stream_header(fd, err, sizeof(err)) && strstr(err, "legacy"),
               "legacy option rejected: %s", err);
         close(fd);
         memcpy(h, "LibxcFmt\0\0\0\2\0\0\0\0", 16);
         fd = bytes_fd(h, 16);
-        CHECK(libxl_read_stream_header(fd, err, sizeof(err)) && strstr(err, "not a libxl"),
+        CHECK(libxl__read_stream_header(fd, err, sizeof(err)) && strstr(err, "not a libxl"),
               "bad ident rejected: %s", err);
         close(fd);
     }
@@ -79,21 +79,21 @@ int main(void)
 
         fd = mkstemp(path);
         unlink(path);
-        libxl_write_checkpoint_state(fd, COLO_CHECKPOINT_SVM_READY);
+        libxl__write_checkpoint_state(fd, COLO_CHECKPOINT_SVM_READY);
         lseek(fd, 0, SEEK_SET);
         CHECK(read(fd, w, 16) == 16 && w[0] == 5 && w[1] == 4 && w[2] == 2 && w[3] == 0,
               "CHECKPOINT_STATE is {5, 4, id, 0}");
         lseek(fd, 0, SEEK_SET);
-        CHECK(libxl_read_record(fd, &type, &id) == 0 && type == 5 && id == 2, "reads back");
+        CHECK(libxl__read_record(fd, &type, &id) == 0 && type == 5 && id == 2, "reads back");
         close(fd);
         uint32_t bad[4] = { 5, 8, 2, 0 };
         fd = bytes_fd(bad, sizeof(bad));
-        CHECK(libxl_read_record(fd, &type, &id) && errno == EBADMSG,
+        CHECK(libxl__read_record(fd, &type, &id) && errno == EBADMSG,
               "CHECKPOINT_STATE of length 8 rejected");
         close(fd);
         uint32_t empty[2] = { 5, 0 };
         fd = bytes_fd(empty, sizeof(empty));
-        CHECK(libxl_read_record(fd, &type, &id) && errno == EBADMSG,
+        CHECK(libxl__read_record(fd, &type, &id) && errno == EBADMSG,
               "CHECKPOINT_STATE of length 0 rejected (upstream dereferences it)");
         close(fd);
         uint32_t opt[6] = { 0x80000123, 4, 7, 0, 5, 4 };
@@ -102,7 +102,7 @@ int main(void)
         seq[6] = 3;
         seq[7] = 0;
         fd = bytes_fd(seq, sizeof(seq));
-        CHECK(libxl_read_record(fd, &type, &id) == 0 && type == 5 && id == 3,
+        CHECK(libxl__read_record(fd, &type, &id) == 0 && type == 5 && id == 3,
               "an unknown optional record before it is skipped");
         close(fd);
     }

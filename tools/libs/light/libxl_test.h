@@ -1,0 +1,40 @@
+/*
+ * libxl's environment settings in one table, read once: the tunables a deployment may
+ * set and the instrumentation the tests use (digests at each checkpoint, a stalled
+ * primary, a page comparison of the pair).  The instrumentation itself lives in
+ * libxl_test.c, so that the operations call one named hook at each point.
+ */
+#ifndef LIBXL_TEST_H
+#define LIBXL_TEST_H
+
+#include <stdint.h>
+
+#include "libxl_internal.h"
+
+enum libxl__setting {
+    /* tunables */
+    LIBXL__HEARTBEAT_TIMEOUT_MS,    /* a checkpointed stream's peer is lost after this */
+    LIBXL__SAVE_HELPER_TIMEOUT_MS,  /* the save helper is hung after this much silence */
+    /* test instrumentation */
+    LIBXL__TEST_DIGEST_DIR,         /* digest files per checkpoint and at failover */
+    LIBXL__TEST_STALL_AT_CHECKPOINT,/* "N[:ms]": the primary stalls in checkpoint N */
+    LIBXL__TEST_COLO_COMPARE,       /* domid of the PVM the SVM is compared with */
+    LIBXL__NR_SETTINGS
+};
+
+/* The setting's string, NULL when unset or empty. */
+const char *libxl__setting_str(libxl_ctx *ctx, enum libxl__setting s);
+/* The setting as a number, def when unset; a malformed value is logged, and def used. */
+unsigned long libxl__setting_num(libxl_ctx *ctx, enum libxl__setting s, unsigned long def);
+
+/* Primary, suspended with checkpoint n's state: its digest file, and the stall. */
+void libxl__test_primary_checkpoint(libxl_ctx *ctx, uint32_t domid, unsigned int n);
+/* Primary: COLO protection ended (the proxy passes the output through from now on). */
+void libxl__test_replication_ended(libxl_ctx *ctx);
+/* Secondary, checkpoint n applied, both sides stopped: the page comparison. */
+void libxl__test_secondary_compare(libxl_ctx *ctx, uint32_t domid, unsigned int n);
+/* Secondary after a failover into its last checkpoint: the digest file. */
+void libxl__test_secondary_failover(libxl_ctx *ctx, uint32_t domid, const char *what,
+                                    unsigned int checkpoints);
+
+#endif
