@@ -14,27 +14,55 @@ CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-re
 LDFLAGS += -fsanitize=address,undefined
 endif
 
-# Absolute path of the vcpu runner, compiled into the simulated hypervisor (override: SIMXEN_VCPU).
-SIMXEN_VCPU_PATH := $(CURDIR)/xen/simxen-vcpu
-CPPFLAGS += -DSIMXEN_VCPU_DEFAULT='"$(SIMXEN_VCPU_PATH)"'
-# Absolute path of libxl-save-helper, compiled into libxl (override: LIBXL_SAVE_HELPER).
-CPPFLAGS += -DLIBXL_SAVE_HELPER_DEFAULT='"$(CURDIR)/tools/helpers/libxl-save-helper"'
-# Absolute path of the network/COLO compare proxy, compiled into libxl (override: COLO_PROXY).
-CPPFLAGS += -DCOLO_PROXY_DEFAULT='"$(CURDIR)/tools/misc/colo-proxy"'
+# ---- installation paths ----------------------------------------------------------------
+# ./configure --prefix/--libdir write PREFIX/LIBDIR into config/config.mk; `make PREFIX=...`
+# overrides both.  The helpers live in a directory of their own (like Debian's
+# /usr/lib/xen-4.17/bin) and xl is installed as $(XL_NAME), so that nothing collides with
+# Debian's Xen packages (docs/install.md).
+PREFIX     ?= /usr/local
+SBINDIR    ?= $(PREFIX)/sbin
+LIBDIR     ?= $(PREFIX)/lib
+LIBEXECDIR ?= $(PREFIX)/lib/xenlight-colo
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR     ?= $(PREFIX)/share/man
+PKGCONFIGDIR ?= $(LIBDIR)/pkgconfig
+XL_NAME    ?= xl-colo
+# The installed locations are compiled in; the build-tree tests reach the build-tree
+# binaries through the run-time overrides (scripts/build-tree-env.sh).  The remote side of
+# migrate/remus runs $(XL_NAME), the name xl is installed under.
+PATH_DEFS := -DSIMXEN_VCPU_DEFAULT='"$(LIBEXECDIR)/simxen-vcpu"' \
+             -DLIBXL_SAVE_HELPER_DEFAULT='"$(LIBEXECDIR)/libxl-save-helper"' \
+             -DCOLO_PROXY_DEFAULT='"$(LIBEXECDIR)/colo-proxy"' \
+             -DXL_REMOTE_COMMAND='"$(XL_NAME)"'
+CPPFLAGS += $(PATH_DEFS)
+# Objects depend on this file, rewritten only when the paths change: a `make install
+# PREFIX=...` after a build with another PREFIX recompiles instead of installing binaries
+# that look for their helpers elsewhere.
+PATHS_STAMP := config/paths.stamp
+ifneq ($(file <$(PATHS_STAMP)),$(PATH_DEFS))
+$(file >$(PATHS_STAMP),$(PATH_DEFS))
+endif
+
+# `make V=1` prints whole command lines; by default one short line per step.
+ifeq ($(V),1)
+Q =
+else
+Q = @printf '  %-7s %s\n' '$(1)' '$(2)';
+endif
 
 # ---- simulated hypervisor ----------------------------------------------------------------
 SIMXEN_SRCS := $(wildcard xen/common/*.c xen/guest/*.c)
 SIMXEN_OBJS := $(SIMXEN_SRCS:.c=.o)
 xen/libsimxen.a: $(SIMXEN_OBJS)
-	rm -f $@; $(AR) rcs $@ $^
+	$(call Q,AR,$@)rm -f $@; $(AR) rcs $@ $^
 xen/simxen-vcpu: xen/vcpu/simxen-vcpu.o xen/libsimxen.a
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # ---- utility library: fd I/O, clock, bitmaps (every layer) ----------------------------
 UTIL_SRCS := $(wildcard tools/libs/util/*.c)
 UTIL_OBJS := $(UTIL_SRCS:.c=.o)
 tools/libs/util/libxutil.a: $(UTIL_OBJS)
-	rm -f $@; $(AR) rcs $@ $^
+	$(call Q,AR,$@)rm -f $@; $(AR) rcs $@ $^
 
 # ---- hypervisor interface (backends) -----------------------------------------------------
 # The real-Xen backend (xhv_xen*.c) uses Debian's libraries when ./configure found them.
@@ -47,7 +75,7 @@ endif
 CTRL_SRCS := $(wildcard tools/libs/ctrl/*.c)
 CTRL_OBJS := $(CTRL_SRCS:.c=.o)
 tools/libs/ctrl/libxhv.a: $(CTRL_OBJS)
-	rm -f $@; $(AR) rcs $@ $^
+	$(call Q,AR,$@)rm -f $@; $(AR) rcs $@ $^
 
 # ---- save/restore engine -----------------------------------------------------------------
 ifeq ($(CONFIG_MIGRATION),1)
@@ -57,55 +85,82 @@ GUEST_SRCS := tools/libs/guest/nomigration.c tools/libs/guest/sr_stream.c
 endif
 GUEST_OBJS := $(GUEST_SRCS:.c=.o)
 tools/libs/guest/libxenguest-colo.a: $(GUEST_OBJS)
-	rm -f $@; $(AR) rcs $@ $^
+	$(call Q,AR,$@)rm -f $@; $(AR) rcs $@ $^
 
 # ---- libxl layer (so far: the libxl records and the local COLO pair) --------------------
 LIGHT_SRCS := $(wildcard tools/libs/light/*.c)
 LIGHT_OBJS := $(LIGHT_SRCS:.c=.o)
 tools/libs/light/libxenlight-colo.a: $(LIGHT_OBJS)
-	rm -f $@; $(AR) rcs $@ $^
+	$(call Q,AR,$@)rm -f $@; $(AR) rcs $@ $^
 
 LIBS := tools/libs/light/libxenlight-colo.a tools/libs/guest/libxenguest-colo.a tools/libs/ctrl/libxhv.a xen/libsimxen.a \
         tools/libs/util/libxutil.a
 
-# ---- libxl API as a shared library, libxl-save-helper, xl (issue 3) ----------------------
-PREFIX ?= /usr/local
+# ---- libxl API as a shared library, libxl-save-helper, xl ---------------------------------
 LIBXL_SO_MAJOR := 0
 LIBXL_SO := tools/libs/light/libxenlight-colo.so.$(LIBXL_SO_MAJOR).1
 SO_OBJS := $(LIGHT_OBJS) $(GUEST_OBJS) $(CTRL_OBJS) $(SIMXEN_OBJS) $(UTIL_OBJS)
 $(LIBXL_SO): $(SO_OBJS) tools/libs/light/libxl.map
-	$(CC) $(LDFLAGS) -shared -Wl,-soname,libxenlight-colo.so.$(LIBXL_SO_MAJOR) \
+	$(call Q,LD,$@)$(CC) $(LDFLAGS) -shared -Wl,-soname,libxenlight-colo.so.$(LIBXL_SO_MAJOR) \
 	    -Wl,--version-script=tools/libs/light/libxl.map -o $@ $(SO_OBJS) $(LDLIBS)
 tools/helpers/libxl-save-helper: tools/helpers/libxl-save-helper.o $(LIBS)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
 XL_SRCS := $(wildcard tools/xl/*.c)
 XL_OBJS := $(XL_SRCS:.c=.o)
 tools/xl/xl: $(XL_OBJS) $(LIBS)
-	$(CC) $(LDFLAGS) -o $@ $(XL_OBJS) $(LIBS) $(LDLIBS)
+	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $(XL_OBJS) $(LIBS) $(LDLIBS)
 XL_BINS := tools/helpers/libxl-save-helper tools/xl/xl $(LIBXL_SO)
 
-# `make install [DESTDIR=...] [PREFIX=...]`: the libxl API for other toolstacks.
-install: all
-	install -d $(DESTDIR)$(PREFIX)/lib/pkgconfig $(DESTDIR)$(PREFIX)/include/xenlight-colo \
-	    $(DESTDIR)$(PREFIX)/sbin
-	install -m 755 $(LIBXL_SO) $(DESTDIR)$(PREFIX)/lib/
-	ln -sf $(notdir $(LIBXL_SO)) $(DESTDIR)$(PREFIX)/lib/libxenlight-colo.so.$(LIBXL_SO_MAJOR)
-	ln -sf $(notdir $(LIBXL_SO)) $(DESTDIR)$(PREFIX)/lib/libxenlight-colo.so
-	install -m 644 tools/include/libxl.h tools/include/libxl_utils.h tools/include/libxl_uuid.h \
-	    $(DESTDIR)$(PREFIX)/include/xenlight-colo/
-	install -m 755 tools/xl/xl $(DESTDIR)$(PREFIX)/sbin/xl-colo
-	sed -e 's|@PREFIX@|$(PREFIX)|' tools/libs/light/xenlight-colo.pc.in \
-	    > $(DESTDIR)$(PREFIX)/lib/pkgconfig/xenlight-colo.pc
-	for p in docs/man/*.pod; do n=$$(basename $$p .pod); s=$${n##*.}; \
-	    install -d $(DESTDIR)$(PREFIX)/share/man/man$$s; \
-	    pod2man --section=$$s --center="COLO toolstack" --name=$${n%.*} $$p \
-	        > $(DESTDIR)$(PREFIX)/share/man/man$$s/$$n; done
+# The libxl API for other toolstacks as one archive (static linking, `pkg-config --static`).
+LIBXL_A := tools/libs/light/libxenlight-colo-full.a
+$(LIBXL_A): $(SO_OBJS)
+	$(call Q,AR,$@)rm -f $@; $(AR) rcs $@ $^
+# What a caller needs beyond the library itself, from what ./configure found.
+PC_REQUIRES_PRIVATE := json-c $(if $(filter 1,$(CONFIG_ZLIB)),zlib) \
+    $(if $(filter 1,$(CONFIG_XEN)),xencontrol xenforeignmemory xenstore xenevtchn)
+LIBXL_PC := tools/libs/light/xenlight-colo.pc
+$(LIBXL_PC): tools/libs/light/xenlight-colo.pc.in config/config.mk $(PATHS_STAMP)
+	$(call Q,GEN,$@)sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@REQUIRES_PRIVATE@|$(strip $(PC_REQUIRES_PRIVATE))|' \
+	    $< > $@
+# The build tree's xl under its installed name too: the remote side of a two-host test
+# runs $(XL_NAME) from PATH.
+ifneq ($(XL_NAME),xl)
+tools/xl/$(XL_NAME): tools/xl/xl
+	$(call Q,LN,$@)ln -sf xl $@
+XL_BINS += tools/xl/$(XL_NAME)
+endif
+XL_BINS += $(LIBXL_A) $(LIBXL_PC)
+
+# `make install [DESTDIR=...] [PREFIX=...]`: layout in docs/install.md.  Man pages that
+# Debian's xen-utils-common also has (xl.1, xl.cfg.5) take xl's installed name.
+INSTALLABLES := tools/xl/xl tools/helpers/libxl-save-helper tools/misc/colo-proxy xen/simxen-vcpu \
+                $(LIBXL_SO) $(LIBXL_A) $(LIBXL_PC)
+installables: $(INSTALLABLES)
+install: $(INSTALLABLES)
+	$(call Q,INSTALL,$(DESTDIR)$(PREFIX))install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
+	    $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR)/xenlight-colo
+	$(Q)install -m 755 tools/xl/xl $(DESTDIR)$(SBINDIR)/$(XL_NAME)
+	$(Q)install -m 755 tools/helpers/libxl-save-helper tools/misc/colo-proxy xen/simxen-vcpu \
+	    $(DESTDIR)$(LIBEXECDIR)/
+	$(Q)install -m 644 $(LIBXL_SO) $(DESTDIR)$(LIBDIR)/
+	$(Q)ln -sf $(notdir $(LIBXL_SO)) $(DESTDIR)$(LIBDIR)/libxenlight-colo.so.$(LIBXL_SO_MAJOR)
+	$(Q)ln -sf libxenlight-colo.so.$(LIBXL_SO_MAJOR) $(DESTDIR)$(LIBDIR)/libxenlight-colo.so
+	$(Q)install -m 644 $(LIBXL_A) $(DESTDIR)$(LIBDIR)/libxenlight-colo.a
+	$(Q)install -m 644 tools/include/libxl.h tools/include/libxl_utils.h tools/include/libxl_uuid.h \
+	    $(DESTDIR)$(INCLUDEDIR)/xenlight-colo/
+	$(Q)install -m 644 $(LIBXL_PC) $(DESTDIR)$(PKGCONFIGDIR)/
+	$(Q)set -e; for p in docs/man/*.pod; do n=$$(basename $$p .pod); s=$${n##*.}; \
+	    case $$n in xl.*) n=$(XL_NAME).$${n#xl.} ;; libxl-save-helper.*) n=libxl-save-helper-colo.$$s ;; esac; \
+	    install -d $(DESTDIR)$(MANDIR)/man$$s; \
+	    pod2man --section=$$s --center="COLO toolstack" --name=$$(echo $${n%.*} | tr a-z A-Z) $$p \
+	        > $(DESTDIR)$(MANDIR)/man$$s/$$n; done
 
 # ---- programs ----------------------------------------------------------------------------
 MISC_SRCS := $(wildcard tools/misc/*.c)
 MISC_BINS := $(MISC_SRCS:.c=)
 $(MISC_BINS): %: %.o $(LIBS)
-	$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
 
 # ---- tests -------------------------------------------------------------------------------
 ifeq ($(CONFIG_MIGRATION),1)
@@ -116,8 +171,9 @@ endif
 TEST_COMMON_SRCS := $(wildcard tools/tests/common/*.c)
 TEST_COMMON_OBJS := $(TEST_COMMON_SRCS:.c=.o)
 TEST_BINS := $(TEST_SRCS:.c=)
+tools/tests/common/test.o: CPPFLAGS += -DTEST_BUILD_ROOT='"$(CURDIR)"'
 $(TEST_BINS): %: %.o $(TEST_COMMON_OBJS) $(LIBS)
-	$(CC) $(LDFLAGS) -o $@ $< $(TEST_COMMON_OBJS) $(LIBS) $(LDLIBS)
+	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $< $(TEST_COMMON_OBJS) $(LIBS) $(LDLIBS)
 
 ALL := xen/simxen-vcpu $(LIBS) $(MISC_BINS) $(TEST_BINS) $(XL_BINS)
 all: config/config.mk $(ALL)
@@ -126,8 +182,8 @@ config/config.mk:
 	./scripts/install-deps.sh
 	./configure
 
-%.o: %.c config/config.mk $(wildcard tools/include/*.h xen/include/*.h tools/libs/guest/*.h tools/libs/light/*.h tools/tests/common/*.h tools/xl/*.h)
-	$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
+%.o: %.c config/config.mk $(PATHS_STAMP) $(wildcard tools/include/*.h xen/include/*.h tools/libs/guest/*.h tools/libs/light/*.h tools/tests/common/*.h tools/xl/*.h)
+	$(call Q,CC,$@)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # `make demo`: the README's first command.
 demo: all
@@ -173,5 +229,24 @@ clean:
 	rm -f $(ALL) xen/vcpu/*.o xen/*/*.o tools/*/*.o tools/*/*/*.o tools/*/*/*/*.o
 	rm -rf build
 
-.PHONY: install two-host-demo all demo check check-nomigration check-asan check-xen bench clean
+# `make deb`: the Debian packages (debian/), built in a copy of the tree so that this one
+# stays clean; the .debs land in build/deb.  `make check-deb` installs them beside
+# Debian's Xen, runs xl-colo, and removes them again (root; scripts/check-deb.sh).
+DEB_DIR := build/deb
+deb:
+	./scripts/install-deps.sh dpkg-dev debhelper fakeroot pkg-config libjson-c-dev zlib1g-dev libxen-dev perl
+	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
+	tar --exclude=./build --exclude=./.git -cf - . | tar -C $(DEB_DIR)/src -xf -
+	cd $(DEB_DIR)/src && $(MAKE) -s clean && rm -f config/config.mk config/config.h config/paths.stamp
+	cd $(DEB_DIR)/src && env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL DEB_BUILD_OPTIONS=parallel=2 \
+	    dpkg-buildpackage -us -uc -b
+	@ls -1 $(DEB_DIR)/*.deb
+check-deb: deb
+	./scripts/check-deb.sh $(DEB_DIR)
+
+# `make print-VAR`: a variable's value, for scripts (tools/tests/scripts/test_install.sh).
+print-%:
+	@echo '$($*)'
+
+.PHONY: install installables deb check-deb two-host-demo all demo check check-nomigration check-asan check-xen bench clean
 .SECONDARY:

@@ -13,6 +13,7 @@
 #   sudo scripts/two-hosts.sh a xl remus -c -s "$XL_SSH" guest hostB
 set -e
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
+. "$ROOT/scripts/build-tree-env.sh"
 RUN=/run/colo-two-hosts
 A=colo-a; B=colo-b; IP_A=10.77.0.1; IP_B=10.77.0.2
 SIM_A=/dev/shm/colo-hostA; SIM_B=/dev/shm/colo-hostB
@@ -50,7 +51,7 @@ UsePAM no
 StrictModes no
 ClientAliveInterval 1
 ClientAliveCountMax 3
-SetEnv SIMXEN_DIR=$SIM_B PATH=$ROOT/tools/xl:/usr/sbin:/usr/bin:/sbin:/bin
+SetEnv SIMXEN_DIR=$SIM_B $BUILD_TREE_ENV PATH=$ROOT/tools/xl:/usr/sbin:/usr/bin:/sbin:/bin
 EOC
     cat > "$RUN/ssh_config" <<EOC
 Host hostB

@@ -2,6 +2,7 @@
 # Runs every test program and prints a summary line "N passed, N failed".
 # Usage: run-tests.sh [nomigration]
 cd "$(dirname "$0")/../.." || exit 2
+. scripts/build-tree-env.sh
 mode=${1:-full}
 passed=0; failed=0; failed_names=()
 run() {

@@ -9,6 +9,16 @@
 #include <dirent.h>
 #include <sys/stat.h>
 
+/* libxl and the simulated hypervisor have the installed helper paths compiled in; a test
+ * program runs the build tree's (as scripts/build-tree-env.sh arranges for the scripts),
+ * unless the environment already names others. */
+__attribute__((constructor)) static void test_use_build_tree_helpers(void)
+{
+    setenv("SIMXEN_VCPU", TEST_BUILD_ROOT "/xen/simxen-vcpu", 0);
+    setenv("LIBXL_SAVE_HELPER", TEST_BUILD_ROOT "/tools/helpers/libxl-save-helper", 0);
+    setenv("COLO_PROXY", TEST_BUILD_ROOT "/tools/misc/colo-proxy", 0);
+}
+
 int test_failures;
 int test_count;
 

@@ -162,13 +162,16 @@ static void test_dead_vcpu(xc_interface *xch)
     CHECK(xhv_domain_destroy(xch, d) == 0, "destroy a domain whose vcpu died");
 
     /* a vcpu runner that cannot start: create fails with the reason, no hang */
+    char *vcpu = strdup(getenv("SIMXEN_VCPU") ? getenv("SIMXEN_VCPU") : "");
+
     setenv("SIMXEN_VCPU", "/bin/false", 1);
     t0 = sim_now_ms();
     CHECK(sim_create(xch, "nostart", "incrementer", 8, 0, 0, 0, 0, 0, 0) == 0,
           "create with a vcpu runner that exits fails");
     CHECK(sim_now_ms() - t0 < 5000, "... promptly");
     CHECK(xhv_domain_lookup(xch, "nostart", &d) == -1, "... and leaves no domain behind");
-    unsetenv("SIMXEN_VCPU");
+    setenv("SIMXEN_VCPU", vcpu, 1);
+    free(vcpu);
 }
 
 int main(void)
