@@ -53,6 +53,8 @@ endif
 # ---- simulated hypervisor ----------------------------------------------------------------
 SIMXEN_SRCS := $(wildcard xen/common/*.c xen/guest/*.c)
 SIMXEN_OBJS := $(SIMXEN_SRCS:.c=.o)
+# The simulated hypervisor is built from its own headers only: none of the toolstack's.
+$(SIMXEN_OBJS) xen/vcpu/simxen-vcpu.o: CPPFLAGS := -Iconfig -Ixen/include $(PATH_DEFS)
 xen/libsimxen.a: $(SIMXEN_OBJS)
 	$(call Q,AR,$@)rm -f $@; $(AR) rcs $@ $^
 xen/simxen-vcpu: xen/vcpu/simxen-vcpu.o xen/libsimxen.a
