@@ -43,44 +43,40 @@ char *libxl_domid_to_name(libxl_ctx *ctx, uint32_t domid)
     return strdup(d.name);
 }
 
-int libxl_read_exactly(libxl_ctx *ctx, int fd, void *data, ssize_t sz, const char *filename,
-                       const char *what)
+/* Both directions of libxl_read_exactly/libxl_write_exactly: 0 or an errno value. */
+static int exactly(libxl_ctx *ctx, int fd, void *data, ssize_t sz, const char *filename,
+                   const char *what, int writing)
 {
+    const char *verb = writing ? "write" : "read", *prep = writing ? " to " : " from ";
     int rc = 0;
 
     if (sz < 0) {
-        LOG_ERR(ctx, "reading %s%s%s: negative size %zd", what ? what : "",
-                what ? " from " : "", filename, sz);
+        LOG_ERR(ctx, "%s %s%s%s: negative size %zd", writing ? "writing" : "reading",
+                what ? what : "", what ? prep : "", filename, sz);
         return EINVAL;
     }
-    if (read_exact(fd, data, (size_t)sz)) {
-        rc = errno ? errno : EPROTO;
-        if (rc == EPROTO)
+    if (writing ? write_exact(fd, data, (size_t)sz) : read_exact(fd, data, (size_t)sz)) {
+        rc = errno ? errno : writing ? EIO : EPROTO;
+        if (rc == EPROTO && !writing)
             LOG_ERR(ctx, "file/stream truncated reading %s%s%s", what ? what : "",
-                    what ? " from " : "", filename);
+                    what ? prep : "", filename);
         else
-            libxl__log(ctx, XTL_ERROR, rc, "libxl", "failed to read %s%s%s",
-                       what ? what : "", what ? " from " : "", filename);
+            libxl__log(ctx, XTL_ERROR, rc, "libxl", "failed to %s %s%s%s", verb,
+                       what ? what : "", what ? prep : "", filename);
     }
     return rc;
+}
+
+int libxl_read_exactly(libxl_ctx *ctx, int fd, void *data, ssize_t sz, const char *filename,
+                       const char *what)
+{
+    return exactly(ctx, fd, data, sz, filename, what, 0);
 }
 
 int libxl_write_exactly(libxl_ctx *ctx, int fd, const void *data, ssize_t sz,
                         const char *filename, const char *what)
 {
-    int rc = 0;
-
-    if (sz < 0) {
-        LOG_ERR(ctx, "writing %s%s%s: negative size %zd", what ? what : "",
-                what ? " to " : "", filename, sz);
-        return EINVAL;
-    }
-    if (write_exact(fd, data, (size_t)sz)) {
-        rc = errno ? errno : EIO;
-        libxl__log(ctx, XTL_ERROR, rc, "libxl", "failed to write %s%s%s", what ? what : "",
-                   what ? " to " : "", filename);
-    }
-    return rc;
+    return exactly(ctx, fd, (void *)data, sz, filename, what, 1);
 }
 
 int libxl_pipe(libxl_ctx *ctx, int pipes[2])
