@@ -28,6 +28,7 @@ while read -r cmd opts; do
         check "xl $form: status 0, usage on stdout" \
             eval '[ $rc = 0 ] && grep -q "^Usage: xl .*$cmd" "$WORK/out" && [ ! -s "$WORK/err" ]'
     done
+    [ -n "$opts" ] || continue
     missing=
     for o in $opts; do grep -qE -- "(^|[ ,])$o([ ,=]|\$)" "$WORK/out" || missing="$missing $o"; done
     check "xl help $cmd lists every upstream option ($opts)" [ -z "$missing" ]
@@ -45,6 +46,10 @@ pause
 unpause
 EOF
 cfg=$(guest_cfg g1 incrementer 16 20000)
+# A carriage return that does not start a CR LF (a terminal turns every newline into one).
+has_bare_cr() {
+    python3 -c 'import re, sys; sys.exit(0 if re.search(rb"\r(?!\n)", open(sys.argv[1], "rb").read()) else 1)' "$1"
+}
 "$XL" save -Z g1 "$WORK/x" >"$WORK/out" 2>"$WORK/err"; rc=$?
 check "an unknown subcommand option: status 2, said on stderr" \
     eval '[ $rc = 2 ] && grep -q "option -Z not supported" "$WORK/err" && [ ! -s "$WORK/out" ]'
@@ -90,10 +95,10 @@ check "  ... and after unpause it runs on, self-checks passed" running_ok g1
 verify_xl xl "$WORK/p.save"
 check "  ... the image of save -p is accepted by verify-stream-v2" [ $? = 0 ]
 "$XL" -t save -c g1 "$WORK/c.save" >/dev/null 2>"$WORK/err"
-check "xl -t save: progress lines overwrite each other (carriage returns)" grep -q $'\r' "$WORK/err"
+check "xl -t save: progress lines overwrite each other (carriage returns)" has_bare_cr "$WORK/err"
 check "  ... save -c leaves the domain running" running_ok g1
 "$XL" save -c g1 "$WORK/c2.save" >/dev/null 2>"$WORK/err"
-check "without -t, stderr not a terminal: no carriage returns" eval '! grep -q $'"'"'\r'"'"' "$WORK/err"'
+check "without -t, stderr not a terminal: no carriage returns" eval '! has_bare_cr "$WORK/err"'
 
 # ---- the migration sender's remote command (fake ssh: logs, then runs it here) ----
 mkdir -p "$WORK/bin"
@@ -130,7 +135,7 @@ check "xl migrate with stderr on a terminal: runs 'xl -t migrate-receive' on the
     grep -qx "localhost xl -t migrate-receive" "$WORK/ssh.log"
 check "  ... the receiver accepts -t: migration successful (rc $rc)" \
     eval '[ $rc = 0 ] && grep -q "Migration successful" "$WORK/tty.out"'
-check "  ... progress overwrote itself on the terminal" grep -q $'\r' "$WORK/tty.out"
+check "  ... progress overwrote itself on the terminal" has_bare_cr "$WORK/tty.out"
 sleep 0.3
 check "  ... the migrated guest runs, self-checks passed" running_ok g1
 : > "$WORK/ssh.log"
