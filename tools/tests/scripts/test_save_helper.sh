@@ -92,7 +92,7 @@ wait $xlpid; rc=$?
 kill $reader 2>/dev/null; wait $reader 2>/dev/null
 say "domain state while the helper was blocked: $state"
 sed 's/^/#   /' "$WORK/out" | grep -v iteration
-check "the guest was suspended when the helper was killed" [ "$state" = "---s--" ]
+check "the guest was suspended when the helper was killed" [ "$state" = "---ss-" ]
 check "xl save fails (rc $rc) and reports the helper's signal" \
     eval '[ $rc != 0 ] && grep -q "killed by signal 9" "$WORK/out"'
 sleep 0.3

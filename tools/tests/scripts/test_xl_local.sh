@@ -119,14 +119,15 @@ done
 
 # ---- remus option rules (upstream's) ----
 "$XL" remus -c -d g1 somehost >"$WORK/out" 2>&1; rc=$?
-check "remus: -c with -d is refused (-i is allowed: the COLO period)" \
-    eval '[ $rc = 2 ] && grep -q "option -c is conflict with -d, -n or -b" "$WORK/out"'
+check "remus: -c with -d is refused with upstream's status 255 (-i is allowed: the COLO period)" \
+    eval '[ $rc = 255 ] && grep -q "option -c is conflict with -d, -n or -b" "$WORK/out"'
 "$XL" remus --colo -n g1 somehost >"$WORK/out" 2>&1
 check "remus: --colo with -n is refused" grep -q "option -c is conflict" "$WORK/out"
 "$XL" remus -b g1 >"$WORK/out" 2>&1
 check "remus: -b without -F is refused as unsafe" grep -q "unsafe mode must be enabled" "$WORK/out"
-"$XL" remus -p g1 somehost >"$WORK/out" 2>&1
-check "remus: -p without -c is refused" grep -q "option -p requires -c" "$WORK/out"
+"$XL" remus -p g1 somehost >"$WORK/out" 2>&1; rc=$?
+check "remus: -p without -c is refused (status 255, as upstream)" \
+    eval '[ $rc = 255 ] && grep -q "Option -p must be used in conjunction with -c" "$WORK/out"'
 sleep 0.3
 "$XL" remus -F -b -i 50 g1 >"$WORK/out" 2>&1 &
 pid=$!
