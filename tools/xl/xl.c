@@ -16,39 +16,6 @@ int xl_dryrun;
 int xl_progress_use_cr;
 int xl_timestamps;
 
-int xl_read_exact(int fd, void *buf, size_t len)
-{
-    size_t off = 0;
-
-    errno = 0;
-    while (off < len) {
-        ssize_t n = read(fd, (char *)buf + off, len - off);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        off += (size_t)n;
-    }
-    return 0;
-}
-
-int xl_write_exact(int fd, const void *buf, size_t len)
-{
-    size_t off = 0;
-
-    while (off < len) {
-        ssize_t n = write(fd, (const char *)buf + off, len - off);
-
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0)
-            return -1;
-        off += (size_t)n;
-    }
-    return 0;
-}
-
 int xl_find_domain(const char *arg, uint32_t *domid)
 {
     char *end;

@@ -11,6 +11,7 @@
 
 #include "libxl.h"
 #include "libxl_utils.h"
+#include "xutil.h"
 
 /*
  * The command `xl migrate` and `xl remus` run on the other host (through ssh or the -s
@@ -105,8 +106,6 @@ int xl_read_savefile_header(int fd, libxl_domain_config *c, const char *what);
 
 /* xl.c */
 int xl_find_domain(const char *arg, uint32_t *domid);
-int xl_read_exact(int fd, void *buf, size_t len);
-int xl_write_exact(int fd, const void *buf, size_t len);
 
 /* xl_transport.c: the process that carries a migration or replication stream. */
 /* "exec <ssh> <host> xl<global options> migrate-receive<args>", or host itself when

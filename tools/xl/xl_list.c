@@ -51,20 +51,6 @@ static json_object *domain_json(const libxl_dominfo *d)
     return o;
 }
 
-static void print_uuid(uint32_t domid)
-{
-    libxl_domain_config c;
-    uint8_t u[16] = { 0 };
-
-    if (!libxl_retrieve_domain_configuration(ctx, domid, &c, NULL)) {
-        memcpy(u, c.c_info.uuid, sizeof(u));
-        libxl_domain_config_dispose(&c);
-    }
-    printf(" %02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x", u[0],
-           u[1], u[2], u[3], u[4], u[5], u[6], u[7], u[8], u[9], u[10], u[11], u[12], u[13],
-           u[14], u[15]);
-}
-
 static void print_table(const libxl_dominfo *list, int n, int verbose, int context)
 {
     printf("Name                                        ID   Mem VCPUs\tState\tTime(s)");
@@ -81,7 +67,7 @@ static void print_table(const libxl_dominfo *list, int n, int verbose, int conte
                (unsigned long)(list[i].current_memkb / 1024), list[i].vcpu_online, st,
                (double)list[i].cpu_time / 1e9);
         if (verbose) {
-            print_uuid(list[i].domid);
+            printf(" " LIBXL_UUID_FMT, LIBXL_UUID_BYTES(list[i].uuid));
             if (list[i].shutdown)
                 printf(" %8x", list[i].shutdown_reason);
             else

@@ -25,7 +25,7 @@ static int use_cr(void)
 
 static int put(const char *buf, size_t len)
 {
-    return xl_write_exact(STDERR_FILENO, buf, len);
+    return write_exact(STDERR_FILENO, buf, len);
 }
 
 static int put_prefix(void)
@@ -109,14 +109,6 @@ void xl_log_teardown(void)
     wrapped = NULL;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 /* One progress line: scrolling, or overwriting the previous one (CR mode). */
 static void progress_line(const char *line, int last)
 {
@@ -146,7 +138,7 @@ void xl_progress(void *opaque, const char *what, unsigned long done, unsigned lo
     static char last_what[64];
     static unsigned int iteration;
     static int checkpointing;
-    double t = now_s();
+    double t = clock_now_s();
     const char *prefix = opaque ? opaque : "xl";
     char line[256];
 

@@ -62,7 +62,7 @@ static int migrate_domain(uint32_t domid, libxl_domain_config *c, const char *ru
     fprintf(stderr, "migration sender: Giving target permission to start.\n");
     if (xl_write_handshake(send_fd, XL_MIGRATE_PERMISSION) ||
         xl_read_handshake(recv_fd, XL_MIGRATE_REPORT, "migration sender") ||
-        xl_read_exact(recv_fd, &status, 1))
+        read_exact(recv_fd, &status, 1))
         goto failed_badly;
     if (status) {
         fprintf(stderr, "migration sender: Target reports startup failure (status code %d).\n",
@@ -188,7 +188,7 @@ static int receive_handshake(uint32_t domid, const char *incoming, const char *n
                 paused ? " (paused)" : "");
     /* As upstream, the status byte is the libxl error code, negated. */
     status = (char)(rc < 0 ? -rc : rc);
-    if (xl_write_handshake(1, XL_MIGRATE_REPORT) || xl_write_exact(1, &status, 1))
+    if (xl_write_handshake(1, XL_MIGRATE_REPORT) || write_exact(1, &status, 1))
         return XL_EXIT_FAIL;
     if (!rc)
         return XL_EXIT_OK;
@@ -239,7 +239,7 @@ int main_migrate_receive(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     fprintf(stderr, "migration target: Ready to receive domain.\n");
-    if (xl_write_exact(1, XL_MIGRATE_RECEIVER_BANNER, strlen(XL_MIGRATE_RECEIVER_BANNER)))
+    if (write_exact(1, XL_MIGRATE_RECEIVER_BANNER, strlen(XL_MIGRATE_RECEIVER_BANNER)))
         return XL_EXIT_FAIL;
     if (xl_read_savefile_header(0, &c, "migration target"))
         return XL_EXIT_FAIL;

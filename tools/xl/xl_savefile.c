@@ -21,8 +21,8 @@ int xl_write_savefile_header(int fd, libxl_domain_config *c)
     h.byteorder = XL_SAVEFILE_BYTEORDER;
     h.mandatory_flags = XL_MANDATORY_FLAG_STREAMv2 | XL_MANDATORY_FLAG_JSON;
     h.optional_data_len = 4 + len;
-    rc = xl_write_exact(fd, &h, sizeof(h)) || xl_write_exact(fd, &len, 4) ||
-         xl_write_exact(fd, json, len);
+    rc = write_exact(fd, &h, sizeof(h)) || write_exact(fd, &len, 4) ||
+         write_exact(fd, json, len);
     free(json);
     return rc ? -1 : 0;
 }
@@ -34,7 +34,7 @@ int xl_read_savefile_header(int fd, libxl_domain_config *c, const char *what)
     uint32_t len;
     int rc = -1;
 
-    if (xl_read_exact(fd, &h, sizeof(h))) {
+    if (read_exact(fd, &h, sizeof(h))) {
         fprintf(stderr, "%s: cannot read the xl header: %s\n", what,
                 errno ? strerror(errno) : "end of file");
         return -1;
@@ -61,7 +61,7 @@ int xl_read_savefile_header(int fd, libxl_domain_config *c, const char *what)
         return -1;
     }
     opt = calloc(1, h.optional_data_len + 1);
-    if (!opt || xl_read_exact(fd, opt, h.optional_data_len)) {
+    if (!opt || read_exact(fd, opt, h.optional_data_len)) {
         fprintf(stderr, "%s: cannot read the xl header's optional data\n", what);
         goto out;
     }

@@ -105,7 +105,7 @@ int xl_transport_preamble(int send_fd, int recv_fd, libxl_domain_config *c, cons
     char buf[sizeof(XL_MIGRATE_RECEIVER_BANNER)];
     size_t len = strlen(XL_MIGRATE_RECEIVER_BANNER);
 
-    if (xl_read_exact(recv_fd, buf, len) || memcmp(buf, XL_MIGRATE_RECEIVER_BANNER, len)) {
+    if (read_exact(recv_fd, buf, len) || memcmp(buf, XL_MIGRATE_RECEIVER_BANNER, len)) {
         fprintf(stderr, "migration sender: did not get the receiver's banner from `%s`%s\n",
                 rune, errno ? "" : " (the target exited or sent something else)");
         return -1;
@@ -122,7 +122,7 @@ int xl_read_handshake(int fd, const char *expect, const char *what)
     size_t len = strlen(expect) + 1;   /* sent with sizeof: the NUL travels */
     char buf[128];
 
-    if (len > sizeof(buf) || xl_read_exact(fd, buf, len)) {
+    if (len > sizeof(buf) || read_exact(fd, buf, len)) {
         fprintf(stderr, "%s: expected \"%s\", got end of stream\n", what, expect);
         errno = EPIPE;
         return -1;
@@ -137,5 +137,5 @@ int xl_read_handshake(int fd, const char *expect, const char *what)
 
 int xl_write_handshake(int fd, const char *msg)
 {
-    return xl_write_exact(fd, msg, strlen(msg) + 1);
+    return write_exact(fd, msg, strlen(msg) + 1);
 }

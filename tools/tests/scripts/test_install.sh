@@ -127,8 +127,6 @@ remote=$(head -n 1 "$SSH_LOG")
 echo "# remote command of 'migrate g1 localhost': ${remote:-none}"
 if [ "$remote" = "$XL migrate-receive" ] && [ $rc = 0 ]; then
     ok "migrate over ssh runs '$XL migrate-receive' on the other host"
-elif [ "$XL_HAS_REMOTE_MACRO" = 0 ]; then
-    echo "not ok - migrate over ssh runs '$remote', not '$XL migrate-receive' # TODO tools/xl hard-codes the remote command; counted as failing once xl.h has XL_REMOTE_COMMAND"
 else
     notok "migrate over ssh runs '$remote' (rc $rc), not '$XL migrate-receive'"
     sed 's/^/#   /' "$WORK/out"
@@ -178,11 +176,9 @@ check "all domains destroyed" bash -c "$XL list | awk 'NR>1' | wc -l | grep -qx 
 exit $((FAILS > 0))
 EOS
 chmod +x "$WORK/run-installed.sh"
-has_macro=0
-grep -q XL_REMOTE_COMMAND "$ROOT/tools/xl/xl.h" && has_macro=1
 runenv=(env -i PATH="$PREFIX/sbin:$WORK/bin:/usr/bin:/bin" SIMXEN_DIR="$SIM" WORK="$WORK"
         SSH_LOG="$WORK/ssh.log" XL_NAME="$XL_NAME" PREFIX="$PREFIX" BUILD_TREE="$ROOT"
-        XL_HAS_REMOTE_MACRO=$has_macro PORT=$(( 20000 + $$ % 20000 )))
+        PORT=$(( 20000 + $$ % 20000 )))
 if [ "$(id -u)" = 0 ] && unshare -m true 2>/dev/null; then
     # The copy is gone already; an empty tmpfs over this tree (the test's own files are
     # in WORK) leaves nothing of a build tree to find.

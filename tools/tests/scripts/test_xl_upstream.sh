@@ -101,8 +101,10 @@ check "  ... save -c leaves the domain running" running_ok g1
 check "without -t, stderr not a terminal: no carriage returns" eval '! has_bare_cr "$WORK/err"'
 
 # ---- the migration sender's remote command (fake ssh: logs, then runs it here) ----
+# The remote command is the name xl is installed under (the build's XL_NAME).
+RXL=$(make -s -C "$ROOT" print-XL_NAME)
 mkdir -p "$WORK/bin"
-ln -s "$XL" "$WORK/bin/xl"
+ln -s "$XL" "$WORK/bin/$RXL"
 cat > "$WORK/fakessh" <<EOF
 #!/bin/bash
 echo "\$*" >> "$WORK/ssh.log"
@@ -131,8 +133,8 @@ sys.exit(p.wait())
 EOF
 : > "$WORK/ssh.log"
 python3 "$WORK/ontty.py" "$WORK/tty.out" "$XL" migrate -s "$WORK/fakessh" g1 localhost; rc=$?
-check "xl migrate with stderr on a terminal: runs 'xl -t migrate-receive' on the host" \
-    grep -qx "localhost xl -t migrate-receive" "$WORK/ssh.log"
+check "xl migrate with stderr on a terminal: runs '$RXL -t migrate-receive' on the host" \
+    grep -qx "localhost $RXL -t migrate-receive" "$WORK/ssh.log"
 check "  ... the receiver accepts -t: migration successful (rc $rc)" \
     eval '[ $rc = 0 ] && grep -q "Migration successful" "$WORK/tty.out"'
 check "  ... progress overwrote itself on the terminal" has_bare_cr "$WORK/tty.out"
@@ -140,19 +142,19 @@ sleep 0.3
 check "  ... the migrated guest runs, self-checks passed" running_ok g1
 : > "$WORK/ssh.log"
 "$XL" migrate -s "$WORK/fakessh" g1 localhost >/dev/null 2>&1
-check "stderr not a terminal: 'xl migrate-receive' without -t" \
-    grep -qx "localhost xl migrate-receive" "$WORK/ssh.log"
+check "stderr not a terminal: '$RXL migrate-receive' without -t" \
+    grep -qx "localhost $RXL migrate-receive" "$WORK/ssh.log"
 : > "$WORK/ssh.log"
 "$XL" -v -t migrate -e --debug -s "$WORK/fakessh" g1 localhost >/dev/null 2>&1; rc=$?
 check "xl -v -t migrate -e --debug: passes -t and -v, then -e -d (upstream's order), rc $rc" \
-    eval '[ $rc = 0 ] && grep -qx "localhost xl -t -v migrate-receive -e -d" "$WORK/ssh.log"'
+    eval '[ $rc = 0 ] && grep -qx "localhost $RXL -t -v migrate-receive -e -d" "$WORK/ssh.log"'
 
 # ---- migrate -p ----
 sleep 0.3
 : > "$WORK/ssh.log"
 "$XL" migrate -p -s "$WORK/fakessh" g1 localhost >"$WORK/out" 2>&1; rc=$?
 check "xl migrate -p: passes -p to migrate-receive (rc $rc)" \
-    eval '[ $rc = 0 ] && grep -qx "localhost xl migrate-receive -p" "$WORK/ssh.log"'
+    eval '[ $rc = 0 ] && grep -qx "localhost $RXL migrate-receive -p" "$WORK/ssh.log"'
 check "  ... the domain is left paused on the target" [ "$(dom_field g1 state)" = "--p---" ]
 "$XL" unpause g1
 sleep 0.3
