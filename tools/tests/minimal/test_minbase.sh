@@ -6,7 +6,7 @@
 #
 # Usage: test_minbase.sh [--rev REV] [--suite]
 #   --rev REV   clone REV of this repository instead of HEAD (e.g. main, to see today's flow)
-#   --suite     afterwards also run tools/tests/run-tests.sh in the chroot (reported apart)
+#   --suite     afterwards also run tools/tests/run-tests.sh in the chroot (part of the verdict)
 # Environment:
 #   MINBASE_CACHE   where the debootstrap tarball and the .deb cache live
 #                   (default /var/tmp/colo-minbase; kept between runs and across `make clean`)
@@ -67,7 +67,6 @@ host_mirror() {
 mirror=${MINBASE_MIRROR:-$(host_mirror)}
 
 # ---- teardown: everything mounted or started under $root goes, even on failure ---------
-mounts=()
 chroot_pids() {
     local p r
     for p in /proc/[0-9]*; do
@@ -75,9 +74,9 @@ chroot_pids() {
         case "$r" in "$root"|"$root"/*) echo "${p#/proc/}" ;; esac
     done
 }
-mounted_under_root() { awk -v r="$root" '$2 == r || index($2, r "/") == 1' /proc/self/mounts; }
+mounted_under_root() { awk -v r="$root" '$2 == r || index($2, r "/") == 1 {print $2}' /proc/self/mounts; }
 teardown() {
-    local pids i tries
+    local pids m tries
     # Daemons a package may have started inside (their services are disabled below, but
     # a postinst could still fork one) keep the mounts busy.
     for tries in 1 2 3; do
@@ -86,11 +85,11 @@ teardown() {
         kill $([ "$tries" = 3 ] && echo -KILL) $pids 2>/dev/null
         sleep 1
     done
-    for ((i = ${#mounts[@]} - 1; i >= 0; i--)); do
-        umount "${mounts[i]}" 2>/dev/null || umount -l "${mounts[i]}" ||
-            echo "minbase: WARNING: could not unmount ${mounts[i]}" >&2
+    # Not only what mnt() made: the tests inside add their own (ip netns: /run/netns and
+    # one per namespace).  Last mounted first.
+    for m in $(mounted_under_root | tac); do
+        umount "$m" 2>/dev/null || umount -l "$m" || echo "minbase: WARNING: could not unmount $m" >&2
     done
-    mounts=()
     if [ -n "$(mounted_under_root)" ]; then
         # Never delete a tree that still has the host's /dev or /proc bound into it.
         echo "minbase: WARNING: still mounted under $root, not removing it:" >&2
@@ -113,7 +112,6 @@ mnt() {   # mnt TARGET MOUNT-ARGS...
     local target=$root$1; shift
     mkdir -p "$target"
     mount "$@" "$target" || die "mount $* $target failed"
-    mounts+=("$target")
 }
 
 # Like `sh -c` run by root at a login prompt of the minimal system: no variables from here.
@@ -129,6 +127,9 @@ t_all=$(date +%s)
 commit=$(git rev-parse --verify -q "$rev^{commit}") || die "no such revision: $rev"
 say "testing $rev ($(git log -1 --format='%h %s' "$commit" | cut -c1-70))"
 say "kernel $(uname -r), mirror $mirror"
+if [ "$rev" = HEAD ] && [ -n "$(git status --porcelain --untracked-files=no)" ]; then
+    say "note: uncommitted changes are not in the clone; only the commit is tested"
+fi
 
 # ---- a fresh minimal Debian 12 ----------------------------------------------------------
 mkdir -p "$cache" "$debs/partial" "$logs"
@@ -150,6 +151,9 @@ nice debootstrap --variant=minbase --unpack-tarball="$tarball" bookworm "$root" 
     >"$logs/debootstrap.log" 2>&1 || { tail -20 "$logs/debootstrap.log"; die "debootstrap failed (log: $logs/debootstrap.log)"; }
 say "minbase system in $root in $(secs "$t")s"
 
+# The minimal system's / is a mount point of its own, as on a real one: `ip netns exec`
+# (the two-host tests) makes / a slave mount and fails on a plain directory.
+mnt "" --bind "$root"
 mnt /proc -t proc proc
 mnt /sys -t sysfs sysfs
 mnt /dev --bind /dev
@@ -197,6 +201,7 @@ printf '%s\n' "$quickstart" | sed 's/^/    /'
 
 failed=0
 ran=0
+skipped=0
 demo_ran=0
 n=0
 while IFS= read -r cmd; do
@@ -205,6 +210,7 @@ while IFS= read -r cmd; do
         "make check"|"make check "*)
             if [ "${MINBASE_FULL:-0}" != 1 ]; then
                 echo "SKIP $cmd   (QEMU, ~15 min; MINBASE_FULL=1 runs it)"
+                skipped=$((skipped + 1))
                 continue
             fi ;;
     esac
@@ -251,14 +257,19 @@ if [ "$suite" = 1 ]; then
         rc=$?
         grep -E '^(PASS|FAIL) ' "$logs/suite.log"
         grep -E '^(tests:|failed:)' "$logs/suite.log"
-        echo "SUITE exit $rc after $(secs "$t")s (reported apart: not part of this test's verdict)"
+        if [ "$rc" = 0 ]; then
+            echo "PASS ./tools/tests/run-tests.sh   ($(secs "$t")s)"
+        else
+            echo "FAIL ./tools/tests/run-tests.sh   (exit $rc after $(secs "$t")s)"
+            failed=1
+        fi
     else
-        echo "SKIP run-tests.sh   (the Quick start failed)"
+        echo "SKIP ./tools/tests/run-tests.sh   (the Quick start failed)"
     fi
 fi
 
 if [ "$failed" = 0 ]; then
-    echo "minbase: PASS ($ran Quick start command(s) ran, $(secs "$t_all")s in all)"
+    echo "minbase: PASS ($ran Quick start command(s)$([ "$suite" = 1 ] && echo " and run-tests.sh") passed, $skipped skipped, $(secs "$t_all")s in all)"
     exit 0
 fi
 echo "minbase: FAIL ($(secs "$t_all")s in all)"
