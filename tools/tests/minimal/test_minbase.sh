@@ -106,7 +106,7 @@ on_exit() {
     exit "$rc"
 }
 trap on_exit EXIT
-trap 'exit 130' INT TERM HUP
+trap 'echo "minbase: interrupted" >&2; exit 130' INT TERM HUP
 
 mnt() {   # mnt TARGET MOUNT-ARGS...
     local target=$root$1; shift
