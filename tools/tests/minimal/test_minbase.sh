@@ -43,6 +43,12 @@ while [ $# -gt 0 ]; do
 done
 
 [ "$(uname -s)" = Linux ] || die "needs Linux"
+# The chroot runs on this kernel, and the simulated hypervisor needs 6.7 (README); on an
+# older one the demo would fail for a reason that has nothing to do with the Quick start.
+kmaj=$(uname -r | cut -d. -f1); kmin=$(uname -r | cut -d. -f2 | tr -cd 0-9)
+if [ "$kmaj" -lt 6 ] || { [ "$kmaj" = 6 ] && [ "${kmin:-0}" -lt 7 ]; }; then
+    die "kernel $(uname -r) is older than 6.7, which the simulated hypervisor needs"
+fi
 command -v chroot >/dev/null || die "chroot (coreutils) not found"
 command -v git >/dev/null || die "git not found"
 ./scripts/install-deps.sh debootstrap || die "could not install debootstrap"
