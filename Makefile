@@ -252,3 +252,10 @@ print-%:
 
 .PHONY: install installables deb check-deb two-host-demo all demo check check-nomigration check-asan check-xen bench clean
 .SECONDARY:
+
+# `make check-minbase`: the README's Quick start in a fresh debootstrap'd minimal Debian 12
+# with only git added (root; downloads minbase once into /var/tmp/colo-minbase).  Not part
+# of `make check`: it fetches a whole Debian system.
+check-minbase:
+	./tools/tests/minimal/test_minbase.sh
+.PHONY: check-minbase

@@ -18,7 +18,12 @@ if [ "$(id -u)" != 0 ]; then
     echo "install-deps: missing Debian packages:$missing (run as root, or apt-get install them)" >&2
     exit 1
 fi
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "install-deps: apt-get not found (this installs Debian 12 packages); missing:$missing" >&2
+    exit 1
+fi
 echo "install-deps: installing$missing"
 export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-apt-get install -y -qq --no-install-recommends $missing
+apt-get update -qq || { echo "install-deps: apt-get update failed (network, /etc/apt/sources.list*?)" >&2; exit 1; }
+apt-get install -y -qq --no-install-recommends $missing ||
+    { echo "install-deps: apt-get install failed for:$missing" >&2; exit 1; }
