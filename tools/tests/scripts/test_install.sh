@@ -44,7 +44,7 @@ make -C "$SRC" -j2 install PREFIX="$PREFIX" >"$WORK/install.out" 2>&1
 rc=$?
 check "make install PREFIX=$PREFIX from a clean copy ($((SECONDS - start)) s)" [ $rc = 0 ]
 [ $rc = 0 ] || { tail -20 "$WORK/install.out"; exit 1; }
-XL_NAME=$(make -C "$SRC" -s print-XL_NAME)
+XL_NAME=$(make -C "$SRC" -s --no-print-directory print-XL_NAME)
 SRC_IN_BINARIES=$SRC
 rm -rf "$SRC"
 

@@ -8,8 +8,8 @@ if grep -q "CONFIG_SANITIZERS := 1" "$ROOT/config/config.mk"; then
 fi
 INST=$WORK/inst
 # The configured PREFIX: another one would rebuild this tree with other compiled-in paths.
-LIBDIR=$(make -C "$ROOT" -s print-LIBDIR); INCDIR=$(make -C "$ROOT" -s print-INCLUDEDIR)
-PCDIR=$(make -C "$ROOT" -s print-PKGCONFIGDIR)
+LIBDIR=$(make -C "$ROOT" -s --no-print-directory print-LIBDIR); INCDIR=$(make -C "$ROOT" -s --no-print-directory print-INCLUDEDIR)
+PCDIR=$(make -C "$ROOT" -s --no-print-directory print-PKGCONFIGDIR)
 make -C "$ROOT" -s install DESTDIR="$INST" >"$WORK/install.out" 2>&1
 check "make install DESTDIR=..." [ $? = 0 ]
 installed() { [ -f "$INST$INCDIR/xenlight-colo/libxl.h" ] &&

@@ -102,7 +102,7 @@ check "without -t, stderr not a terminal: no carriage returns" eval '! has_bare_
 
 # ---- the migration sender's remote command (fake ssh: logs, then runs it here) ----
 # The remote command is the name xl is installed under (the build's XL_NAME).
-RXL=$(make -s -C "$ROOT" print-XL_NAME)
+RXL=$(make -s --no-print-directory -C "$ROOT" print-XL_NAME)
 mkdir -p "$WORK/bin"
 ln -s "$XL" "$WORK/bin/$RXL"
 cat > "$WORK/fakessh" <<EOF
