@@ -9,8 +9,10 @@
 #   sudo scripts/two-hosts.sh down        destroy their domains, remove everything
 #
 # On host A, `xl remus -c guest hostB` and `xl migrate guest hostB` reach B over ssh:
-# the `a` command passes -s "ssh -F <config>" through XL_SSH, e.g.
-#   sudo scripts/two-hosts.sh a xl remus -c -s "$XL_SSH" guest hostB
+# the `a` command passes -s "ssh -F <config>" through XL_SSH, and B's fence script
+# (it destroys the domain on host A, as a fence agent would power A off) through
+# XL_FENCE, e.g.
+#   sudo scripts/two-hosts.sh a xl remus -c --fence-script "$XL_FENCE" -s "$XL_SSH" guest hostB
 set -e
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 . "$ROOT/scripts/build-tree-env.sh"
@@ -66,6 +68,13 @@ Host hostB
     ServerAliveCountMax 3
     LogLevel ERROR
 EOC
+    # Host B's fence agent for host A: the secondary takes over only once it succeeded.
+    cat > "$RUN/fence-hostA" <<EOC
+#!/bin/sh
+ip netns exec $A env SIMXEN_DIR=$SIM_A $ROOT/tools/xl/xl destroy "\$1" >/dev/null 2>&1
+! ip netns exec $A env SIMXEN_DIR=$SIM_A $ROOT/tools/xl/xl list "\$1" >/dev/null 2>&1
+EOC
+    chmod +x "$RUN/fence-hostA"
     ip netns exec "$B" /usr/sbin/sshd -f "$RUN/sshd_config"
     for i in $(seq 50); do
         ip netns exec "$A" ssh -F "$RUN/ssh_config" hostB true 2>/dev/null && break; sleep 0.1
@@ -92,6 +101,7 @@ on() {   # ns simdir cmd...
     local ns=$1 sim=$2; shift 2
     [ "$1" = xl ] && { shift; set -- "$ROOT/tools/xl/xl" "$@"; }
     exec ip netns exec "$ns" env SIMXEN_DIR="$sim" XL_SSH="ssh -F $RUN/ssh_config" \
+        XL_FENCE="$RUN/fence-hostA" \
         PATH="$ROOT/tools/xl:$PATH" "$@"
 }
 
@@ -100,5 +110,5 @@ case "${1:-}" in
     down) down ;;
     a) shift; on $A $SIM_A "$@" ;;
     b) shift; on $B $SIM_B "$@" ;;
-    *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    *) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -182,6 +182,8 @@ typedef struct {
     uint32_t stream_version;             /* 2 */
     char *colo_proxy_script;             /* accepted, unused */
     libxl_defbool userspace_colo_proxy;  /* accepted, unused */
+    /* Extension: at failover, hold the domain instead of taking over (see below). */
+    bool hold_at_failover;
 } libxl_domain_restore_params;
 void libxl_domain_restore_params_init(libxl_domain_restore_params *p);
 void libxl_domain_restore_params_dispose(libxl_domain_restore_params *p);
@@ -190,7 +192,11 @@ void libxl_domain_restore_params_dispose(libxl_domain_restore_params *p);
  * Create a domain from the libxl stream on restore_fd.  send_back_fd: the COLO back
  * channel (-1 when none).  Plain: returns when the stream ended, the domain paused.
  * Remus/COLO: returns at failover (the primary or the link is gone): Remus leaves the
- * domain paused in the last whole checkpoint; COLO leaves it running.
+ * domain paused in the last whole checkpoint; COLO leaves it running, its output
+ * going to the clients.  With params->hold_at_failover (an extension) the domain is
+ * held instead: paused (a COLO secondary where it stopped), its output still held back,
+ * so that the caller can first make sure the primary is gone (fencing) and then call
+ * libxl_domain_takeover, or libxl_domain_destroy to give the copy up.
  */
 int libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *d_config,
                                 uint32_t *domid, int restore_fd, int send_back_fd,
@@ -204,6 +210,12 @@ int libxl_domain_info(libxl_ctx *ctx, libxl_dominfo *info_r, uint32_t domid);
 int libxl_domain_rename(libxl_ctx *ctx, uint32_t domid, const char *old_name,
                         const char *new_name);
 int libxl_domain_destroy(libxl_ctx *ctx, uint32_t domid, const libxl_asyncop_how *ao_how);
+/* Extension: a secondary held at failover becomes the primary: a suspended one is
+ * resumed, its output goes to the clients, and it runs (stays paused with
+ * LIBXL_TAKEOVER_PAUSED). */
+#define LIBXL_TAKEOVER_PAUSED 1
+int libxl_domain_takeover(libxl_ctx *ctx, uint32_t domid, unsigned int flags,
+                          const libxl_asyncop_how *ao_how);
 int libxl_domain_pause(libxl_ctx *ctx, uint32_t domid, const libxl_asyncop_how *ao_how);
 int libxl_domain_unpause(libxl_ctx *ctx, uint32_t domid, const libxl_asyncop_how *ao_how);
 

@@ -112,7 +112,10 @@ int xl_find_domain(const char *arg, uint32_t *domid);
  * ssh is empty (malloc'd). */
 char *xl_make_rune(const char *ssh, const char *host, int pass_tty, const char *args);
 int xl_transport_start(const char *rune, int *send_fd, int *recv_fd);
-void xl_transport_reap(int kill_it);
+/* Waits for the transport process: XL_REAP_WAIT for as long as it takes, else
+ * grace_ms before it gets SIGTERM (0: at once). */
+#define XL_REAP_WAIT (~0U)
+void xl_transport_reap(unsigned int grace_ms);
 /* Waits for the receiver's banner, then sends xl's header and the config. */
 int xl_transport_preamble(int send_fd, int recv_fd, libxl_domain_config *c,
                           const char *rune);
@@ -131,6 +134,11 @@ int main_restore(int argc, char **argv);
 int main_migrate(int argc, char **argv);
 int main_migrate_receive(int argc, char **argv);
 int main_remus(int argc, char **argv);
+int main_failover(int argc, char **argv);
+/* xl_failover.c: the stream ended at failover with the domain held; take over only when
+ * the primary's death is certain (local_primary: its domid when it runs on this host). */
+int xl_receive_failover(uint32_t domid, const char *incoming, const char *name, int colo,
+                        int paused, const uint32_t *local_primary, const char *fence_script);
 int main_debug_digest(int argc, char **argv);
 
 #endif

@@ -83,6 +83,11 @@ static const struct xl_cmd_spec cmd_table[] = {
       "                   Accepted: the only COLO proxy here is colo-proxy.\n"
       "--coloft-script <script>\n"
       "                   Accepted with a warning: no scripts are run here.\n"
+      "--fence-script <script>\n"
+      "                   At failover, run <script> <name> <domid> and take over only\n"
+      "                   if it exits 0 (it made sure the primary is dead).  Without\n"
+      "                   it, a secondary whose primary is on another host is held\n"
+      "                   until `xl failover`.\n"
       "-F                 Refused: this xl has no domain monitor." },
     { "remus", main_remus, 0, "Protect a domain with Remus or COLO",
       "[options] <Domain> [<host>]",
@@ -97,7 +102,15 @@ static const struct xl_cmd_spec cmd_table[] = {
       "-n                 No network output buffering.\n"
       "-d                 No disk replication.\n"
       "-u                 No memory checkpoint compression (none exists).\n"
-      "-N <script>        Refused: no netbuf or proxy scripts are run here." },
+      "-N <script>        Refused: no netbuf or proxy scripts are run here.\n"
+      "--fence-script <script>\n"
+      "                   Passed to the receiver (a path on <host>): the secondary runs\n"
+      "                   it at failover and takes over only if it exits 0." },
+    { "failover", main_failover, 0,
+      "Take over with a secondary held at failover, or give it up",
+      "[options] <Domain>",
+      "-h                 Show this help.\n"
+      "-r, --release      Give the held copy up (destroy it) instead." },
     { "debug-digest", main_debug_digest, 0,
       "Print digests of a domain's memory and vcpu context", "<Domain>",
       "-h                 Show this help." },

@@ -78,7 +78,7 @@ static int migrate_domain(uint32_t domid, libxl_domain_config *c, const char *ru
     rc = XL_EXIT_OK;
     close(send_fd);
     close(recv_fd);
-    xl_transport_reap(0);
+    xl_transport_reap(XL_REAP_WAIT);
     goto out;
 failed_badly:
     fprintf(stderr, "** Migration failed during the final handshake **\n"
@@ -88,7 +88,7 @@ failed_badly:
 out_kill:
     close(send_fd);
     close(recv_fd);
-    xl_transport_reap(1);
+    xl_transport_reap(0);
 out:
     free(away);
     return rc;
@@ -139,27 +139,6 @@ int main_migrate(int argc, char **argv)
     return rc;
 }
 
-/* The stream ended at failover (the primary or the link is gone): take over. */
-static int receive_failover(uint32_t domid, const char *incoming, const char *name, int colo,
-                            int paused)
-{
-    if (libxl_domain_rename(ctx, domid, incoming, name))
-        fprintf(stderr, "migration target: could not rename domain %u from %s to %s\n",
-                domid, incoming, name);
-    if (colo) {
-        fprintf(stderr, "migration target: COLO failover: domain %s (id %u) continues "
-                "here.\nThe guest is running after failover in COLO mode.\n", name, domid);
-        return XL_EXIT_OK;
-    }
-    if (!paused && libxl_domain_unpause(ctx, domid, NULL)) {
-        fprintf(stderr, "migration target (Remus): could not unpause domain %u\n", domid);
-        return XL_EXIT_FAIL;
-    }
-    fprintf(stderr, "migration target: Remus failover for domain %u: running from the last "
-            "complete checkpoint%s.\n", domid, paused ? " (paused)" : "");
-    return XL_EXIT_OK;
-}
-
 /* Plain migration: wait for the sender's go, start the domain, report. */
 static int receive_handshake(uint32_t domid, const char *incoming, const char *name,
                              int paused)
@@ -206,7 +185,11 @@ int main_migrate_receive(int argc, char **argv)
 {
     static const struct option lopts[] = {
         { "colo", 0, 0, 0x100 }, { "coloft-script", 1, 0, 0x200 },
-        { "userspace-colo-proxy", 0, 0, 0x300 }, { 0, 0, 0, 0 } };
+        { "userspace-colo-proxy", 0, 0, 0x300 }, { "fence-script", 1, 0, 0x400 },
+        { 0, 0, 0, 0 } };
+    const char *fence = NULL;
+    uint32_t primary;
+    int primary_here = 0;
     libxl_domain_config c;
     libxl_domain_restore_params params;
     char *incoming = NULL, *name = NULL;
@@ -226,6 +209,7 @@ int main_migrate_receive(int argc, char **argv)
                     "toolstack's COLO proxy is built in, it needs no setup script)\n", optarg);
             break;
         case 0x300: break;   /* the only COLO proxy here is the userspace one */
+        case 0x400: fence = optarg; break;
         default:
             return xl_refuse_option("migrate-receive", "-F", "this xl has no domain "
                                     "monitor (it never stays in the background)");
@@ -256,6 +240,9 @@ int main_migrate_receive(int argc, char **argv)
     snprintf(incoming, n, "%s--incoming", name);
     free(c.c_info.name);
     c.c_info.name = strdup(incoming);
+    /* A primary on this very host: its death is seen here, no fencing needed. */
+    primary_here = (colo || remus) && !libxl_name_to_domid(ctx, name, &primary);
+    params.hold_at_failover = colo || remus;
     params.checkpointed_stream = colo ? LIBXL_CHECKPOINTED_STREAM_COLO
                                       : remus ? LIBXL_CHECKPOINTED_STREAM_REMUS
                                               : LIBXL_CHECKPOINTED_STREAM_NONE;
@@ -266,7 +253,8 @@ int main_migrate_receive(int argc, char **argv)
         goto out;
     }
     if (colo || remus)
-        rc = receive_failover(domid, incoming, name, colo, paused);
+        rc = xl_receive_failover(domid, incoming, name, colo, paused,
+                                 primary_here ? &primary : NULL, fence);
     else
         rc = receive_handshake(domid, incoming, name, paused);
 out:

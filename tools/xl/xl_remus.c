@@ -43,10 +43,11 @@ static int check_remus_options(libxl_domain_remus_info *r, int interval_set)
 }
 
 static int open_stream(libxl_domain_remus_info *r, libxl_domain_config *c, const char *ssh,
-                       const char *host, int daemonize, int *send_fd, int *recv_fd,
-                       char **rune)
+                       const char *host, int daemonize, const char *fence, int *send_fd,
+                       int *recv_fd, char **rune)
 {
-    char args[96];
+    char args[96 + 256];
+    size_t n;
 
     if (libxl_defbool_val(r->blackhole)) {
         *send_fd = open("/dev/null", O_RDWR, 0644);
@@ -60,6 +61,9 @@ static int open_stream(libxl_domain_remus_info *r, libxl_domain_config *c, const
                  daemonize ? "" : " -e");
     else
         snprintf(args, sizeof(args), " -r%s", daemonize ? "" : " -e");
+    n = strlen(args);
+    if (fence)
+        snprintf(args + n, sizeof(args) - n, " --fence-script %s", fence);
     /* As upstream, remus passes none of the global options to the receiver. */
     *rune = xl_make_rune(ssh, host, 0, args);
     if (xl_transport_start(*rune, send_fd, recv_fd))
@@ -68,7 +72,7 @@ static int open_stream(libxl_domain_remus_info *r, libxl_domain_config *c, const
         close(*send_fd);
         close(*recv_fd);
         *send_fd = *recv_fd = -1;
-        xl_transport_reap(1);
+        xl_transport_reap(0);
         return -1;
     }
     return 0;
@@ -76,8 +80,9 @@ static int open_stream(libxl_domain_remus_info *r, libxl_domain_config *c, const
 
 int main_remus(int argc, char **argv)
 {
-    static const struct option lopts[] = { { "colo", 0, 0, 'c' }, { 0, 0, 0, 0 } };
-    const char *ssh = "ssh", *host = NULL, *mode;
+    static const struct option lopts[] = { { "colo", 0, 0, 'c' },
+                                           { "fence-script", 1, 0, 0x100 }, { 0, 0, 0, 0 } };
+    const char *ssh = "ssh", *host = NULL, *mode, *fence = NULL;
     libxl_domain_remus_info r_info;
     libxl_domain_config c;
     struct sigaction sa;
@@ -109,6 +114,18 @@ int main_remus(int argc, char **argv)
         case 'e': daemonize = 0; break;
         case 'c': libxl_defbool_set(&r_info.colo, true); break;
         case 'p': libxl_defbool_set(&r_info.userspace_colo_proxy, true); break;
+        case 0x100:
+            /* it travels in a shell command line: a plain path only */
+            if (!*optarg || strspn(optarg, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                            "0123456789/._-") != strlen(optarg) ||
+                strlen(optarg) > 200) {
+                fprintf(stderr, "xl remus: --fence-script needs a plain path (letters, "
+                        "digits, / . _ -; at most 200 characters): '%s'\n", optarg);
+                rc = XL_EXIT_USAGE;
+                goto out_info;
+            }
+            fence = optarg;
+            break;
         default:
             rc = xl_refuse_option("remus", "-N", "no network buffering or COLO proxy scripts "
                                   "are run here (the COLO proxy, colo-proxy, is built in)");
@@ -139,7 +156,7 @@ int main_remus(int argc, char **argv)
     }
     mode = libxl_defbool_val(r_info.colo) ? "COLO" : "Remus";
     signal(SIGPIPE, SIG_IGN);
-    if (open_stream(&r_info, &c, ssh, host, daemonize, &send_fd, &recv_fd, &rune))
+    if (open_stream(&r_info, &c, ssh, host, daemonize, fence, &send_fd, &recv_fd, &rune))
         goto out_config;
     remus_ctx = ctx;
     memset(&sa, 0, sizeof(sa));
@@ -154,12 +171,13 @@ int main_remus(int argc, char **argv)
     primary_gone = libxl_domain_info(ctx, NULL, domid) != 0;
     /* Closing the stream is what tells the receiver to fail over.  With the primary
      * gone the receiver must live to take over: wait for it (a local one exits after
-     * its failover), never kill it.  With the primary still here, stop it (no second
-     * copy of the guest running from an old checkpoint beside the primary). */
+     * its failover), never kill it.  With the primary still here, a local receiver sees
+     * that and gives its copy up (give it time to); a remote one fences or holds its
+     * copy whether its transport lives or not. */
     close(send_fd);
     if (recv_fd >= 0)
         close(recv_fd);
-    xl_transport_reap(rc != 0 && !primary_gone);
+    xl_transport_reap(primary_gone || !rc ? XL_REAP_WAIT : *ssh ? 0 : 10000);
     if (primary_gone) {
         fprintf(stderr, "%s: Primary domain has been destroyed.\n", mode);
         rc = XL_EXIT_OK;

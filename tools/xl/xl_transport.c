@@ -85,15 +85,21 @@ fail:
     return -1;
 }
 
-void xl_transport_reap(int kill_it)
+void xl_transport_reap(unsigned int grace_ms)
 {
-    int status;
+    int status = 0;
+    pid_t r = 0;
 
     if (transport_child <= 0)
         return;
-    if (kill_it)
+    for (unsigned int t = 0; grace_ms != XL_REAP_WAIT && t < grace_ms; t += 50) {
+        if ((r = waitpid(transport_child, &status, WNOHANG)) != 0)
+            break;
+        usleep(50000);
+    }
+    if (r == 0 && grace_ms != XL_REAP_WAIT)
         kill(transport_child, SIGTERM);
-    if (waitpid(transport_child, &status, 0) == transport_child && WIFEXITED(status) &&
+    if ((r > 0 || waitpid(transport_child, &status, 0) == transport_child) && WIFEXITED(status) &&
         WEXITSTATUS(status) && xl_verbose)
         fprintf(stderr, "migration target process exited with status %d\n",
                 WEXITSTATUS(status));

@@ -144,26 +144,73 @@ libxl__checkpoint_secondary_new(libxl_ctx *ctx, uint32_t domid, int stream, int 
     return sec;
 }
 
+/* The survivor's output goes straight to the clients: through its forwarder (COLO with
+ * a network device), else served directly. */
+static void switch_output(libxl_ctx *ctx, const libxl_domain_config *c, uint32_t domid)
+{
+    if (libxl__colo_proxy_failover(domid))
+        libxl__start_direct_net(ctx, c, domid);
+}
+
 void libxl__checkpoint_secondary_failover(struct libxl__checkpoint_secondary *sec,
                                           const libxl_domain_config *c,
-                                          const struct save_helper_result *res)
+                                          const struct save_helper_result *res, int hold)
 {
     libxl_ctx *ctx = sec->base.ctx;
     uint32_t domid = sec->base.domid;
     int colo = sec->stream == LIBXL_CHECKPOINTED_STREAM_COLO;
+    xhv_dominfo_t d;
 
     LOG_NOTICE(ctx, "%s failover: %u checkpoint%s received; %s", colo ? "COLO" : "Remus",
                sec->s.applied, sec->s.applied == 1 ? "" : "s",
                res->stalled ? "primary lost: the stream stalled"
                             : sec->s.err[0] ? sec->s.err : "the stream ended");
+    if (hold) {
+        /* A COLO secondary runs between checkpoints: stop it where it is, so that no
+         * second copy of the guest runs while the caller decides. */
+        if (colo && !xhv_domain_info(ctx->xch, domid, &d) && !d.paused && !d.shutdown &&
+            xhv_domain_pause(ctx->xch, domid))
+            libxl__log(ctx, XTL_ERROR, errno, "libxl", "holding domain %u: pause", domid);
+        libxl__test_secondary_failover(ctx, domid, colo ? "colo" : "remus", sec->s.applied);
+        LOG_NOTICE(ctx, "domain %u is held: paused, its output held back", domid);
+        return;
+    }
     if (colo)
         libxl__resume_if_suspended(ctx, domid);
-    /* the survivor's output goes straight to the clients */
-    if (sec->net_epochs)
-        libxl__colo_proxy_failover(domid);
-    else
-        libxl__start_direct_net(ctx, c, domid);
+    switch_output(ctx, c, domid);
     libxl__test_secondary_failover(ctx, domid, colo ? "colo" : "remus", sec->s.applied);
+}
+
+int libxl_domain_takeover(libxl_ctx *ctx, uint32_t domid, unsigned int flags,
+                          const libxl_asyncop_how *ao_how)
+{
+    libxl_domain_config c;
+    xhv_dominfo_t d;
+    int rc = libxl__check_ao(ctx, ao_how);
+
+    if (rc)
+        return rc;
+    if (xhv_domain_info(ctx->xch, domid, &d)) {
+        LOG_ERR(ctx, "takeover: domain %u does not exist", domid);
+        return ERROR_DOMAIN_NOTFOUND;
+    }
+    libxl__resume_if_suspended(ctx, domid);
+    if (libxl_retrieve_domain_configuration(ctx, domid, &c, NULL))
+        libxl_domain_config_init(&c);
+    switch_output(ctx, &c, domid);
+    libxl_domain_config_dispose(&c);
+    if (xhv_domain_info(ctx->xch, domid, &d)) {
+        LOG_ERR(ctx, "takeover: domain %u is gone", domid);
+        return ERROR_DOMAIN_NOTFOUND;
+    }
+    if (!(flags & LIBXL_TAKEOVER_PAUSED) && d.paused)
+        rc = libxl_domain_unpause(ctx, domid, NULL);
+    else if ((flags & LIBXL_TAKEOVER_PAUSED) && !d.paused)
+        rc = libxl_domain_pause(ctx, domid, NULL);
+    if (!rc)
+        LOG_NOTICE(ctx, "domain %u took over%s", domid,
+                   flags & LIBXL_TAKEOVER_PAUSED ? " (paused)" : "");
+    return rc;
 }
 
 int libxl__checkpoint_secondary_rings_connected(const struct libxl__checkpoint_secondary *sec)

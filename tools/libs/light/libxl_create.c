@@ -238,7 +238,8 @@ int libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *d_config,
     }
     if (sec) {
         /* The helper completed a checkpointed stream: the primary or the link is gone. */
-        libxl__checkpoint_secondary_failover(sec, d_config, &res);
+        libxl__checkpoint_secondary_failover(sec, d_config, &res,
+                                             params && params->hold_at_failover);
     } else if (libxl__read_records_until(restore_fd, LIBXL_REC_END, err, sizeof(err))) {
         LOG_ERR(ctx, "restore: after the libxc stream: %s", err);
         rc = ERROR_FAIL;

@@ -84,10 +84,11 @@ struct libxl__checkpoint_secondary *
 libxl__checkpoint_secondary_new(libxl_ctx *ctx, uint32_t domid, int stream, int main_fd,
                                 int back_fd, const libxl_domain_config *c,
                                 struct save_helper_params *p, struct save_helper_hooks *h);
-/* The helper finished the stream: fail over into the last whole checkpoint. */
+/* The helper finished the stream: fail over into the last whole checkpoint (take over,
+ * or with hold leave the domain paused and its output held for libxl_domain_takeover). */
 void libxl__checkpoint_secondary_failover(struct libxl__checkpoint_secondary *sec,
                                           const libxl_domain_config *c,
-                                          const struct save_helper_result *res);
+                                          const struct save_helper_result *res, int hold);
 /* Whether the rings were connected to xenstored/xenconsoled during the stream. */
 int libxl__checkpoint_secondary_rings_connected(const struct libxl__checkpoint_secondary *sec);
 /* The engine's reason for a failure, "" when none. */

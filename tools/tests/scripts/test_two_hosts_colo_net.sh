@@ -21,7 +21,7 @@ sim_net = "n1.sock"
 sim_net_compare = "$IP_A:$PORT"
 EOC
 onA env COLO_PROXY_LOG="$WORK/pri.log" "$XL" create -q "$WORK/n1.cfg"
-onA env COLO_PROXY_LOG="$WORK/pri.log" "$XL" remus -c -i 1000 -s "$SSH" n1 \
+onA env COLO_PROXY_LOG="$WORK/pri.log" "$XL" remus -c -i 1000 --fence-script "$(fence_script)" -s "$SSH" n1 \
     "hostB env SIMXEN_HOST_INPUT=7 COLO_PROXY_LOG=$WORK/sec.log" >"$WORK/remus.out" 2>&1 &
 pid=$!
 onA $CHECK client "$SIM_A/n1.sock" "$WORK/clientA" 4
@@ -37,7 +37,8 @@ check "the client on A saw only the primary's packets, in order, none released b
 check "the proxy asked for checkpoints" grep -q '^Q .* mismatch' "$WORK/pri.log"
 LAST=$(grep -v '^#' "$WORK/clientA" | tail -1 | cut -d' ' -f3)
 
-# Host A dies: B takes over, its forwarder serves B's output itself.
+# Host A dies: B (its fence script finds A's domain gone) takes over, its forwarder
+# serves B's output itself.
 for p in $(descendants $pid) $pid; do kill -9 "$p" 2>/dev/null; done
 wait $pid 2>/dev/null
 xlA destroy n1 >/dev/null 2>&1
@@ -48,6 +49,7 @@ NB=$(wc -l < "$WORK/clientB.pkts")
 FIRST=$(head -1 "$WORK/clientB.pkts" | cut -d' ' -f3)
 say "after the failover a client on B got $NB packets, from seq ${FIRST:-none} (A released up to $LAST)"
 check "B's output reaches its client directly" [ "$NB" -ge 50 ]
+check_one_copy "after the failover" n1
 check "B's output continues after what A released" [ "${FIRST:-0}" -gt "${LAST:-0}" ]
 check "B's packets are in order" awk 'NR>1 && $3 != prev+1 {exit 1} {prev=$3}' "$WORK/clientB.pkts"
 check "B's guest runs and passed its self-checks" [ "$(dom_field onB n1 selfchecks_failed)" = 0 -a "$(dom_field onB n1 state)" = "r-----" ]

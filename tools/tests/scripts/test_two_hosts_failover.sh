@@ -1,23 +1,32 @@
 #!/bin/bash
 # Two hosts (network namespaces, sshd on B): Remus and COLO with `xl remus` over ssh,
-# and the failures a protected guest must survive:
-#   1. Remus: the primary host dies in the middle of a checkpoint;
-#   2. Remus: the link is cut in the middle of a checkpoint;
-#   3. COLO: the primary host dies in the middle of a checkpoint;
-#   4. COLO: the primary's libxl-save-helper is killed;
+# and the failures a protected guest must survive.  B takes over only when it knows
+# the primary is dead: its fence script (xl remus --fence-script; here one that
+# destroys the domain on A out of band, as a fence agent powers a host off) succeeded,
+# or an operator said so (xl failover).  Without either, B holds its copy, paused.
+#   1. Remus: the primary host dies in the middle of a checkpoint (fenced);
+#   2. Remus: the link is cut in the middle of a checkpoint: with a fence script, B
+#      fences A and takes over; without one, B holds its copy and A runs on, then
+#      `xl failover --release` gives B's copy up; and once A's primary is gone by
+#      hand, `xl failover` makes B take over;
+#   3. COLO: the primary host dies in the middle of a checkpoint (fenced);
+#   4. COLO: the primary's libxl-save-helper is killed: A's primary resumes, B (no fence
+#      script) holds its copy;
 #   5. COLO: the secondary hangs (its xl and helper stopped): the primary notices within
-#      its heartbeat timeout and continues unprotected;
+#      its heartbeat timeout and continues unprotected; B, resumed, holds its copy;
 #   6. COLO: the primary hangs between checkpoints: the secondary notices within its
-#      heartbeat timeout (2.5 s here) and fails over;
+#      heartbeat timeout (2.5 s here), fences A and fails over;
 #   7. Remus: the primary's save helper hangs (SIGSTOP) while it streams a heavy
-#      checkpoint, the connection stays up: the secondary sees the stream stall, fails
-#      over into the last whole checkpoint, and equals A there.
-# The survivor's guest must pass its own memory self-check, and after a Remus failover
-# B's domain must equal A's at the last whole checkpoint (digests of memory and vcpu
+#      checkpoint, the connection stays up: the secondary sees the stream stall, fences
+#      A, fails over into the last whole checkpoint, and equals A there.
+# After each: exactly one copy of the guest runs (never two, never none).  The
+# survivor's guest must pass its own memory self-check, and after a Remus failover B's
+# domain must equal A's at the last whole checkpoint (digests of memory and vcpu
 # context, taken by libxl on A while the guest was suspended with that checkpoint).
 . "$(dirname "$0")/twohosts.inc"
 setup_hosts
 SSH="ssh -F $SSHCFG"
+FENCE=$(fence_script)
 
 # Host A dies: every process of the replication and the primary domain.
 kill_host_A() {   # xl_pid domain
@@ -47,10 +56,22 @@ check_survivor() {   # label onX domain
 
 reset_digests() { rm -f "$DIG_A"/* "$DIG_B"/*; }
 
+# B holds its copy: it exists and does not run (paused, or suspended where it stopped).
+held_on_B() {   # domain
+    local st i
+    for i in $(seq 30); do   # the hold follows the failover note within moments
+        st=$(dom_field onB "$1" state)
+        [ "$st" != none ] && case "$st" in r*|-b*) ;; *) break ;; esac
+        sleep 0.1
+    done
+    say "B's $1: $st"
+    [ "$st" != none ] && case "$st" in r*|-b*) false ;; *) true ;; esac
+}
+
 # ---- 1. Remus: the primary dies mid-checkpoint --------------------------------------------
 reset_digests
 xlA create -q "$(guest_cfg r1 incrementer 16 20000)"
-onA env LIBXL_TEST_STALL_AT_CHECKPOINT=4 "$XL" remus -i 50 -s "$SSH" r1 hostB >"$WORK/r1.out" 2>&1 &
+onA env LIBXL_TEST_STALL_AT_CHECKPOINT=4 "$XL" remus -i 50 --fence-script "$FENCE" -s "$SSH" r1 hostB >"$WORK/r1.out" 2>&1 &
 pid=$!
 if wait_file "$DIG_A/primary-stalled" 30; then
     say "1: A stalled inside checkpoint 4 (CHECKPOINT sent, CHECKPOINT_END not): killing host A"
@@ -58,37 +79,69 @@ if wait_file "$DIG_A/primary-stalled" 30; then
     check "1: B failed over" wait_file "$DIG_B/secondary-failover" 20
     check_remus_equal "1"
     check_survivor "1" onB r1
+    check "1: B ran its fence script first" grep -q "fence r1" "$WORK/fence.log"
+    check_one_copy "1" r1
 else
     notok "1: Remus did not reach checkpoint 4"; sed 's/^/#   /' "$WORK/r1.out" | tail; kill_host_A $pid r1
 fi
 
 # ---- 2. Remus: the link is cut mid-checkpoint ---------------------------------------------
-reset_digests
-xlA create -q "$(guest_cfg r2 incrementer 16 20000)"
-onA env LIBXL_TEST_STALL_AT_CHECKPOINT=4:1500 "$XL" remus -i 50 -s "$SSH" r2 hostB >"$WORK/r2.out" 2>&1 &
-pid=$!
-if wait_file "$DIG_A/primary-stalled" 30; then
-    say "2: A stalled inside checkpoint 4: cutting the link"
+link_cut_remus() {   # label domain [fence script]
+    reset_digests
+    xlA create -q "$(guest_cfg "$2" incrementer 16 20000)"
+    onA env LIBXL_TEST_STALL_AT_CHECKPOINT=4:1500 "$XL" remus -i 50 ${3:+--fence-script "$3"} \
+        -s "$SSH" "$2" hostB >"$WORK/$2.out" 2>&1 &
+    pid=$!
+    if ! wait_file "$DIG_A/primary-stalled" 30; then
+        notok "$1: Remus did not reach checkpoint 4"; sed 's/^/#   /' "$WORK/$2.out" | tail
+        kill_host_A $pid "$2"; return 1
+    fi
+    say "$1: A stalled inside checkpoint 4: cutting the link"
     ip -n "$NS_A" link set "${TAG}va" down
-    check "2: B failed over (sshd's keepalive ends the session)" wait_file "$DIG_B/secondary-failover" 20
-    check "2: A's xl remus gave up on the secondary" wait_gone $pid 20
-    wait $pid; rc=$?
-    sed 's/^/#   A: /' "$WORK/r2.out" | grep -v "checkpoint [0-9]* (" | tail -4
-    check "2: A's xl remus exit status 1 and says the domain keeps running unprotected" \
-        eval '[ $rc = 1 ] && grep -q "keeps running here, unprotected" "$WORK/r2.out"'
-    check_remus_equal "2"
-    check_survivor "2 (B)" onB r2
-    check_survivor "2 (A, split brain as upstream: no fencing)" onA r2
+    check "$1: B failed over (sshd's keepalive ends the session)" \
+        wait_file "$DIG_B/secondary-failover" 20
+    check "$1: A's xl remus ended" wait_gone $pid 20
+    wait $pid
+    check_remus_equal "$1"
+}
+if link_cut_remus 2a r2 "$FENCE"; then
+    check "2a: B fenced A" grep -q "fence r2" "$WORK/fence.log"
+    check_survivor "2a (B)" onB r2
+    check "2a: A's primary is gone" [ "$(dom_field onA r2 state)" = none ]
+    check_one_copy "2a" r2
     ip -n "$NS_A" link set "${TAG}va" up
-    xlA destroy r2 >/dev/null 2>&1
-else
-    notok "2: Remus did not reach checkpoint 4"; sed 's/^/#   /' "$WORK/r2.out" | tail; kill_host_A $pid r2
+    xlB destroy r2 >/dev/null 2>&1
+fi
+if link_cut_remus 2b r3; then
+    sed 's/^/#   A: /' "$WORK/r3.out" | grep -v "checkpoint [0-9]* (" | tail -3
+    check "2b: without a fence script B holds its copy, paused" held_on_B r3--incoming
+    check "2b: ... and A's primary runs on, unprotected" \
+        eval '[ "$(dom_field onA r3 state)" = "r-----" ] && grep -q "keeps running here, unprotected" "$WORK/r3.out"'
+    check_one_copy "2b" r3
+    xlB failover --release r3--incoming >"$WORK/r3-release.out" 2>&1
+    check "2b: xl failover --release gives B's copy up" \
+        eval '[ "$(dom_field onB r3--incoming state)" = none ] && [ "$(dom_field onB r3 state)" = none ]'
+    check_one_copy "2b, released" r3
+    ip -n "$NS_A" link set "${TAG}va" up
+    xlA destroy r3 >/dev/null 2>&1
+fi
+if link_cut_remus 2c r4; then
+    say "2c: B holds its copy; the operator makes sure A's primary is dead, then: xl failover"
+    xlA destroy r4 >/dev/null 2>&1
+    xlB failover r4--incoming >"$WORK/r4-failover.out" 2>&1
+    check "2c: xl failover makes B's held copy take over" \
+        eval '[ $? = 0 ] && [ "$(dom_field onB r4 state)" = "r-----" ]'
+    sed 's/^/#   B: /' "$WORK/r4-failover.out"
+    check_survivor "2c (B)" onB r4
+    check_one_copy "2c" r4
+    ip -n "$NS_A" link set "${TAG}va" up
+    xlB destroy r4 >/dev/null 2>&1
 fi
 
 # ---- 3. COLO: the primary dies mid-checkpoint ---------------------------------------------
 reset_digests
 xlA create -q "$(guest_cfg c3 divergent 16 20000)"
-onA env LIBXL_TEST_STALL_AT_CHECKPOINT=4 "$XL" remus -c -s "$SSH" c3 hostB >"$WORK/c3.out" 2>&1 &
+onA env LIBXL_TEST_STALL_AT_CHECKPOINT=4 "$XL" remus -c --fence-script "$FENCE" -s "$SSH" c3 hostB >"$WORK/c3.out" 2>&1 &
 pid=$!
 if wait_file "$DIG_A/primary-stalled" 30; then
     say "3: A stalled inside checkpoint 4 (SVM ready, PVM not resumed): killing host A"
@@ -97,6 +150,7 @@ if wait_file "$DIG_A/primary-stalled" 30; then
     say "3: B: $(cat "$DIG_B/secondary-failover")"
     check "3: B had applied checkpoint 4" [ "$(field checkpoints "$DIG_B/secondary-failover")" = 4 ]
     check_survivor "3" onB c3
+    check_one_copy "3" c3
 else
     notok "3: COLO did not reach checkpoint 4"; sed 's/^/#   /' "$WORK/c3.out" | tail; kill_host_A $pid c3
 fi
@@ -119,7 +173,9 @@ if wait_file "$DIG_A/primary-checkpoint-3" 30; then
     check "4: xl remus exits 1 and the primary keeps running" [ $rc = 1 ]
     check_survivor "4 (A: the primary was resumed)" onA c4
     check "4: B failed over" wait_file "$DIG_B/secondary-failover" 20
-    check_survivor "4 (B)" onB c4
+    check "4: B (no fence script) holds its copy, stopped" held_on_B c4--incoming
+    check_one_copy "4" c4
+    xlB failover --release c4--incoming >/dev/null 2>&1
 else
     notok "4: COLO did not reach checkpoint 3"; sed 's/^/#   /' "$WORK/c4.out" | tail; kill_host_A $pid c4
 fi
@@ -146,9 +202,11 @@ if wait_file "$DIG_A/primary-checkpoint-3" 30; then
     check "5: xl remus exits 1, the primary continues unprotected" [ $rc = 1 ]
     check_survivor "5 (A)" onA c5
     kill -CONT $stopped 2>/dev/null
-    # Resumed, B finds the stream gone and takes over as well (no fencing, as upstream).
-    check "5: B, resumed, fails over too" wait_file "$DIG_B/secondary-failover" 20
-    xlB destroy c5 >/dev/null 2>&1
+    # Resumed, B finds the stream gone: with no fence script it holds its copy.
+    check "5: B, resumed, sees the stream gone" wait_file "$DIG_B/secondary-failover" 20
+    check "5: ... and holds its copy, stopped" held_on_B c5--incoming
+    check_one_copy "5" c5
+    xlB failover --release c5--incoming >/dev/null 2>&1
 else
     notok "5: COLO did not reach checkpoint 3"; sed 's/^/#   /' "$WORK/c5.out" | tail; kill_host_A $pid c5
 fi
@@ -156,7 +214,7 @@ fi
 # ---- 6. COLO: the primary hangs between checkpoints ---------------------------------------
 reset_digests
 xlA create -q "$(guest_cfg c6 incrementer 16 20000)"
-onA env LIBXL_TEST_STALL_AT_CHECKPOINT=3 "$XL" remus -c -s "$SSH" c6 hostB >"$WORK/c6.out" 2>&1 &
+onA env LIBXL_TEST_STALL_AT_CHECKPOINT=3 "$XL" remus -c --fence-script "$FENCE" -s "$SSH" c6 hostB >"$WORK/c6.out" 2>&1 &
 pid=$!
 if wait_file "$DIG_A/primary-stalled" 30; then
     start=$(date +%s%N)
@@ -166,6 +224,8 @@ if wait_file "$DIG_A/primary-stalled" 30; then
     check "6: ... after $ms ms (timeout 2500 ms)" [ $ms -ge 2000 -a $ms -lt 8000 ]
     check "6: B had applied checkpoint 3" [ "$(field checkpoints "$DIG_B/secondary-failover")" = 3 ]
     check_survivor "6 (B)" onB c6
+    check "6: B fenced A (its hung primary destroyed)" [ "$(dom_field onA c6 state)" = none ]
+    check_one_copy "6" c6
     kill_host_A $pid c6
 else
     notok "6: COLO did not reach checkpoint 3"; sed 's/^/#   /' "$WORK/c6.out" | tail; kill_host_A $pid c6
@@ -173,7 +233,7 @@ fi
 # ---- 7. Remus: the primary hangs in the middle of streaming a checkpoint ------------------
 reset_digests
 xlA create -q "$(guest_cfg r7 incrementer 64 0)"
-onA "$XL" remus -i 50 -s "$SSH" r7 hostB >"$WORK/r7.out" 2>&1 &
+onA "$XL" remus -i 50 --fence-script "$FENCE" -s "$SSH" r7 hostB >"$WORK/r7.out" 2>&1 &
 pid=$!
 if wait_file "$DIG_A/primary-checkpoint-3" 60; then
     helper=$(for p in $(descendants $pid); do
@@ -191,6 +251,7 @@ if wait_file "$DIG_A/primary-checkpoint-3" 60; then
     check "7: B's memory and context equal A's at checkpoint $k, the last whole one" \
         [ "mem=$(field mem "$note") ctx=$(field ctx "$note")" = "$(cat "$DIG_A/primary-checkpoint-$k" 2>/dev/null)" ]
     check_survivor "7 (B)" onB r7
+    check_one_copy "7" r7
     kill_host_A $pid r7
 else
     notok "7: Remus did not reach checkpoint 3"; sed 's/^/#   /' "$WORK/r7.out" | tail; kill_host_A $pid r7
