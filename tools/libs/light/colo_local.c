@@ -26,9 +26,39 @@
 struct svm {
     struct ckpt_secondary c;       /* the libxl side (libxl_checkpoint.c) */
     const struct colo_local_opts *opts;
-    int report_fd;
+    int report_fd, verdict_fd;
     uint64_t last_dirty;
+    /* Where the SVM is, and its digests the last time it was stopped. */
+    int phase;
+    unsigned int ckpt;
+    uint64_t mem, ctx;
 };
+
+/* The secondary's state at failover (colo_local_result.failover_*). */
+struct svm_verdict {
+    int32_t phase, exact;
+    uint32_t checkpoint;
+};
+
+static void svm_stopped(struct svm *s, int phase, unsigned int n)
+{
+    s->phase = phase;
+    s->ckpt = n;
+    if (domain_digest(s->c.xch, s->opts->svm_domid, &s->mem, &s->ctx))
+        s->mem = s->ctx = 0;
+}
+
+static int svm_postcopy(void *data)
+{
+    struct svm *s = data;
+    int r = ckpt_secondary_postcopy(&s->c);
+    xhv_dominfo_t d;
+
+    /* It may have failed before or after the SVM started. */
+    if (!xhv_domain_info(s->c.xch, s->opts->svm_domid, &d) && !d.paused && !d.shutdown)
+        s->phase = COLO_SVM_RUNNING;
+    return r;
+}
 
 static int svm_after_apply(unsigned int n, void *opaque)
 {
@@ -45,6 +75,7 @@ static int svm_after_apply(unsigned int n, void *opaque)
     r.svm_dirty = s->last_dirty;
     if (!xhv_sim_status(s->c.xch, svm, &st))
         r.svm_steps = st.steps;
+    svm_stopped(s, COLO_SVM_APPLIED, n);
     return write_exact(s->report_fd, &r, sizeof(r)) ? -1 : 0;
 }
 
@@ -58,6 +89,7 @@ static int svm_suspend(void *data)
 
     if (r != 1)
         return r;
+    svm_stopped(s, COLO_SVM_SUSPENDED, s->ckpt);
     /* |B| for the report; PEEK leaves the set for the engine to collect. */
     if (!xhv_domain_info(s->c.xch, s->c.domid, &info)) {
         bm = calloc(bitmap_longs(info.p2m_size), sizeof(*bm));
@@ -70,11 +102,13 @@ static int svm_suspend(void *data)
 }
 
 static int run_secondary(const char *backend, const struct colo_local_opts *opts, int main_fd,
-                         int back_fd, int report_fd)
+                         int back_fd, int report_fd, int verdict_fd)
 {
-    struct svm s = { .opts = opts, .report_fd = report_fd };
+    struct svm s = { .opts = opts, .report_fd = report_fd, .verdict_fd = verdict_fd,
+                     .phase = -1 };
+    struct svm_verdict v = { .exact = -1 };
     struct restore_callbacks cb = {
-        .checkpoint = ckpt_secondary_checkpoint, .postcopy = ckpt_secondary_postcopy,
+        .checkpoint = ckpt_secondary_checkpoint, .postcopy = svm_postcopy,
         .wait_checkpoint = ckpt_secondary_wait_checkpoint, .suspend = svm_suspend, .data = &s,
     };
     xen_pfn_t store = 0, console = 0;
@@ -91,47 +125,142 @@ static int run_secondary(const char *backend, const struct colo_local_opts *opts
         return 1;
     rc = xc_domain_restore(s.c.xch, main_fd, opts->svm_domid, 1, &store, 0, 2, &console, 0,
                            XC_STREAM_COLO, &cb, back_fd);
+    /* Failover: a stopped SVM must be exactly as it was when it stopped (nothing of an
+     * interrupted checkpoint applied); one that ran since has no such state. */
+    v.phase = s.phase;
+    v.checkpoint = s.ckpt;
+    if (s.phase == COLO_SVM_SUSPENDED || s.phase == COLO_SVM_APPLIED) {
+        uint64_t m = 0, c = 0;
+
+        v.exact = !domain_digest(s.c.xch, opts->svm_domid, &m, &c) && m == s.mem &&
+                  c == s.ctx;
+    }
+    if (write_exact(verdict_fd, &v, sizeof(v)))
+        rc = -1;
     xhv_close(s.c.xch);
     return rc ? 1 : 0;
 }
 
-/* Fault injection: forward the back channel, emptying every dirty pfn list. */
-static int run_dropping_proxy(int from_fd, int to_fd)
+/* Fault injection for tests: what a channel's proxy does to the records it forwards. */
+struct proxy_spec {
+    size_t raw_prefix;        /* bytes forwarded as they are first (the stream headers) */
+    int drop_dirty_list;      /* empty every dirty pfn list */
+    int cut;                  /* cut after cut_records whole records ... */
+    unsigned int cut_records;
+    int cut_inside;           /* ... in the middle of the next record */
+};
+
+static int forward(int from_fd, int to_fd, void *buf, size_t len)
 {
+    return read_exact(from_fd, buf, len) || write_exact(to_fd, buf, len) ? -1 : 0;
+}
+
+/* Forwards records from from_fd to to_fd until the channel ends or is cut; the count
+ * of whole records forwarded goes to count_fd. */
+static int run_proxy(int from_fd, int to_fd, const struct proxy_spec *sp, int count_fd)
+{
+    unsigned char prefix[64];
+    uint32_t n = 0;
+    int rc = 0;
+
+    if (sp->raw_prefix > sizeof(prefix) ||
+        (sp->raw_prefix && forward(from_fd, to_fd, prefix, sp->raw_prefix)))
+        goto out;
     for (;;) {
         uint32_t hdr[2];
         size_t padded;
         char *body;
 
+        if (sp->cut && n == sp->cut_records && !sp->cut_inside)
+            break;   /* cut at this record boundary */
         if (read_exact(from_fd, hdr, sizeof(hdr)))
-            return 0;
+            break;
         padded = (hdr[1] + 7u) & ~7u;
-        if (padded > REC_LENGTH_MAX)
-            return 1;
+        if (padded > REC_LENGTH_MAX) {
+            rc = 1;
+            break;
+        }
         body = malloc(padded ? padded : 1);
         if (!body || (padded && read_exact(from_fd, body, padded))) {
             free(body);
-            return 1;
+            rc = 1;
+            break;
         }
-        if (hdr[0] == REC_TYPE_CHECKPOINT_DIRTY_PFN_LIST) {
+        if (sp->cut && n == sp->cut_records) {
+            /* inside the record: its header and half its body, then nothing */
+            if (!write_exact(to_fd, hdr, sizeof(hdr)))
+                write_exact(to_fd, body, padded / 2);
+            free(body);
+            break;
+        }
+        if (sp->drop_dirty_list && hdr[0] == REC_TYPE_CHECKPOINT_DIRTY_PFN_LIST) {
             hdr[1] = 0;
             padded = 0;
         }
         if (write_exact(to_fd, hdr, sizeof(hdr)) ||
             (padded && write_exact(to_fd, body, padded))) {
             free(body);
-            return 1;
+            rc = 1;
+            break;
         }
         free(body);
+        n++;
     }
+ out:
+    /* A cut is both directions at once, as when the peer or the link dies. */
+    shutdown(from_fd, SHUT_RDWR);
+    shutdown(to_fd, SHUT_RDWR);
+    if (write_exact(count_fd, &n, sizeof(n)))
+        rc = 1;
+    return rc;
+}
+
+/* Puts a proxy between *fd (this side's end) and the peer: *fd becomes the end of a new
+ * socketpair whose other end the proxy forwards to or from.  Returns its pid, -1. */
+static pid_t start_proxy(int *fd, int to_peer, const struct proxy_spec *sp, int count_fd,
+                         const int *close_in_child, int nclose)
+{
+    int sv[2];
+    pid_t pid;
+
+    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
+        return -1;
+    pid = fork();
+    if (pid == 0) {
+        close(sv[0]);
+        for (int i = 0; i < nclose; i++)
+            if (close_in_child[i] >= 0 && close_in_child[i] != *fd)
+                close(close_in_child[i]);
+        _exit(to_peer ? run_proxy(sv[1], *fd, sp, count_fd)
+                      : run_proxy(*fd, sv[1], sp, count_fd));
+    }
+    close(sv[1]);
+    if (pid < 0) {
+        close(sv[0]);
+        return -1;
+    }
+    close(*fd);
+    *fd = sv[0];
+    return pid;
+}
+
+static int read_count(int fd, unsigned int *n)
+{
+    uint32_t v;
+
+    if (fd < 0 || read_exact(fd, &v, sizeof(v)))
+        return -1;
+    *n = v;
+    return 0;
 }
 
 int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
                    struct colo_local_result *res)
 {
-    int main_sv[2] = { -1, -1 }, back_sv[2] = { -1, -1 }, proxy_sv[2] = { -1, -1 };
-    int report_pipe[2] = { -1, -1 };
-    pid_t svm_pid = -1, proxy_pid = -1;
+    int main_sv[2] = { -1, -1 }, back_sv[2] = { -1, -1 };
+    int report_pipe[2] = { -1, -1 }, verdict_pipe[2] = { -1, -1 };
+    int main_count[2] = { -1, -1 }, back_count[2] = { -1, -1 };
+    pid_t svm_pid = -1, main_proxy = -1, back_proxy = -1;
     struct ckpt_primary p = { .xch = xch, .domid = opts->pvm_domid, .colo = 1,
                               .interval_ms = opts->interval_ms,
                               .max_checkpoints = opts->checkpoints };
@@ -140,15 +269,30 @@ int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
         .postcopy = ckpt_primary_postcopy, .wait_checkpoint = ckpt_primary_wait_checkpoint,
         .data = &p,
     };
+    struct proxy_spec main_spec = { .raw_prefix = sizeof(struct sr_ihdr) + sizeof(struct sr_dhdr) };
+    struct proxy_spec back_spec = { .drop_dirty_list = opts->drop_dirty_list };
+    int proxies = opts->drop_dirty_list || opts->count_records ||
+                  opts->cut_channel != COLO_CUT_NONE;
     struct colo_checkpoint_report r;
+    struct svm_verdict v;
     void (*old_sigpipe)(int);
     int status;
 
     memset(res, 0, sizeof(*res));
     res->save_rc = res->restore_rc = -1;
+    res->failover_phase = -1;
+    res->failover_exact = -1;
+    if (opts->cut_channel == COLO_CUT_MAIN || opts->cut_channel == COLO_CUT_BACK) {
+        struct proxy_spec *cut = opts->cut_channel == COLO_CUT_MAIN ? &main_spec : &back_spec;
+
+        cut->cut = 1;
+        cut->cut_records = opts->cut_records;
+        cut->cut_inside = opts->cut_inside;
+    }
     if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, main_sv) ||
         socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, back_sv) ||
-        pipe2(report_pipe, O_CLOEXEC))
+        pipe2(report_pipe, O_CLOEXEC) || pipe2(verdict_pipe, O_CLOEXEC) ||
+        (proxies && (pipe2(main_count, O_CLOEXEC) || pipe2(back_count, O_CLOEXEC))))
         goto out;
     old_sigpipe = signal(SIGPIPE, SIG_IGN);
 
@@ -159,31 +303,35 @@ int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
         close(main_sv[0]);
         close(back_sv[0]);
         close(report_pipe[0]);
-        _exit(run_secondary(xhv_backend_name(xch), opts, main_sv[1], back_sv[1], report_pipe[1]));
+        close(verdict_pipe[0]);
+        _exit(run_secondary(xhv_backend_name(xch), opts, main_sv[1], back_sv[1],
+                            report_pipe[1], verdict_pipe[1]));
     }
     close(main_sv[1]);
     close(back_sv[1]);
     close(report_pipe[1]);
-    main_sv[1] = back_sv[1] = report_pipe[1] = -1;
+    close(verdict_pipe[1]);
+    main_sv[1] = back_sv[1] = report_pipe[1] = verdict_pipe[1] = -1;
 
     p.main_fd = main_sv[0];
     p.recv_fd = back_sv[0];
-    if (opts->drop_dirty_list) {
-        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, proxy_sv))
+    if (proxies) {
+        int others[] = { report_pipe[0], verdict_pipe[0], main_count[0], back_count[0],
+                         back_sv[0], main_sv[0] };
+
+        main_proxy = start_proxy(&p.main_fd, 1, &main_spec, main_count[1], others, 6);
+        others[5] = p.main_fd;
+        back_proxy = start_proxy(&p.recv_fd, 0, &back_spec, back_count[1], others, 6);
+        close(main_count[1]);
+        close(back_count[1]);
+        main_count[1] = back_count[1] = -1;
+        main_sv[0] = p.main_fd;
+        back_sv[0] = p.recv_fd;
+        if (main_proxy < 0 || back_proxy < 0)
             goto out;
-        proxy_pid = fork();
-        if (proxy_pid == 0) {
-            close(proxy_sv[0]);
-            close(main_sv[0]);
-            close(report_pipe[0]);
-            _exit(run_dropping_proxy(back_sv[0], proxy_sv[1]));
-        }
-        close(proxy_sv[1]);
-        proxy_sv[1] = -1;
-        p.recv_fd = proxy_sv[0];
     }
 
-    res->save_rc = xc_domain_save(xch, main_sv[0], opts->pvm_domid, XCFLAGS_LIVE, &cb,
+    res->save_rc = xc_domain_save(xch, p.main_fd, opts->pvm_domid, XCFLAGS_LIVE, &cb,
                                   XC_STREAM_COLO, p.recv_fd);
     res->downtimes = p.downtimes;
     res->downtime_ns_total = p.downtime_ns_total;
@@ -196,17 +344,26 @@ int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
         if (opts->report)
             opts->report(&r, opts->opaque);
     }
+    if (read_exact(verdict_pipe[0], &v, sizeof(v)) == 0) {
+        res->failover_phase = v.phase;
+        res->failover_exact = v.exact;
+        res->failover_checkpoint = v.checkpoint;
+    }
     waitpid(svm_pid, &status, 0);
     res->restore_rc = WIFEXITED(status) ? -WEXITSTATUS(status) : -128;
-    if (proxy_pid > 0) {
-        close(back_sv[0]);
-        back_sv[0] = -1;
-        waitpid(proxy_pid, &status, 0);
-    }
+    close(back_sv[0]);
+    back_sv[0] = -1;
+    if (main_proxy > 0)
+        waitpid(main_proxy, &status, 0);
+    if (back_proxy > 0)
+        waitpid(back_proxy, &status, 0);
+    read_count(main_count[0], &res->main_records);
+    read_count(back_count[0], &res->back_records);
     signal(SIGPIPE, old_sigpipe);
  out:
-    for (int *fd = (int[]){ main_sv[0], back_sv[0], proxy_sv[0], report_pipe[0] },
-             *end = fd + 4; fd < end; fd++)
+    for (int *fd = (int[]){ main_sv[0], back_sv[0], report_pipe[0], verdict_pipe[0],
+                            main_count[0], main_count[1], back_count[0], back_count[1] },
+             *end = fd + 8; fd < end; fd++)
         if (*fd >= 0)
             close(*fd);
     return res->save_rc == 0 && res->restore_rc == 0 ? 0 : -1;

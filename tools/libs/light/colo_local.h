@@ -35,6 +35,14 @@ struct colo_local_opts {
     /* Fault injection for tests: a proxy on the back channel empties every dirty pfn
      * list, so the primary sends A only. */
     int drop_dirty_list;
+    /* Fault injection for tests: a proxy cuts a channel (both directions, as a dead
+     * peer or link does) after cut_records whole records, or with cut_inside in the
+     * middle of the next one.  The secondary fails over and reports its state.
+     * count_records: proxies that only count the records of both channels. */
+    enum { COLO_CUT_NONE, COLO_CUT_MAIN, COLO_CUT_BACK } cut_channel;
+    unsigned int cut_records;
+    int cut_inside;
+    int count_records;
     void (*report)(const struct colo_checkpoint_report *r, void *opaque);
     void *opaque;
 };
@@ -47,7 +55,19 @@ struct colo_local_result {
      * first is a live migration): count, sum and maximum, in nanoseconds. */
     unsigned int downtimes;
     uint64_t downtime_ns_total, downtime_ns_max;
+    /* Records that crossed each channel (with a cut: up to the cut). */
+    unsigned int main_records, back_records;
+    /* The secondary at failover: where it was (COLO_SVM_*), the checkpoint of that
+     * state, and whether it is exactly the state it had there when it was stopped
+     * (1), differs (0), or ran since, so there is no stopped state to compare (-1). */
+    int failover_phase;
+    unsigned int failover_checkpoint;
+    int failover_exact;
 };
+
+#define COLO_SVM_RUNNING   0   /* resumed after checkpoint failover_checkpoint */
+#define COLO_SVM_SUSPENDED 1   /* suspended for the next checkpoint, nothing applied */
+#define COLO_SVM_APPLIED   2   /* checkpoint failover_checkpoint applied, not resumed */
 
 /* Runs the pair to completion; returns 0 if both sides ended cleanly. */
 int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
