@@ -21,6 +21,7 @@
 
 #include "libxl_save_msgs.h"
 #include "xenguest_colo.h"
+#include "xfault.h"
 
 static const char *prog = "libxl-save-helper";
 static unsigned int cbflags;
@@ -214,6 +215,33 @@ static void usage(void)
         "(it is started by libxl, with message pipes on stdin and stdout)");
 }
 
+/* The primary host dies (fault primary-dies-at): its domain goes with the stream. */
+static void primary_dies(void *opaque)
+{
+    uint32_t domid = *(uint32_t *)opaque;
+    xc_interface *xch = xhv_open(NULL);
+
+    fprintf(stderr, "%s: fault: the primary dies here (domain %u destroyed, stream cut)\n",
+            prog, domid);
+    if (xch) {
+        xhv_domain_destroy(xch, domid);
+        xhv_close(xch);
+    }
+}
+
+/* Faults on the main stream: the engine's writes to it stop at the fault's byte. */
+static void faulty_stream(int fd, uint32_t *domid)
+{
+    const struct xfault *dies = xfault(XFAULT_PRIMARY_DIES_AT), *cut = xfault(XFAULT_MAIN_CUT_AT);
+
+    if (!dies && !cut)
+        return;
+    xfault_limit_writes(fd, dies ? dies->arg[0] : cut->arg[0], dies ? primary_dies : NULL,
+                        domid);
+    fprintf(stderr, "%s: fault: the main stream breaks after %lu bytes%s\n", prog,
+            dies ? dies->arg[0] : cut->arg[0], dies ? ", with the primary" : "");
+}
+
 int main(int argc, char **argv)
 {
     xc_interface *xch;
@@ -238,6 +266,7 @@ int main(int argc, char **argv)
         stream_type = num(argv[7], "stream_type", 0, 2);
         if (cbflags & ~SHM_SAVE_CBFLAGS)
             die(2, "cbflags %#x name callbacks the save side does not have", cbflags);
+        faulty_stream(io_fd, &domid);
         install_sigterm();
         if (cbflags & SHM_CBFLAG(SHM_SUSPEND)) cb.suspend = cb_suspend;
         if (cbflags & SHM_CBFLAG(SHM_POSTCOPY)) cb.postcopy = cb_postcopy;

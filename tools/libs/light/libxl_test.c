@@ -9,13 +9,13 @@
 #include <string.h>
 
 #include "domain_compare.h"
+#include "xfault.h"
 #include "xutil.h"
 
 static const char *const setting_env[LIBXL__NR_SETTINGS] = {
     [LIBXL__HEARTBEAT_TIMEOUT_MS] = "LIBXL_HEARTBEAT_TIMEOUT_MS",
     [LIBXL__SAVE_HELPER_TIMEOUT_MS] = "LIBXL_SAVE_HELPER_TIMEOUT_MS",
     [LIBXL__TEST_DIGEST_DIR] = "LIBXL_CHECKPOINT_DIGEST_DIR",
-    [LIBXL__TEST_STALL_AT_CHECKPOINT] = "LIBXL_TEST_STALL_AT_CHECKPOINT",
     [LIBXL__TEST_COLO_COMPARE] = "LIBXL_TEST_COLO_COMPARE",
 };
 
@@ -93,8 +93,8 @@ static void write_note(libxl_ctx *ctx, const char *name, const char *fmt, ...)
 
 void libxl__test_primary_checkpoint(libxl_ctx *ctx, uint32_t domid, unsigned int n)
 {
-    const char *stall = libxl__setting_str(ctx, LIBXL__TEST_STALL_AT_CHECKPOINT), *end;
-    unsigned long at, ms = 3600000;
+    const struct xfault *stall = xfault(XFAULT_PRIMARY_STALL);
+    unsigned long ms;
     uint64_t m, c;
     char name[64];
 
@@ -104,18 +104,9 @@ void libxl__test_primary_checkpoint(libxl_ctx *ctx, uint32_t domid, unsigned int
         write_note(ctx, name, "mem=%016llx ctx=%016llx\n", (unsigned long long)m,
                    (unsigned long long)c);
     }
-    /* "N[:ms]": after the engine's CHECKPOINT record and before libxl's CHECKPOINT_END
-     * (Remus) or the resume (COLO), so that a primary that dies or a link that breaks
-     * now does so in the middle of a checkpoint. */
-    if (!stall)
+    if (!stall || stall->arg[0] != n)
         return;
-    if (parse_num(stall, ":", &at, &end) ||
-        (*end == ':' && parse_num(end + 1, "", &ms, &end))) {
-        LOG_ERR(ctx, "LIBXL_TEST_STALL_AT_CHECKPOINT='%s' is not N or N:ms: ignored", stall);
-        return;
-    }
-    if (at != n)
-        return;
+    ms = stall->nargs > 1 ? stall->arg[1] : 3600000;
     LOG_NOTICE(ctx, "test: stalling at checkpoint %u for %lu ms", n, ms);
     write_note(ctx, "primary-stalled", "%u\n", n);
     clock_sleep_ms((unsigned int)ms);

@@ -1,7 +1,7 @@
 /*
  * libxl's environment settings in one table, read once: the tunables a deployment may
- * set and the instrumentation the tests use (digests at each checkpoint, a stalled
- * primary, a page comparison of the pair).  The instrumentation itself lives in
+ * set and the instrumentation the tests use (digests at each checkpoint, a page
+ * comparison of the pair).  Injected faults are xfault.h's.  The instrumentation itself lives in
  * libxl_test.c, so that the operations call one named hook at each point.
  */
 #ifndef LIBXL_TEST_H
@@ -17,7 +17,6 @@ enum libxl__setting {
     LIBXL__SAVE_HELPER_TIMEOUT_MS,  /* the save helper is hung after this much silence */
     /* test instrumentation */
     LIBXL__TEST_DIGEST_DIR,         /* digest files per checkpoint and at failover */
-    LIBXL__TEST_STALL_AT_CHECKPOINT,/* "N[:ms]": the primary stalls in checkpoint N */
     LIBXL__TEST_COLO_COMPARE,       /* domid of the PVM the SVM is compared with */
     LIBXL__NR_SETTINGS
 };
@@ -27,7 +26,8 @@ const char *libxl__setting_str(libxl_ctx *ctx, enum libxl__setting s);
 /* The setting as a number, def when unset; a malformed value is logged, and def used. */
 unsigned long libxl__setting_num(libxl_ctx *ctx, enum libxl__setting s, unsigned long def);
 
-/* Primary, suspended with checkpoint n's state: its digest file, and the stall. */
+/* Primary, suspended with checkpoint n's state: its digest file, and the stall fault
+ * (XFAULT_PRIMARY_STALL). */
 void libxl__test_primary_checkpoint(libxl_ctx *ctx, uint32_t domid, unsigned int n);
 /* Primary: COLO protection ended (the proxy passes the output through from now on). */
 void libxl__test_replication_ended(libxl_ctx *ctx);

@@ -1,6 +1,8 @@
 /* Whole reads and writes on file descriptors (xutil.h). */
 #include "xutil.h"
 
+#include "xfault.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <sys/uio.h>
@@ -54,7 +56,26 @@ static int iov_exact(ssize_t (*op)(int, const struct iovec *, int), int fd, stru
 
 int writev_exact(int fd, struct iovec *iov, int iovcnt)
 {
-    return iov_exact(writev, fd, iov, iovcnt);
+    size_t len = 0, allowed;
+    int i;
+
+    for (i = 0; i < iovcnt; i++)
+        len += iov[i].iov_len;
+    allowed = xfault_write_allowance(fd, len);
+    if (allowed == len)
+        return iov_exact(writev, fd, iov, iovcnt);
+    /* an injected broken stream (xfault.h): what fits goes out, then nothing */
+    for (i = 0; i < iovcnt && allowed; i++) {
+        size_t n = iov[i].iov_len < allowed ? iov[i].iov_len : allowed;
+        struct iovec part = { .iov_base = iov[i].iov_base, .iov_len = n };
+
+        if (iov_exact(writev, fd, &part, 1))
+            break;
+        allowed -= n;
+    }
+    xfault_cut();
+    errno = EPIPE;
+    return -1;
 }
 
 int readv_exact(int fd, struct iovec *iov, int iovcnt)

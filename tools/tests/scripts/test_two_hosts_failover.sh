@@ -71,7 +71,7 @@ held_on_B() {   # domain
 # ---- 1. Remus: the primary dies mid-checkpoint --------------------------------------------
 reset_digests
 xlA create -q "$(guest_cfg r1 incrementer 16 20000)"
-onA env LIBXL_TEST_STALL_AT_CHECKPOINT=4 "$XL" remus -i 50 --fence-script "$FENCE" -s "$SSH" r1 hostB >"$WORK/r1.out" 2>&1 &
+onA env COLO_FAULT=primary-stall=4 "$XL" remus -i 50 --fence-script "$FENCE" -s "$SSH" r1 hostB >"$WORK/r1.out" 2>&1 &
 pid=$!
 if wait_file "$DIG_A/primary-stalled" 30; then
     say "1: A stalled inside checkpoint 4 (CHECKPOINT sent, CHECKPOINT_END not): killing host A"
@@ -89,7 +89,7 @@ fi
 link_cut_remus() {   # label domain [fence script]
     reset_digests
     xlA create -q "$(guest_cfg "$2" incrementer 16 20000)"
-    onA env LIBXL_TEST_STALL_AT_CHECKPOINT=4:1500 "$XL" remus -i 50 ${3:+--fence-script "$3"} \
+    onA env COLO_FAULT=primary-stall=4:1500 "$XL" remus -i 50 ${3:+--fence-script "$3"} \
         -s "$SSH" "$2" hostB >"$WORK/$2.out" 2>&1 &
     pid=$!
     if ! wait_file "$DIG_A/primary-stalled" 30; then
@@ -141,7 +141,7 @@ fi
 # ---- 3. COLO: the primary dies mid-checkpoint ---------------------------------------------
 reset_digests
 xlA create -q "$(guest_cfg c3 divergent 16 20000)"
-onA env LIBXL_TEST_STALL_AT_CHECKPOINT=4 "$XL" remus -c --fence-script "$FENCE" -s "$SSH" c3 hostB >"$WORK/c3.out" 2>&1 &
+onA env COLO_FAULT=primary-stall=4 "$XL" remus -c --fence-script "$FENCE" -s "$SSH" c3 hostB >"$WORK/c3.out" 2>&1 &
 pid=$!
 if wait_file "$DIG_A/primary-stalled" 30; then
     say "3: A stalled inside checkpoint 4 (SVM ready, PVM not resumed): killing host A"
@@ -214,7 +214,7 @@ fi
 # ---- 6. COLO: the primary hangs between checkpoints ---------------------------------------
 reset_digests
 xlA create -q "$(guest_cfg c6 incrementer 16 20000)"
-onA env LIBXL_TEST_STALL_AT_CHECKPOINT=3 "$XL" remus -c --fence-script "$FENCE" -s "$SSH" c6 hostB >"$WORK/c6.out" 2>&1 &
+onA env COLO_FAULT=primary-stall=3 "$XL" remus -c --fence-script "$FENCE" -s "$SSH" c6 hostB >"$WORK/c6.out" 2>&1 &
 pid=$!
 if wait_file "$DIG_A/primary-stalled" 30; then
     start=$(date +%s%N)
