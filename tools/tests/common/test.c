@@ -87,3 +87,15 @@ const char *test_sim_dir(void)
     atexit(remove_sim_dir);
     return sim_dir;
 }
+
+int test_bytes_fd(const void *p, size_t n)
+{
+    char path[] = "/tmp/test-bytes-XXXXXX";
+    int fd = mkstemp(path);
+
+    unlink(path);
+    if (fd < 0 || write(fd, p, n) != (ssize_t)n)
+        exit(2);
+    lseek(fd, 0, SEEK_SET);
+    return fd;
+}

@@ -5,6 +5,7 @@
 #ifndef TEST_H
 #define TEST_H
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdint.h>
 
@@ -19,6 +20,9 @@ int test_done(void);
 /* A fresh private simulated-hypervisor directory for this test process (sets
  * $SIMXEN_DIR); removed at exit along with any domains left in it. */
 const char *test_sim_dir(void);
+
+/* An unlinked file holding the n bytes at p, positioned at 0 (exits 2 on failure). */
+int test_bytes_fd(const void *p, size_t n);
 
 #define CHECK(cond, ...) test_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 

@@ -14,22 +14,9 @@
 #include "libxl_save_msgs.h"
 #include "test.h"
 
-/* A file holding the given bytes, positioned at 0. */
-static int bytes_fd(const void *p, size_t n)
-{
-    char path[] = "/tmp/libxl-rec-XXXXXX";
-    int fd = mkstemp(path);
-
-    unlink(path);
-    if (fd < 0 || write(fd, p, n) != (ssize_t)n)
-        exit(2);
-    lseek(fd, 0, SEEK_SET);
-    return fd;
-}
-
 static int until(const void *p, size_t n, uint32_t type, char *err, size_t errlen)
 {
-    int fd = bytes_fd(p, n), rc;
+    int fd = test_bytes_fd(p, n), rc;
 
     err[0] = 0;
     rc = libxl__read_records_until(fd, type, err, errlen);
@@ -57,17 +44,17 @@ int main(void)
         CHECK(libxl__read_stream_header(fd, err, sizeof(err)) == 0, "our header reads back");
         close(fd);
         memcpy(h, "LibxlFmt\0\0\0\3\0\0\0\0", 16);
-        fd = bytes_fd(h, 16);
+        fd = test_bytes_fd(h, 16);
         CHECK(libxl__read_stream_header(fd, err, sizeof(err)) && strstr(err, "version 3"),
               "version 3 rejected: %s", err);
         close(fd);
         memcpy(h, "LibxlFmt\0\0\0\2\0\0\0\2", 16);
-        fd = bytes_fd(h, 16);
+        fd = test_bytes_fd(h, 16);
         CHECK(libxl__read_stream_header(fd, err, sizeof(err)) && strstr(err, "legacy"),
               "legacy option rejected: %s", err);
         close(fd);
         memcpy(h, "LibxcFmt\0\0\0\2\0\0\0\0", 16);
-        fd = bytes_fd(h, 16);
+        fd = test_bytes_fd(h, 16);
         CHECK(libxl__read_stream_header(fd, err, sizeof(err)) && strstr(err, "not a libxl"),
               "bad ident rejected: %s", err);
         close(fd);
@@ -87,12 +74,12 @@ int main(void)
         CHECK(libxl__read_record(fd, &type, &id) == 0 && type == 5 && id == 2, "reads back");
         close(fd);
         uint32_t bad[4] = { 5, 8, 2, 0 };
-        fd = bytes_fd(bad, sizeof(bad));
+        fd = test_bytes_fd(bad, sizeof(bad));
         CHECK(libxl__read_record(fd, &type, &id) && errno == EBADMSG,
               "CHECKPOINT_STATE of length 8 rejected");
         close(fd);
         uint32_t empty[2] = { 5, 0 };
-        fd = bytes_fd(empty, sizeof(empty));
+        fd = test_bytes_fd(empty, sizeof(empty));
         CHECK(libxl__read_record(fd, &type, &id) && errno == EBADMSG,
               "CHECKPOINT_STATE of length 0 rejected (upstream dereferences it)");
         close(fd);
@@ -101,7 +88,7 @@ int main(void)
         memcpy(seq, opt, sizeof(opt));
         seq[6] = 3;
         seq[7] = 0;
-        fd = bytes_fd(seq, sizeof(seq));
+        fd = test_bytes_fd(seq, sizeof(seq));
         CHECK(libxl__read_record(fd, &type, &id) == 0 && type == 5 && id == 3,
               "an unknown optional record before it is skipped");
         close(fd);

@@ -45,18 +45,6 @@ static void capture_vmessage(xentoollog_logger *lg, xentoollog_level level, int 
     }
 }
 
-static int file_with(const char *bytes, size_t n)
-{
-    char path[] = "/tmp/libxl-utils-XXXXXX";
-    int fd = mkstemp(path);
-
-    unlink(path);
-    if (fd < 0 || write(fd, bytes, n) != (ssize_t)n)
-        exit(2);
-    lseek(fd, 0, SEEK_SET);
-    return fd;
-}
-
 /* Everything written to stderr while fn runs. */
 static size_t stderr_bytes_during(void (*fn)(libxl_ctx *), libxl_ctx *ctx)
 {
@@ -79,7 +67,7 @@ static size_t stderr_bytes_during(void (*fn)(libxl_ctx *), libxl_ctx *ctx)
 static void failing_calls(libxl_ctx *ctx)
 {
     char buf[16];
-    int fd = file_with("abc", 3);
+    int fd = test_bytes_fd("abc", 3);
     uint32_t domid;
 
     libxl_read_exactly(ctx, fd, buf, sizeof(buf), "short-file", "a header");
@@ -117,13 +105,13 @@ int main(void)
           "the last error is kept for libxl_ctx_last_error: '%s'", libxl_ctx_last_error(ctx));
 
     /* ---- exact reads and writes ---- */
-    fd = file_with("0123456789", 10);
+    fd = test_bytes_fd("0123456789", 10);
     CHECK(libxl_read_exactly(ctx, fd, buf, 10, "f", NULL) == 0 && !memcmp(buf, "0123456789", 10),
           "libxl_read_exactly reads the whole buffer");
     CHECK(libxl_read_exactly(ctx, fd, buf, 1, "f", "more") == EPROTO,
           "at end of file it returns EPROTO");
     close(fd);
-    fd = file_with("", 0);
+    fd = test_bytes_fd("", 0);
     CHECK(libxl_write_exactly(ctx, fd, "xyz", 3, "f", NULL) == 0,
           "libxl_write_exactly writes");
     CHECK(libxl_read_exactly(ctx, fd, buf, -1, "f", NULL) == EINVAL,
