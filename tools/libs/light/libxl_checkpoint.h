@@ -4,7 +4,8 @@
  * secondary's checkpoint / postcopy / wait_checkpoint / suspend, with the libxl records
  * (CHECKPOINT_END, CHECKPOINT_STATE) on the main stream and the back channel.  Used
  * in-process by the local COLO pair (colo_local.c) and, through libxl-save-helper's
- * messages, by the libxl API (libxl_remus.c, libxl_colo_restore.c).  Return values are the engine's.
+ * messages, by the libxl API (libxl_remus.c, libxl_colo_restore.c).  Return values are
+ * the engine's.
  */
 #ifndef LIBXL_CHECKPOINT_H
 #define LIBXL_CHECKPOINT_H

@@ -39,26 +39,23 @@ const char *libxl__setting_str(libxl_ctx *ctx, enum libxl__setting s)
 }
 
 /* A decimal number, all of it. */
-static int parse_num(const char *v, const char *end_ok, unsigned long *out, const char **end)
+static int parse_num(const char *v, unsigned long *out)
 {
     char *e;
 
     errno = 0;
     *out = strtoul(v, &e, 10);
-    if (e == v || errno || *v == '-' || (*e && !strchr(end_ok, *e)))
-        return -1;
-    *end = e;
-    return 0;
+    return e == v || errno || *v == '-' || *e ? -1 : 0;
 }
 
 unsigned long libxl__setting_num(libxl_ctx *ctx, enum libxl__setting s, unsigned long def)
 {
-    const char *v = libxl__setting_str(ctx, s), *end;
+    const char *v = libxl__setting_str(ctx, s);
     unsigned long n;
 
     if (!v)
         return def;
-    if (parse_num(v, "", &n, &end)) {
+    if (parse_num(v, &n)) {
         LOG_ERR(ctx, "%s='%s' is not a number: using %lu", setting_env[s], v, def);
         return def;
     }

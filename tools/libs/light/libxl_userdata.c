@@ -43,7 +43,8 @@ void libxl__userdata_store(libxl_ctx *ctx, uint32_t domid, libxl_domain_config *
     FILE *f;
 
     /* Real Xen: only upstream's own JSON is useful to upstream's xl. */
-    if ((libxl__on_xen(ctx) && !c->xen_json) || libxl__userdata_path(ctx, path, sizeof(path), domid))
+    if ((libxl__on_xen(ctx) && !c->xen_json) ||
+        libxl__userdata_path(ctx, path, sizeof(path), domid))
         return;
     s = libxl_domain_config_to_json(ctx, c);
     f = s ? fopen(path, "w") : NULL;
