@@ -161,8 +161,13 @@ install: $(INSTALLABLES)
 # ---- programs ----------------------------------------------------------------------------
 MISC_SRCS := $(wildcard tools/misc/*.c)
 MISC_BINS := $(MISC_SRCS:.c=)
-$(MISC_BINS): %: %.o $(LIBS)
+# The stream inspector reads xl's save-file header with xl's own reader.
+INSPECT_BIN := tools/misc/xl-stream-inspect
+$(filter-out $(INSPECT_BIN),$(MISC_BINS)): %: %.o $(LIBS)
 	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+$(INSPECT_BIN): $(INSPECT_BIN).o tools/xl/xl_savefile.o $(LIBS)
+	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $(INSPECT_BIN).o tools/xl/xl_savefile.o $(LIBS) $(LDLIBS)
+$(INSPECT_BIN).o: CPPFLAGS += -Itools/xl
 
 # ---- tests -------------------------------------------------------------------------------
 ifeq ($(CONFIG_MIGRATION),1)
