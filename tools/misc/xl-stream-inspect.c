@@ -432,7 +432,7 @@ static int walk_xl(void)
 
     fflush(stdout);
     if (xl_read_savefile_config(S.fd, &json, S.name)) {
-        note_error("xl header refused (the message above is xl restore's)");
+        note_error("the xl header is refused (xl restore's message above)");
         return -1;
     }
     if (pread(S.fd, &h, sizeof(h), 0) != (ssize_t)sizeof(h)) {
@@ -565,10 +565,11 @@ static int walk_main(bool type_forced)
     struct sr_check_result res;
     int rc;
 
-    if (S.layer == L_XL && walk_xl())
+    if ((S.layer == L_XL && walk_xl()) || (S.layer != L_LIBXC && walk_libxl_start())) {
+        printf("REFUSED at offset %llu: %s\n", (unsigned long long)S.first_error_off,
+               S.first_error);
         return 1;
-    if (S.layer != L_LIBXC && walk_libxl_start())
-        return 1;
+    }
     if (!type_forced)
         S.type = detect_type(S.off);
     printf("   (%s stream%s)\n", type_name(S.type), type_forced ? ", as told" : "");
@@ -607,9 +608,15 @@ static int walk_main(bool type_forced)
     printf("OK: %s stream, %u libxc records (%u PAGE_DATA, %llu pages), %u libxl records",
            type_name(S.type), S.libxc_records, S.page_data, (unsigned long long)S.pages,
            S.libxl_records);
-    if (S.off < S.size)
-        printf("; %llu bytes follow the stream's end (not read by a restore)",
-               (unsigned long long)(S.size - S.off));
+    if (S.off < S.size) {
+        char tail[sizeof(XL_MIGRATE_PERMISSION)];
+        bool permission = S.size - S.off == sizeof(tail) &&
+                          pread(S.fd, tail, sizeof(tail), (off_t)S.off) == (ssize_t)sizeof(tail) &&
+                          !memcmp(tail, XL_MIGRATE_PERMISSION, sizeof(tail));
+
+        printf("; %llu bytes follow the stream's end (%s)", (unsigned long long)(S.size - S.off),
+               permission ? "xl migrate's permission message" : "not read by a restore");
+    }
     printf("\n");
     return 0;
 }
