@@ -579,7 +579,8 @@ static int walk_main(bool type_forced)
     flush_pending();
     if (rc) {
         if (!S.first_error[0])
-            note_error("%s", strerror(errno));
+            note_error("%s", errno == ENOSYS ? "this build has no migration support "
+                       "(./configure --disable-migration)" : strerror(errno));
         printf("REFUSED at offset %llu: %s\n", (unsigned long long)S.first_error_off,
                S.first_error);
         return 1;
