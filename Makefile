@@ -137,12 +137,14 @@ XL_BINS += $(LIBXL_A) $(LIBXL_PC)
 # `make install [DESTDIR=...] [PREFIX=...]`: layout in docs/install.md.  Man pages that
 # Debian's xen-utils-common also has (xl.1, xl.cfg.5) take xl's installed name.
 INSTALLABLES := tools/xl/xl tools/helpers/libxl-save-helper tools/misc/colo-proxy xen/simxen-vcpu \
+                tools/misc/xl-stream-inspect \
                 $(LIBXL_SO) $(LIBXL_A) $(LIBXL_PC)
 installables: $(INSTALLABLES)
 install: $(INSTALLABLES)
 	$(call Q,INSTALL,$(DESTDIR)$(PREFIX))install -d $(DESTDIR)$(SBINDIR) $(DESTDIR)$(LIBEXECDIR) \
 	    $(DESTDIR)$(LIBDIR) $(DESTDIR)$(PKGCONFIGDIR) $(DESTDIR)$(INCLUDEDIR)/xenlight-colo
 	$(Q)install -m 755 tools/xl/xl $(DESTDIR)$(SBINDIR)/$(XL_NAME)
+	$(Q)install -m 755 tools/misc/xl-stream-inspect $(DESTDIR)$(SBINDIR)/
 	$(Q)install -m 755 tools/helpers/libxl-save-helper tools/misc/colo-proxy xen/simxen-vcpu \
 	    $(DESTDIR)$(LIBEXECDIR)/
 	$(Q)install -m 644 $(LIBXL_SO) $(DESTDIR)$(LIBDIR)/
@@ -161,8 +163,13 @@ install: $(INSTALLABLES)
 # ---- programs ----------------------------------------------------------------------------
 MISC_SRCS := $(wildcard tools/misc/*.c)
 MISC_BINS := $(MISC_SRCS:.c=)
-$(MISC_BINS): %: %.o $(LIBS)
+# The stream inspector reads xl's save-file header with xl's own reader.
+INSPECT_BIN := tools/misc/xl-stream-inspect
+$(filter-out $(INSPECT_BIN),$(MISC_BINS)): %: %.o $(LIBS)
 	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+$(INSPECT_BIN): $(INSPECT_BIN).o tools/xl/xl_savefile.o $(LIBS)
+	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $(INSPECT_BIN).o tools/xl/xl_savefile.o $(LIBS) $(LDLIBS)
+$(INSPECT_BIN).o: CPPFLAGS += -Itools/xl
 
 # ---- tests -------------------------------------------------------------------------------
 ifeq ($(CONFIG_MIGRATION),1)

@@ -103,6 +103,9 @@ int xl_parse_config(const char *path, const char *text, libxl_domain_config *c, 
 int xl_write_savefile_header(int fd, libxl_domain_config *c);
 /* Reads and checks the header; fills c from the JSON config. */
 int xl_read_savefile_header(int fd, libxl_domain_config *c, const char *what);
+/* The checks of xl_read_savefile_header without the config parse: *json is the config
+ * text (malloc'd, NUL-terminated).  0, or -1 after a message on stderr. */
+int xl_read_savefile_config(int fd, char **json, const char *what);
 
 /* xl.c */
 int xl_find_domain(const char *arg, uint32_t *domid);

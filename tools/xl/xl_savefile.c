@@ -27,13 +27,13 @@ int xl_write_savefile_header(int fd, libxl_domain_config *c)
     return rc ? -1 : 0;
 }
 
-int xl_read_savefile_header(int fd, libxl_domain_config *c, const char *what)
+int xl_read_savefile_config(int fd, char **json, const char *what)
 {
     struct xl_savefile_header h;
     char *opt = NULL;
     uint32_t len;
-    int rc = -1;
 
+    *json = NULL;
     if (read_exact(fd, &h, sizeof(h))) {
         fprintf(stderr, "%s: cannot read the xl header: %s\n", what,
                 errno ? strerror(errno) : "end of file");
@@ -63,28 +63,42 @@ int xl_read_savefile_header(int fd, libxl_domain_config *c, const char *what)
     opt = calloc(1, h.optional_data_len + 1);
     if (!opt || read_exact(fd, opt, h.optional_data_len)) {
         fprintf(stderr, "%s: cannot read the xl header's optional data\n", what);
-        goto out;
+        goto bad;
     }
     if (!(h.mandatory_flags & XL_MANDATORY_FLAG_JSON)) {
         fprintf(stderr, "%s: no domain config in the stream (give one on the command line is "
                 "not supported)\n", what);
-        goto out;
+        goto bad;
     }
     if (h.optional_data_len < 4) {
         fprintf(stderr, "%s: truncated config in the xl header\n", what);
-        goto out;
+        goto bad;
     }
     memcpy(&len, opt, 4);
     if (len == 0 || len > h.optional_data_len - 4 || opt[4 + len - 1] != 0) {
         fprintf(stderr, "%s: malformed config in the xl header (length %u)\n", what, len);
-        goto out;
+        goto bad;
     }
-    if (libxl_domain_config_from_json(ctx, c, opt + 4)) {
-        fprintf(stderr, "%s: cannot parse the domain config in the xl header\n", what);
-        goto out;
-    }
-    rc = 0;
- out:
+    /* The JSON text moves to the front of the buffer for the caller. */
+    memmove(opt, opt + 4, len);
+    *json = opt;
+    return 0;
+ bad:
     free(opt);
+    return -1;
+}
+
+int xl_read_savefile_header(int fd, libxl_domain_config *c, const char *what)
+{
+    char *json;
+    int rc = -1;
+
+    if (xl_read_savefile_config(fd, &json, what))
+        return -1;
+    if (libxl_domain_config_from_json(ctx, c, json))
+        fprintf(stderr, "%s: cannot parse the domain config in the xl header\n", what);
+    else
+        rc = 0;
+    free(json);
     return rc;
 }

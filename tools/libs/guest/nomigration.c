@@ -4,7 +4,7 @@
  */
 #include <errno.h>
 
-#include "xenguest_colo.h"
+#include "sr_common.h"
 
 int xc_domain_save(xc_interface *xch, int io_fd, uint32_t dom, uint32_t flags,
                    struct save_callbacks *callbacks, xc_stream_type_t stream_type, int recv_fd)
@@ -24,6 +24,24 @@ int xc_domain_restore(xc_interface *xch, int io_fd, uint32_t dom,
     (void)xch; (void)io_fd; (void)dom; (void)store_evtchn; (void)store_mfn;
     (void)store_domid; (void)console_evtchn; (void)console_mfn; (void)console_domid;
     (void)stream_type; (void)callbacks; (void)send_back_fd;
+    errno = ENOSYS;
+    return -1;
+}
+
+int xc_stream_check(xc_interface *xch, int fd, xc_stream_type_t stream_type,
+                    uint64_t p2m_size, struct restore_callbacks *cb,
+                    const struct sr_check_observer *observer, struct sr_check_result *res)
+{
+    (void)xch; (void)fd; (void)stream_type; (void)p2m_size; (void)cb; (void)observer;
+    (void)res;
+    errno = ENOSYS;
+    return -1;
+}
+
+int colo_check_dirty_pfn_list(struct sr_context *ctx, const struct sr_record *rec,
+                              uint64_t nr_pfns)
+{
+    (void)ctx; (void)rec; (void)nr_pfns;
     errno = ENOSYS;
     return -1;
 }

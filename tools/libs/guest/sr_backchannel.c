@@ -61,6 +61,37 @@ int colo_send_dirty_pfn_list(struct sr_context *ctx, int fd, const unsigned long
     return rc;
 }
 
+int colo_check_dirty_pfn_list(struct sr_context *ctx, const struct sr_record *rec,
+                              uint64_t nr_pfns)
+{
+    const uint64_t *pfns = rec->data;
+    uint64_t i, count;
+
+    if (rec->type != REC_TYPE_CHECKPOINT_DIRTY_PFN_LIST) {
+        ERROR("Back channel: expected a %s record, got type 0x%08x (%s)",
+              rec_type_to_str(REC_TYPE_CHECKPOINT_DIRTY_PFN_LIST), rec->type,
+              rec_type_to_str(rec->type));
+        errno = EBADMSG;
+        return -1;
+    }
+    if (rec->length % sizeof(uint64_t)) {
+        ERROR("Back channel: dirty pfn list length %u is not a multiple of 8", rec->length);
+        errno = EBADMSG;
+        return -1;
+    }
+    count = rec->length / sizeof(uint64_t);
+    for (i = 0; i < count; i++) {
+        if (pfns[i] >= nr_pfns) {
+            ERROR("Back channel: dirty pfn %#llx (entry %llu) is beyond the p2m size %#llx",
+                  (unsigned long long)pfns[i], (unsigned long long)i,
+                  (unsigned long long)nr_pfns);
+            errno = EBADMSG;
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int colo_merge_dirty_pfn_list(struct sr_context *ctx, int fd, unsigned long *bitmap,
                               uint64_t nr_pfns, uint64_t *merged)
 {
@@ -75,30 +106,11 @@ int colo_merge_dirty_pfn_list(struct sr_context *ctx, int fd, unsigned long *bit
         PERROR("Failed to read the secondary's dirty pfn list from the back channel");
         return -1;
     }
-    if (rec.type != REC_TYPE_CHECKPOINT_DIRTY_PFN_LIST) {
-        ERROR("Back channel: expected a %s record, got type 0x%08x (%s)",
-              rec_type_to_str(REC_TYPE_CHECKPOINT_DIRTY_PFN_LIST), rec.type,
-              rec_type_to_str(rec.type));
-        errno = EBADMSG;
+    /* Validate the whole list before touching the bitmap: all or nothing. */
+    if (colo_check_dirty_pfn_list(ctx, &rec, nr_pfns))
         goto out;
-    }
-    if (rec.length % sizeof(uint64_t)) {
-        ERROR("Back channel: dirty pfn list length %u is not a multiple of 8", rec.length);
-        errno = EBADMSG;
-        goto out;
-    }
     count = rec.length / sizeof(uint64_t);
     pfns = rec.data;
-    /* Validate the whole list before touching the bitmap: all or nothing. */
-    for (i = 0; i < count; i++) {
-        if (pfns[i] >= nr_pfns) {
-            ERROR("Back channel: dirty pfn %#llx (entry %llu) is beyond the p2m size %#llx",
-                  (unsigned long long)pfns[i], (unsigned long long)i,
-                  (unsigned long long)nr_pfns);
-            errno = EBADMSG;
-            goto out;
-        }
-    }
     for (i = 0; i < count; i++) {
         if (!bitmap_test_bit(bitmap, pfns[i])) {
             bitmap_set_bit(bitmap, pfns[i]);

@@ -132,6 +132,12 @@ struct sr_restore_state {
     unsigned int store_evtchn, console_evtchn;
     uint32_t store_domid, console_domid;
     bool logdirty_enabled;
+    /* A stream check (xc_stream_check): every record is read and checked as a restore
+     * would, but nothing is applied and no hypervisor call is made. */
+    bool check_only;
+    bool failed_over;              /* the stream broke after a whole checkpoint */
+    void *discard_page;            /* check_only: where PAGE_DATA contents are read to */
+    const struct sr_check_observer *observer;
 };
 
 /* A CPU policy from the stream, kept until the static data is complete. */
@@ -245,5 +251,34 @@ int colo_send_dirty_pfn_list(struct sr_context *ctx, int fd, const unsigned long
 int colo_merge_dirty_pfn_list(struct sr_context *ctx, int fd, unsigned long *bitmap,
                               uint64_t nr_pfns, uint64_t *merged);
 
+
+/*
+ * Stream check: the restorer's own record loop and checks over a stream, without a
+ * domain (xch: a handle of the "none" backend with a logger).  The observer sees each
+ * record header as it is read and each body once it is in (PAGE_DATA outside a
+ * checkpoint: its header and pfns only); the restorer's messages go to xch's logger.
+ * p2m_size 0: the bound of an empty target whose p2m grows (HVM).  Checkpointed
+ * streams need cb->checkpoint (and COLO postcopy, wait_checkpoint, suspend), which read
+ * the caller's own records from fd.  Returns the restorer's result: 0 (a whole stream,
+ * or a failover after a whole checkpoint), -1 with errno.
+ */
+struct sr_check_observer {
+    void (*stream)(void *opaque, uint32_t version, uint32_t guest_type, uint32_t xen_major,
+                   uint32_t xen_minor);
+    void (*header)(void *opaque, const struct sr_rhdr *rhdr);
+    void (*body)(void *opaque, uint32_t type, const void *body, uint32_t length);
+    void *opaque;
+};
+struct sr_check_result {
+    unsigned int checkpoints;      /* whole checkpoints */
+    bool failed_over;              /* ended by a failover to the last whole checkpoint */
+};
+int xc_stream_check(xc_interface *xch, int fd, xc_stream_type_t stream_type,
+                    uint64_t p2m_size, struct restore_callbacks *cb,
+                    const struct sr_check_observer *observer, struct sr_check_result *res);
+
+/* A dirty pfn list record as the primary checks it before merging (sr_backchannel.c). */
+int colo_check_dirty_pfn_list(struct sr_context *ctx, const struct sr_record *rec,
+                              uint64_t nr_pfns);
 
 #endif /* SR_COMMON_H */

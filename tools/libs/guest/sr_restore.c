@@ -196,8 +196,11 @@ static int apply_page_data(struct sr_context *ctx, const struct sr_record *rec)
     void *pages[MAX_BATCH_SIZE];
     uint32_t nr_data, i;
 
-    if (validate_page_data(ctx, rec, &nr_data) ||
-        map_page_data(ctx, entries, pdh->count, nr_data, pages))
+    if (validate_page_data(ctx, rec, &nr_data))
+        return -1;
+    if (ctx->restore.check_only)
+        return 0;
+    if (map_page_data(ctx, entries, pdh->count, nr_data, pages))
         return -1;
     data = (const char *)(entries + pdh->count);
     int rc;
@@ -237,7 +240,15 @@ static int read_page_data_direct(struct sr_context *ctx, uint32_t length)
         read_exact(ctx->fd, hdr.entries, hdr.pdh.count * sizeof(uint64_t)) ||
         check_page_data(ctx, &hdr.pdh, hdr.entries, length, &nr_data))
         goto truncated;
-    if (map_page_data(ctx, hdr.entries, hdr.pdh.count, nr_data, pages))
+    if (ctx->restore.observer)
+        ctx->restore.observer->body(ctx->restore.observer->opaque, REC_TYPE_PAGE_DATA, &hdr,
+                                    (uint32_t)(sizeof(hdr.pdh) + hdr.pdh.count * sizeof(uint64_t)));
+    if (ctx->restore.check_only) {
+        /* The contents are read as a restore reads them, into one page that is
+         * overwritten: the same truncation is found at the same place. */
+        for (i = 0; i < nr_data; i++)
+            pages[i] = ctx->restore.discard_page;
+    } else if (map_page_data(ctx, hdr.entries, hdr.pdh.count, nr_data, pages))
         return -1;
     for (i = 0; i < nr_data; i++) {
         if (nr_iov && (char *)iov[nr_iov - 1].iov_base + iov[nr_iov - 1].iov_len == pages[i])
@@ -250,8 +261,8 @@ static int read_page_data_direct(struct sr_context *ctx, uint32_t length)
             errno = EPIPE;
         PERROR("Stream truncated inside PAGE_DATA (%u pages of data expected)", nr_data);
     } else
-        rc = localise_pages(ctx, hdr.entries, hdr.pdh.count, pages);
-    if (nr_data)
+        rc = ctx->restore.check_only ? 0 : localise_pages(ctx, hdr.entries, hdr.pdh.count, pages);
+    if (nr_data && !ctx->restore.check_only)
         xhv_unmap_foreign(ctx->xch, ctx->domid, pages, nr_data);
     return rc;
 
@@ -460,7 +471,7 @@ static int colo_secondary_checkpoint(struct sr_context *ctx)
     if (cb->restore_results)
         cb->restore_results(r->xenstore_gfn, r->console_gfn, cb->data);
     /* B must cover everything the SVM writes from its first resume on. */
-    if (!r->logdirty_enabled) {
+    if (!r->logdirty_enabled && !r->check_only) {
         if (xhv_logdirty(ctx->xch, ctx->domid, XHV_LOGDIRTY_ENABLE, NULL, r->p2m_size, NULL)) {
             PERROR("Failed to enable log-dirty on the secondary");
             return -1;
@@ -471,6 +482,8 @@ static int colo_secondary_checkpoint(struct sr_context *ctx)
         (rc = colo_callback(ctx, cb->wait_checkpoint, "Wait checkpoint")) ||
         (rc = colo_callback(ctx, cb->suspend, "Suspend")))
         return rc;
+    if (r->check_only)
+        return 0;   /* no SVM, no dirty set: the back channel is checked on its own */
 
     /* B, with the SVM suspended: FINAL adds the pages Xen wrote behind the tracking
      * (vcpu_info and the like), so that the primary's copies replace them too. */
@@ -545,7 +558,7 @@ static int handle_checkpoint(struct sr_context *ctx)
         r->buffer_all_records = true;
         /* From now on every checkpoint is validated whole before it is applied: the
          * p2m the first one populated is the bound. */
-        if (r->p2m_growable && fix_p2m_size(ctx))
+        if (r->p2m_growable && !r->check_only && fix_p2m_size(ctx))
             return -1;
     }
     r->checkpoints++;
@@ -565,6 +578,8 @@ static int setup(struct sr_context *ctx)
 
     if (r->ops->setup(ctx))
         return -1;
+    if (r->check_only)
+        return 0;   /* no domain: the caller gave the p2m bound */
     if (xhv_domain_info(ctx->xch, ctx->domid, &ctx->dominfo)) {
         PERROR("Unable to get information on domain %u", ctx->domid);
         return -1;
@@ -608,6 +623,9 @@ static int restore(struct sr_context *ctx)
 
     if (read_headers(ctx))
         return -1;
+    if (r->observer && r->observer->stream)
+        r->observer->stream(r->observer->opaque, r->format_version, r->guest_type,
+                            r->xen_major, r->xen_minor);
     if (r->guest_type == DHDR_TYPE_X86_HVM)
         r->ops = &restore_ops_x86_hvm;
     else if (r->guest_type == DHDR_TYPE_X86_PV && ctx->stream_type == XC_STREAM_PLAIN)
@@ -628,6 +646,8 @@ static int restore(struct sr_context *ctx)
 
         if (read_record_header(ctx, ctx->fd, &rhdr))
             goto read_error;
+        if (r->observer)
+            r->observer->header(r->observer->opaque, &rhdr);
         if (rhdr.type == REC_TYPE_PAGE_DATA && !r->buffer_all_records) {
             if (page_data_allowed(ctx) || read_page_data_direct(ctx, rhdr.length))
                 return -1;
@@ -635,6 +655,8 @@ static int restore(struct sr_context *ctx)
         }
         if (read_record_body(ctx, ctx->fd, &rhdr, &rec))
             goto read_error;
+        if (r->observer)
+            r->observer->body(r->observer->opaque, rec.type, rec.data, rec.length);
         if (rec.type == REC_TYPE_END)
             break;
         if (r->buffer_all_records && rec.type != REC_TYPE_CHECKPOINT) {
@@ -672,6 +694,7 @@ static int restore(struct sr_context *ctx)
  failover:
     free_record(&rec);
     discard_buffered(ctx);
+    r->failed_over = true;
     if (ctx->stream_type == XC_STREAM_COLO) {
         /* The SVM's state was applied at the last checkpoint; it continues from there. */
         IPRINTF("COLO failover after checkpoint %u", r->checkpoints);
@@ -736,6 +759,52 @@ int xc_domain_restore(xc_interface *xch, int io_fd, uint32_t dom,
         if (console_mfn)
             *console_mfn = ctx->restore.console_gfn;
     }
+    cleanup(ctx);
+    if (rc) {
+        errno = saved_errno ? saved_errno : EIO;
+        return -1;
+    }
+    return 0;
+}
+
+int xc_stream_check(xc_interface *xch, int fd, xc_stream_type_t stream_type,
+                    uint64_t p2m_size, struct restore_callbacks *cb,
+                    const struct sr_check_observer *observer, struct sr_check_result *res)
+{
+    struct sr_context ctx_s, *ctx = &ctx_s;
+    int rc, saved_errno;
+
+    memset(ctx, 0, sizeof(*ctx));
+    memset(res, 0, sizeof(*res));
+    ctx->xch = xch;
+    ctx->fd = fd;
+    ctx->stream_type = stream_type;
+    ctx->restore.callbacks = cb;
+    ctx->restore.send_back_fd = -1;
+    ctx->restore.check_only = true;
+    ctx->restore.observer = observer;
+    if (stream_type != XC_STREAM_PLAIN && (!cb || !cb->checkpoint ||
+        (stream_type == XC_STREAM_COLO && (!cb->postcopy || !cb->wait_checkpoint ||
+                                           !cb->suspend)))) {
+        ERROR("Checking a checkpointed stream needs its callbacks");
+        errno = EINVAL;
+        return -1;
+    }
+    /* What setup() would have read from the target domain. */
+    ctx->dominfo.hvm = 1;
+    ctx->dominfo.max_pages = ctx->dominfo.p2m_size = ctx->restore.p2m_size = p2m_size;
+    ctx->restore.p2m_growable = p2m_size == 0;
+    ctx->restore.discard_page = malloc(PAGE_SIZE);
+    if (!ctx->restore.discard_page) {
+        errno = ENOMEM;
+        return -1;
+    }
+    errno = 0;
+    rc = restore(ctx);
+    saved_errno = errno;
+    res->checkpoints = ctx->restore.checkpoints;
+    res->failed_over = ctx->restore.failed_over;
+    free(ctx->restore.discard_page);
     cleanup(ctx);
     if (rc) {
         errno = saved_errno ? saved_errno : EIO;

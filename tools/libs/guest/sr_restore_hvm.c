@@ -87,7 +87,8 @@ static int handle_hvm_params(struct sr_context *ctx, struct sr_record *rec)
             ctx->restore.xenstore_gfn = entry[i].value;
             break;
         }
-        if (xhv_hvm_param_set(ctx->xch, ctx->domid, (uint32_t)entry[i].index, entry[i].value)) {
+        if (!ctx->restore.check_only &&
+            xhv_hvm_param_set(ctx->xch, ctx->domid, (uint32_t)entry[i].index, entry[i].value)) {
             PERROR("Failed to set HVM param %llu", (unsigned long long)entry[i].index);
             return -1;
         }
@@ -124,6 +125,8 @@ static int hvm_stream_complete(struct sr_context *ctx)
         errno = EBADMSG;
         return -1;
     }
+    if (ctx->restore.check_only)
+        return 0;
     if (xhv_hvm_param_set(ctx->xch, ctx->domid, HVM_PARAM_STORE_EVTCHN,
                           ctx->restore.store_evtchn) ||
         xhv_hvm_param_set(ctx->xch, ctx->domid, HVM_PARAM_CONSOLE_EVTCHN,

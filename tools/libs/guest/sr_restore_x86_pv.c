@@ -21,6 +21,8 @@
 
 #define PV (ctx->x86_pv)
 #define P2M_PER_PAGE (PAGE_SIZE / sizeof(uint64_t))
+/* Xen's limit on a PV domain's vcpus (MAX_VIRT_CPUS) less one. */
+#define SR_CHECK_PV_MAX_VCPU_ID 8191
 #define PFN_PENDING (SR_INVALID_GFN - 1)   /* being populated (never an mfn: > 52 bits) */
 
 static bool pv_pfn_is_valid(const struct sr_context *ctx, uint64_t pfn)
@@ -32,7 +34,12 @@ static int pv_setup(struct sr_context *ctx)
 {
     xhv_pv_info_t info;
 
-    if (xhv_pv_info(ctx->xch, ctx->domid, &info)) {
+    if (ctx->restore.check_only) {
+        /* No domain to ask: any vcpu id a 64-bit PV domain can have. */
+        memset(&info, 0, sizeof(info));
+        info.guest_width = 8;
+        info.max_vcpu_id = SR_CHECK_PV_MAX_VCPU_ID;
+    } else if (xhv_pv_info(ctx->xch, ctx->domid, &info)) {
         PERROR("Unable to get PV information of domain %u", ctx->domid);
         return -1;
     }
@@ -547,6 +554,8 @@ static int pv_stream_complete(struct sr_context *ctx)
         errno = EBADMSG;
         return -1;
     }
+    if (ctx->restore.check_only)
+        return 0;
     for (unsigned int i = 0; i < PV.nr_vcpus; i++)
         if (PV.vcpus[i].blob[XHV_PV_VCPU_BASIC] &&
             localise_vcpu_basic(ctx, i,

@@ -39,7 +39,7 @@ int handle_x86_tsc_info(struct sr_context *ctx, struct sr_record *rec)
         errno = EBADMSG;
         return -1;
     }
-    if (xhv_tsc_info_set(ctx->xch, ctx->domid, tsc->mode, tsc->nsec, tsc->khz,
+    if (!ctx->restore.check_only && xhv_tsc_info_set(ctx->xch, ctx->domid, tsc->mode, tsc->nsec, tsc->khz,
                          tsc->incarnation)) {
         PERROR("Unable to set TSC information");
         return -1;
@@ -125,7 +125,7 @@ int apply_x86_cpu_policy(struct sr_context *ctx, unsigned int *missing)
     struct sr_x86_policy *p = &ctx->x86_policy;
 
     *missing = (p->leaves ? 0 : XGR_SDD_MISSING_CPUID) | (p->msrs ? 0 : XGR_SDD_MISSING_MSR);
-    if (!p->leaves && !p->msrs)
+    if ((!p->leaves && !p->msrs) || ctx->restore.check_only)
         return 0;
     if (xhv_cpu_policy_set(ctx->xch, ctx->domid, p->leaves, p->nr_leaves, p->msrs,
                            p->nr_msrs)) {

@@ -153,18 +153,27 @@ int libxl__read_stream_start(int fd, char *err, size_t errlen)
         return -1;
     /* Optional records may come first; the libxc stream follows LIBXC_CONTEXT. */
     for (;;) {
+        int r;
+
         if (libxl__read_rec(fd, &rec, err, errlen))
             return -1;
         libxl__free_rec(&rec);
-        if (rec.type == LIBXL_REC_LIBXC_CONTEXT && rec.length == 0)
-            return 0;
-        if (!(rec.type & LIBXL_REC_OPTIONAL)) {
-            seterr(err, errlen, "unexpected libxl record %#x (%s) before LIBXC_CONTEXT",
-                   rec.type, libxl__rec_type_str(rec.type));
-            errno = EBADMSG;
-            return -1;
-        }
+        if ((r = libxl__check_start_rec(&rec, err, errlen)))
+            return r < 0 ? -1 : 0;
     }
+}
+
+int libxl__check_start_rec(const struct libxl_rec *rec, char *err, size_t errlen)
+{
+    if (rec->type == LIBXL_REC_LIBXC_CONTEXT && rec->length == 0)
+        return 1;
+    if (!(rec->type & LIBXL_REC_OPTIONAL)) {
+        seterr(err, errlen, "unexpected libxl record %#x (%s) before LIBXC_CONTEXT",
+               rec->type, libxl__rec_type_str(rec->type));
+        errno = EBADMSG;
+        return -1;
+    }
+    return 0;
 }
 
 int libxl__write_stream_start(int fd)
@@ -230,50 +239,59 @@ static int check_emulator(const struct libxl_rec *rec, char *err, size_t errlen)
     return 0;
 }
 
+int libxl__check_rec_until(const struct libxl_rec *rec, uint32_t until, char *err,
+                           size_t errlen)
+{
+    int bad = 0;
+
+    if (rec->type == until) {
+        if (rec->length != 0) {
+            seterr(err, errlen, "%s record with non-zero length %u",
+                   libxl__rec_type_str(rec->type), rec->length);
+            errno = EBADMSG;
+            return -1;
+        }
+        return 1;
+    }
+    switch (rec->type) {
+    case LIBXL_REC_EMULATOR_XENSTORE_DATA:
+    case LIBXL_REC_EMULATOR_CONTEXT:
+        bad = check_emulator(rec, err, errlen);
+        break;
+    default:
+        if (!(rec->type & LIBXL_REC_OPTIONAL)) {
+            seterr(err, errlen, "unexpected libxl record type %#x (%s) while expecting %s",
+                   rec->type, libxl__rec_type_str(rec->type), libxl__rec_type_str(until));
+            bad = 1;
+        }
+        break;
+    }
+    if (bad) {
+        errno = EBADMSG;
+        return -1;
+    }
+    return 0;
+}
+
 int libxl__read_records_until(int fd, uint32_t until, char *err, size_t errlen)
 {
     for (;;) {
         struct libxl_rec rec;
-        int bad = 0;
+        int r;
 
         if (libxl__read_rec(fd, &rec, err, errlen))
             return -1;
-        if (rec.type == until) {
-            bad = rec.length != 0;
-            if (bad)
-                seterr(err, errlen, "%s record with non-zero length %u",
-                       libxl__rec_type_str(rec.type), rec.length);
-            libxl__free_rec(&rec);
-            if (bad) {
-                errno = EBADMSG;
-                return -1;
-            }
-            return 0;
-        }
-        switch (rec.type) {
-        case LIBXL_REC_EMULATOR_XENSTORE_DATA:
-        case LIBXL_REC_EMULATOR_CONTEXT:
-            bad = check_emulator(&rec, err, errlen);
-            break;
-        default:
-            if (!(rec.type & LIBXL_REC_OPTIONAL)) {
-                seterr(err, errlen, "unexpected libxl record type %#x (%s) while expecting %s",
-                       rec.type, libxl__rec_type_str(rec.type), libxl__rec_type_str(until));
-                bad = 1;
-            }
-            break;
-        }
+        r = libxl__check_rec_until(&rec, until, err, errlen);
         libxl__free_rec(&rec);
-        if (bad) {
-            errno = EBADMSG;
-            return -1;
-        }
+        if (r)
+            return r < 0 ? -1 : 0;
     }
 }
 
 int libxl__read_record(int fd, uint32_t *type, uint32_t *id)
 {
     struct libxl_rec rec;
+    int r;
 
     for (;;) {
         if (libxl__read_rec(fd, &rec, NULL, 0))
@@ -284,16 +302,21 @@ int libxl__read_record(int fd, uint32_t *type, uint32_t *id)
         }
         break;
     }
-    *type = rec.type;
-    if (rec.type == LIBXL_REC_CHECKPOINT_STATE) {
-        if (rec.length != 4) {
-            libxl__free_rec(&rec);
+    r = libxl__check_state_rec(&rec, type, id);
+    libxl__free_rec(&rec);
+    return r;
+}
+
+int libxl__check_state_rec(const struct libxl_rec *rec, uint32_t *type, uint32_t *id)
+{
+    *type = rec->type;
+    if (rec->type == LIBXL_REC_CHECKPOINT_STATE) {
+        if (rec->length != 4) {
             errno = EBADMSG;
             return -1;
         }
-        memcpy(id, rec.body, 4);
+        memcpy(id, rec->body, 4);
     }
-    libxl__free_rec(&rec);
     return 0;
 }
 

@@ -48,7 +48,8 @@ XL_NAME=$(make -C "$SRC" -s --no-print-directory print-XL_NAME)
 SRC_IN_BINARIES=$SRC
 rm -rf "$SRC"
 
-expect=(sbin/"$XL_NAME" lib/xenlight-colo/libxl-save-helper lib/xenlight-colo/colo-proxy
+expect=(sbin/"$XL_NAME" sbin/xl-stream-inspect share/man/man1/xl-stream-inspect.1
+        lib/xenlight-colo/libxl-save-helper lib/xenlight-colo/colo-proxy
         lib/xenlight-colo/simxen-vcpu lib/libxenlight-colo.so.0.1 lib/libxenlight-colo.so.0
         lib/libxenlight-colo.so lib/libxenlight-colo.a include/xenlight-colo/libxl.h
         include/xenlight-colo/libxl_utils.h include/xenlight-colo/libxl_uuid.h
