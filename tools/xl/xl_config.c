@@ -48,8 +48,10 @@ int xl_parse_config(const char *path, const char *text, libxl_domain_config *c, 
     int lineno = 0, rc = -1;
 
     libxl_domain_config_init(c);
-    if (!copy)
+    if (!copy) {
+        snprintf(err, errlen, "%s: out of memory", path);
         return -1;
+    }
     for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *key, *val, *eq, *hash, *sval = NULL;
         int quoted = 0;
@@ -169,5 +171,8 @@ int xl_parse_config(const char *path, const char *text, libxl_domain_config *c, 
     rc = 0;
  out:
     free(copy);
+    /* A refused config leaves nothing for the caller to free. */
+    if (rc)
+        libxl_domain_config_dispose(c);
     return rc;
 }

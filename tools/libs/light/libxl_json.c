@@ -166,5 +166,8 @@ int libxl_domain_config_from_json(libxl_ctx *ctx, libxl_domain_config *p, const 
  out:
     if (o)
         json_object_put(o);
+    /* A refused config leaves nothing for the caller to free. */
+    if (rc)
+        libxl_domain_config_dispose(p);
     return rc;
 }

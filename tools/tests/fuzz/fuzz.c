@@ -8,6 +8,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <sanitizer/common_interface_defs.h>
+
 int fuzz_memfd(const char *name)
 {
     int fd = memfd_create(name, MFD_CLOEXEC);
@@ -72,12 +74,15 @@ void fuzz_quiet(xc_interface *xch)
 
 void fuzz_fail(const char *fmt, ...)
 {
+    char msg[2048];
     va_list ap;
 
-    fprintf(stderr, "fuzz: ");
     va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    fputc('\n', stderr);
+    fprintf(stderr, "fuzz: %s\n", msg);
+    /* Also where the sanitizers report: libFuzzer's -close_fd_mask=2 (run.sh) closes
+     * stderr, not that. */
+    __sanitizer_report_error_summary(msg);
     abort();
 }
