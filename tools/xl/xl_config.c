@@ -13,6 +13,9 @@
 
 #include "xl.h"
 
+/* Xen's HVM_MAX_VCPUS: no guest type of this toolstack can have more. */
+#define XL_MAX_VCPUS 128
+
 static char *trim(char *s)
 {
     char *e;
@@ -117,6 +120,11 @@ int xl_parse_config(const char *path, const char *text, libxl_domain_config *c, 
             NEED_INT(maxmem);
         } else if (!strcmp(key, "vcpus") || !strcmp(key, "maxvcpus")) {
             NEED_INT(u);
+            if (u < 1 || u > XL_MAX_VCPUS) {
+                snprintf(err, errlen, "%s:%d: %s must be 1 to %d (got %s)", path, lineno, key,
+                         XL_MAX_VCPUS, val);
+                goto out;
+            }
             c->b_info.max_vcpus = (int)u;
         } else if (!strcmp(key, "sim_program")) {
             NEED_STR();

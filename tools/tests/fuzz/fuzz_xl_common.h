@@ -36,7 +36,10 @@ static void fuzz_xl_init(void)
 static int fuzz_same_config(const libxl_domain_config *a, const libxl_domain_config *b)
 {
 #define SAME_STR(f) ((!a->f && !b->f) || (a->f && b->f && !strcmp(a->f, b->f)))
-    return SAME_STR(c_info.name) && a->c_info.type == b->c_info.type &&
+    /* No name goes out as "" (the callers refuse both). */
+    const char *na = a->c_info.name ? a->c_info.name : "", *nb = b->c_info.name ? b->c_info.name : "";
+
+    return !strcmp(na, nb) && a->c_info.type == b->c_info.type &&
            a->b_info.max_vcpus == b->b_info.max_vcpus &&
            a->b_info.max_memkb == b->b_info.max_memkb &&
            a->b_info.target_memkb == b->b_info.target_memkb && SAME_STR(sim.program) &&
