@@ -36,18 +36,18 @@ static void fuzz_xl_init(void)
 static int fuzz_same_config(const libxl_domain_config *a, const libxl_domain_config *b)
 {
 #define SAME_STR(f) ((!a->f && !b->f) || (a->f && b->f && !strcmp(a->f, b->f)))
-    /* No name goes out as "" (the callers refuse both). */
-    const char *na = a->c_info.name ? a->c_info.name : "", *nb = b->c_info.name ? b->c_info.name : "";
-
-    return !strcmp(na, nb) && a->c_info.type == b->c_info.type &&
+    /* Name and program go out as "" when there is none: the callers treat both alike. */
+#define SAME_OR_EMPTY(f) (!strcmp(a->f ? a->f : "", b->f ? b->f : ""))
+    return SAME_OR_EMPTY(c_info.name) && a->c_info.type == b->c_info.type &&
            a->b_info.max_vcpus == b->b_info.max_vcpus &&
            a->b_info.max_memkb == b->b_info.max_memkb &&
-           a->b_info.target_memkb == b->b_info.target_memkb && SAME_STR(sim.program) &&
+           a->b_info.target_memkb == b->b_info.target_memkb && SAME_OR_EMPTY(sim.program) &&
            a->sim.rate == b->sim.rate && a->sim.seed == b->sim.seed &&
            a->sim.max_steps == b->sim.max_steps && a->sim.flags == b->sim.flags &&
            a->sim.host_input == b->sim.host_input && SAME_STR(sim.net) &&
            SAME_STR(sim.net_compare);
 #undef SAME_STR
+#undef SAME_OR_EMPTY
 }
 
 #endif
