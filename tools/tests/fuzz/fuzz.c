@@ -76,13 +76,13 @@ void fuzz_fail(const char *fmt, ...)
 {
     char msg[2048];
     va_list ap;
+    int n = snprintf(msg, sizeof(msg), "fuzz: ");
 
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof(msg), fmt, ap);
+    vsnprintf(msg + n, sizeof(msg) - (size_t)n, fmt, ap);
     va_end(ap);
-    fprintf(stderr, "fuzz: %s\n", msg);
-    /* Also where the sanitizers report: libFuzzer's -close_fd_mask=2 (run.sh) closes
-     * stderr, not that. */
+    /* Where the sanitizers report: libFuzzer's -close_fd_mask=2 (run.sh) closes stderr,
+     * not that. */
     __sanitizer_report_error_summary(msg);
     abort();
 }
