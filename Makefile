@@ -268,3 +268,6 @@ print-%:
 check-minbase:
 	./tools/tests/minimal/test_minbase.sh
 .PHONY: check-minbase
+
+# Fuzzing: its own block (tools/tests/fuzz/fuzz.mk).
+include tools/tests/fuzz/fuzz.mk

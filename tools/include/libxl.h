@@ -134,6 +134,7 @@ void libxl_domain_config_init(libxl_domain_config *d_config);
 void libxl_domain_config_dispose(libxl_domain_config *d_config);
 /* JSON as carried in xl's save-file header; the string is malloc'd. */
 char *libxl_domain_config_to_json(libxl_ctx *ctx, libxl_domain_config *p);
+/* On failure p holds nothing to free. */
 int libxl_domain_config_from_json(libxl_ctx *ctx, libxl_domain_config *p, const char *s);
 /* Extension: the config a running domain was created with (for save and migrate). */
 int libxl_retrieve_domain_configuration(libxl_ctx *ctx, uint32_t domid,

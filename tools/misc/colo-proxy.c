@@ -378,6 +378,48 @@ static void checkpoint(struct cmp *c)
     fflush(logf_);
 }
 
+/* The secondary's forwarder sends whole pkt_t structs over TCP, which may split them
+ * anywhere: take the whole ones among the n bytes in sbuf, keep the rest at its start.
+ * Returns the bytes kept. */
+static size_t sec_input(struct cmp *c, char *sbuf, size_t n)
+{
+    size_t off = 0;
+    pkt_t p;
+
+    for (; n - off >= sizeof(pkt_t); off += sizeof(pkt_t)) {
+        memcpy(&p, sbuf + off, sizeof(p));
+        if (p.len > SIMXEN_NET_PAYLOAD)
+            p.len = SIMXEN_NET_PAYLOAD;
+        st.sec_rx++;
+        if (q_push(&c->S, &p))
+            q_pop(&c->S), q_push(&c->S, &p);
+    }
+    memmove(sbuf, sbuf + off, n - off);
+    return n - off;
+}
+
+/* One control message from libxl (c->ctl is readable). */
+static void ctl_input(struct cmp *c)
+{
+    char msg[128];
+
+    if (ctl_recv(c->ctl, msg, sizeof(msg))) {
+        /* libxl is done (replication over): the primary runs unprotected */
+        fprintf(stderr, "%s: control connection closed: output passes through\n", prog);
+        logmsg("E\n");
+        close(c->ctl);
+        c->ctl = -1;
+        c->colo = 0;
+    } else if (!strcmp(msg, "COLO_USERSPACE_PROXY_INIT")) {
+        ctl_send(c->ctl, "COLO_USERSPACE_PROXY_INIT");
+    } else if (!strcmp(msg, "COLO_CHECKPOINT")) {
+        checkpoint(c);
+        ctl_send(c->ctl, "COLO_CHECKPOINT_DONE");
+    } else {
+        fprintf(stderr, "%s: unknown control message \"%s\"\n", prog, msg);
+    }
+}
+
 static int accept_client(int lfd)
 {
     int fd = accept4(lfd, NULL, NULL, SOCK_CLOEXEC | SOCK_NONBLOCK);
@@ -404,6 +446,8 @@ static void print_stats(const char *mode)
             (unsigned long long)st.requests, (unsigned long long)st.checkpoints);
 }
 
+/* The fuzz harness (tools/tests/fuzz/) includes this file for the functions above. */
+#ifndef COLO_PROXY_NO_MAIN
 int main(int argc, char **argv)
 {
     static const struct option lopts[] = {
@@ -605,41 +649,11 @@ int main(int argc, char **argv)
                         fprintf(stderr, "%s: the secondary's forwarder went away\n", prog);
                 }
             } else if (!strcmp(mode, "primary")) {
-                size_t off = 0;
-
-                sbuf_n += (size_t)r;
-                for (; sbuf_n - off >= sizeof(pkt_t); off += sizeof(pkt_t)) {
-                    memcpy(&p, sbuf + off, sizeof(p));
-                    if (p.len > SIMXEN_NET_PAYLOAD)
-                        p.len = SIMXEN_NET_PAYLOAD;
-                    st.sec_rx++;
-                    if (q_push(&c.S, &p))
-                        q_pop(&c.S), q_push(&c.S, &p);
-                }
-                memmove(sbuf, sbuf + off, sbuf_n - off);
-                sbuf_n -= off;
+                sbuf_n = sec_input(&c, sbuf, sbuf_n + (size_t)r);
             }
         }
-        if (i_ctl >= 0 && (pf[i_ctl].revents & (POLLIN | POLLHUP | POLLERR))) {
-            char msg[128];
-
-            if (ctl_recv(c.ctl, msg, sizeof(msg))) {
-                /* libxl is done (replication over): the primary runs unprotected */
-                fprintf(stderr, "%s: control connection closed: output passes through\n",
-                        prog);
-                logmsg("E\n");
-                close(c.ctl);
-                c.ctl = -1;
-                c.colo = 0;
-            } else if (!strcmp(msg, "COLO_USERSPACE_PROXY_INIT")) {
-                ctl_send(c.ctl, "COLO_USERSPACE_PROXY_INIT");
-            } else if (!strcmp(msg, "COLO_CHECKPOINT")) {
-                checkpoint(&c);
-                ctl_send(c.ctl, "COLO_CHECKPOINT_DONE");
-            } else {
-                fprintf(stderr, "%s: unknown control message \"%s\"\n", prog, msg);
-            }
-        }
+        if (i_ctl >= 0 && (pf[i_ctl].revents & (POLLIN | POLLHUP | POLLERR)))
+            ctl_input(&c);
         for (int i = 0; i < nclients; i++) {
             char junk[256];
 
@@ -668,3 +682,4 @@ int main(int argc, char **argv)
     }
     return 0;
 }
+#endif /* COLO_PROXY_NO_MAIN */

@@ -13,6 +13,9 @@
 
 #include "xl.h"
 
+/* Xen's HVM_MAX_VCPUS: no guest type of this toolstack can have more. */
+#define XL_MAX_VCPUS 128
+
 static char *trim(char *s)
 {
     char *e;
@@ -48,8 +51,10 @@ int xl_parse_config(const char *path, const char *text, libxl_domain_config *c, 
     int lineno = 0, rc = -1;
 
     libxl_domain_config_init(c);
-    if (!copy)
+    if (!copy) {
+        snprintf(err, errlen, "%s: out of memory", path);
         return -1;
+    }
     for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
         char *key, *val, *eq, *hash, *sval = NULL;
         int quoted = 0;
@@ -115,6 +120,11 @@ int xl_parse_config(const char *path, const char *text, libxl_domain_config *c, 
             NEED_INT(maxmem);
         } else if (!strcmp(key, "vcpus") || !strcmp(key, "maxvcpus")) {
             NEED_INT(u);
+            if (u < 1 || u > XL_MAX_VCPUS) {
+                snprintf(err, errlen, "%s:%d: %s must be 1 to %d (got %s)", path, lineno, key,
+                         XL_MAX_VCPUS, val);
+                goto out;
+            }
             c->b_info.max_vcpus = (int)u;
         } else if (!strcmp(key, "sim_program")) {
             NEED_STR();
@@ -169,5 +179,8 @@ int xl_parse_config(const char *path, const char *text, libxl_domain_config *c, 
     rc = 0;
  out:
     free(copy);
+    /* A refused config leaves nothing for the caller to free. */
+    if (rc)
+        libxl_domain_config_dispose(c);
     return rc;
 }

@@ -143,6 +143,9 @@ int libxl_domain_config_from_json(libxl_ctx *ctx, libxl_domain_config *p, const 
         }
         if (u)
             p->b_info.max_vcpus = (int)u;
+        /* As the JSON form writes it: no target means all of max_memkb. */
+        if (!p->b_info.target_memkb)
+            p->b_info.target_memkb = p->b_info.max_memkb;
     }
     if (json_object_object_get_ex(o, "sim", &sim)) {
         if (json_object_object_get_ex(sim, "program", &v) && json_object_is_type(v, json_type_string))
@@ -166,5 +169,8 @@ int libxl_domain_config_from_json(libxl_ctx *ctx, libxl_domain_config *p, const 
  out:
     if (o)
         json_object_put(o);
+    /* A refused config leaves nothing for the caller to free. */
+    if (rc)
+        libxl_domain_config_dispose(p);
     return rc;
 }

@@ -251,9 +251,9 @@ static int reply(int fd, int v, struct save_helper_result *res)
     return 0;
 }
 
-/* Handle one message; -1: malformed (res->err says why) or the reply failed. */
-static int dispatch(const struct save_helper_params *p, const struct save_helper_hooks *h,
-                    const uint8_t *body, size_t len, int reply_fd, struct save_helper_result *res)
+int libxl__save_helper_dispatch(const struct save_helper_params *p,
+                                const struct save_helper_hooks *h, const uint8_t *body,
+                                size_t len, int reply_fd, struct save_helper_result *res)
 {
     struct shm_reader r = { body, body + len, 0 };
     uint16_t msgnum = 0;
@@ -421,7 +421,7 @@ int libxl__save_helper_run(const struct save_helper_params *p, const struct save
             failed = 1;
             break;
         }
-        if (dispatch(p, h, body, len, req[1], res)) {
+        if (libxl__save_helper_dispatch(p, h, body, len, req[1], res)) {
             failed = 1;
             break;
         }

@@ -6,6 +6,7 @@
 #ifndef LIBXL_SAVE_CALLOUT_H
 #define LIBXL_SAVE_CALLOUT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 struct save_helper_hooks {
@@ -64,6 +65,15 @@ const char *libxl__save_helper_path(void);
  */
 int libxl__save_helper_run(const struct save_helper_params *p, const struct save_helper_hooks *h,
                            struct save_helper_result *res);
+
+/*
+ * One message from the helper (body: msgnum and arguments, len bytes, without the
+ * msglen prefix), answered on reply_fd when it expects an answer.  Returns -1 when it
+ * is malformed (res->err says why) or the reply failed.
+ */
+int libxl__save_helper_dispatch(const struct save_helper_params *p,
+                                const struct save_helper_hooks *h, const uint8_t *body,
+                                size_t len, int reply_fd, struct save_helper_result *res);
 
 /* Set from a signal handler to abort a running helper (SIGTERM, then SIGKILL). */
 extern volatile int libxl__save_helper_abort_requested;

@@ -1,0 +1,171 @@
+#!/bin/bash
+# Regenerates the seed corpora (tools/tests/fuzz/corpus/<target>/) from the project's
+# own binaries on a private simulated hypervisor: xhv-sr save (plain and live), the
+# Remus and COLO primaries of fuzz-capture (with libxl's records as on the wire), xl
+# save / restore (the save file, the helper's messages as libxl receives them), and a
+# few hand-written inputs for what no run produces (proxy scripts, configs).  The
+# seeds are kept small: guests of 4 pages, libxl-level streams without their page data.
+# Usage: gen-seeds.sh   (after `make all build/fuzz/fuzz-capture`; `make fuzz-seeds`)
+set -eu
+ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
+cd "$ROOT"
+. scripts/build-tree-env.sh
+make -s --no-print-directory build/fuzz/fuzz-capture
+OUT=tools/tests/fuzz/corpus
+WORK=$(mktemp -d /tmp/fuzz-seeds.XXXXXX)
+export SIMXEN_DIR=/dev/shm/fuzzseeds$$
+XL=$ROOT/tools/xl/xl
+SR=$ROOT/tools/misc/xhv-sr
+cleanup() {
+    set +e
+    for id in $("$XL" list 2>/dev/null | awk 'NR>1 {print $2}'); do "$XL" destroy "$id" >/dev/null 2>&1; done
+    rm -rf "$SIMXEN_DIR" "$WORK"
+}
+trap cleanup EXIT
+mkdir -p "$SIMXEN_DIR"
+for t in restore_plain restore_remus restore_colo backchannel libxl_stream save_msgs colo_proxy \
+         xl_config xl_savefile; do
+    rm -rf "${OUT:?}/$t"
+    mkdir -p "$OUT/$t"
+done
+
+# ---- the engine's streams ----
+"$SR" -b sim create -r 20000 p1 4 incrementer >/dev/null
+sleep 0.2
+"$SR" save p1 "$OUT/restore_plain/plain-4pages" 2>/dev/null
+"$SR" -b sim create -r 20000 p2 4 dirtyrate >/dev/null
+sleep 0.2
+"$SR" save -l p2 "$OUT/restore_plain/live-4pages" 2>/dev/null
+build/fuzz/fuzz-capture remus 4 2 "$OUT/restore_remus/remus-4pages-2cp" 2>/dev/null
+build/fuzz/fuzz-capture colo 4 3 "$OUT/restore_colo/colo-4pages-3cp" \
+    "$OUT/backchannel/colo-3cp" 2>/dev/null
+
+# ---- xl: a save file, and the helper's messages to libxl (a tee on its stdout) ----
+cat > "$WORK/helper-tee.sh" <<TEE
+#!/bin/bash
+exec "$LIBXL_SAVE_HELPER" "\$@" > >(tee -a "$WORK/msgs\$1" )
+TEE
+chmod +x "$WORK/helper-tee.sh"
+printf 'name = "seed"\nmemory = 1\nvcpus = 1\nsim_program = "incrementer"\nsim_rate = 20000\n' \
+    > "$WORK/seed.cfg"
+"$XL" create -q "$WORK/seed.cfg"
+sleep 0.2
+LIBXL_SAVE_HELPER=$WORK/helper-tee.sh "$XL" save seed "$WORK/seed.save" >/dev/null 2>&1
+LIBXL_SAVE_HELPER=$WORK/helper-tee.sh "$XL" restore -p "$WORK/seed.save" >/dev/null 2>&1
+"$XL" destroy seed
+# Selector byte: bit 3 = the helper's output as bytes; bit 0 = restore.
+{ printf '\x08'; cat "$WORK/msgs--save-domain"; } > "$OUT/save_msgs/from-helper-save"
+{ printf '\x09'; cat "$WORK/msgs--restore-domain"; } > "$OUT/save_msgs/from-helper-restore"
+
+python3 - "$WORK/seed.save" "$OUT" <<'PY'
+import struct, sys
+save, out = sys.argv[1], sys.argv[2]
+data = open(save, 'rb').read()
+optlen = struct.unpack_from('<I', data, 44)[0]
+hdr_end = 48 + optlen
+open(out + '/xl_savefile/xl-save-header', 'wb').write(data[:hdr_end])
+
+LIBXL_HDR = struct.pack('>QII', 0x4c6962786c466d74, 2, 0)
+def rec(t, body=b''):
+    return struct.pack('<II', t, len(body)) + body + b'\0' * (-len(body) % 8)
+
+def strip_page_data(libxc):
+    """A libxc stream without its PAGE_DATA records (image and domain headers kept);
+    the libxl records after CHECKPOINT are framed the same way and kept too."""
+    out, off = bytearray(libxc[:40]), 40
+    while off + 8 <= len(libxc):
+        t, l = struct.unpack_from('<II', libxc, off)
+        n = 8 + l + (-l % 8)
+        if t != 1:
+            out += libxc[off:off + n]
+        off += n
+    return bytes(out)
+
+# The save file's libxl stream: header, LIBXC_CONTEXT, libxc stream, END.
+stream = data[hdr_end:]
+assert stream[:16] == LIBXL_HDR, 'libxl header'
+open(out + '/libxl_stream/xl-save-nopages', 'wb').write(
+    stream[:24] + strip_page_data(stream[24:]))
+for kind in ('remus', 'colo'):
+    import glob
+    for f in glob.glob(out + '/restore_%s/*' % kind):
+        main = open(f, 'rb').read()
+        open(out + '/libxl_stream/%s-nopages' % kind, 'wb').write(
+            LIBXL_HDR + rec(1) + strip_page_data(main))
+# An emulator's records as upstream's libxl writes them, before END.
+xs = struct.pack('<II', 2, 0) + b'device-model/0/state\0running\0'
+open(out + '/libxl_stream/emulator-records', 'wb').write(
+    LIBXL_HDR + rec(0x80000123, b'opt') + rec(1) + strip_page_data(stream[24:])[:-8]
+    + rec(2, xs) + rec(3, struct.pack('<II', 2, 0) + b'qemu') + rec(0))
+
+# Back channel: libxl's records alone.
+open(out + '/backchannel/states-only', 'wb').write(
+    rec(5, struct.pack('<I', 2)) + rec(5, struct.pack('<I', 3)) + rec(0x80000001, b'x')
+    + rec(5, struct.pack('<I', 1)) + rec(15, struct.pack('<QQ', 0, 65)))
+
+# The helper's encoders: message number, then its arguments (fuzz_save_msgs.c).
+def s(x):
+    return bytes([len(x)]) + x
+scripts = {
+    'encode-save-colo': b'\x04' + b'\x00' + struct.pack('<II', 3, 0) + s(b'xc_sr') + s(b'Saving')
+        + b'\x01' + s(b'xc_sr') + s(b'Memory') + struct.pack('<QQ', 10, 20)
+        + b'\x02' + b'\x03' + b'\x04' + b'\x05' + b'\x06' + struct.pack('<II', 1, 1)
+        + b'\x09' + struct.pack('<ii', 0, 0),
+    'encode-restore-colo': b'\x05' + b'\x07' + struct.pack('<I', 3) + b'\x08'
+        + struct.pack('<QQ', 0x1ff, 0x1fe) + b'\x09' + struct.pack('<ii', -1, 5),
+}
+for name, body in scripts.items():
+    open(out + '/save_msgs/' + name, 'wb').write(body)
+
+# The compare proxy: byte 0 = 0 (the proxy), then operations (fuzz_colo_proxy.c).
+def pkt(seq, epoch, data):
+    return struct.pack('<QII', seq, epoch, len(data)) + data.ljust(32, b'\0')
+def ctl(msg):
+    return b'\x02' + bytes([len(msg)]) + msg
+def sec(p):
+    return b''.join(b'\x01' + bytes([len(p[i:i + 40])]) + p[i:i + 40] for i in range(0, len(p), 40))
+same = ctl(b'COLO_USERSPACE_PROXY_INIT') + b'\x04' + struct.pack('<I', 1) + ctl(b'COLO_CHECKPOINT') \
+    + b'\x00' + pkt(1, 1, b'hello') + sec(pkt(1, 1, b'hello')) \
+    + b'\x00' + pkt(2, 1, b'world') + sec(pkt(2, 1, b'wOrld')) \
+    + b'\x04' + struct.pack('<I', 2) + ctl(b'COLO_CHECKPOINT') + b'\x00' + pkt(3, 2, b'!')
+open(out + '/colo_proxy/compare', 'wb').write(b'\x00' + same)
+open(out + '/colo_proxy/bypass', 'wb').write(b'\x02' + same)
+open(out + '/colo_proxy/ctl-raw', 'wb').write(
+    b'\x00' + b'\x03\x09' + struct.pack('>I', 15) + b'COLO_' + b'\x03\x0a' + b'CHECKPOINT'
+    + b'\x00' + pkt(0, 0, b'early'))
+open(out + '/colo_proxy/libxl-reader', 'wb').write(
+    b'\x01' + b''.join(struct.pack('>I', len(m)) + m for m in
+                       (b'COLO_USERSPACE_PROXY_INIT', b'DO_CHECKPOINT', b'COLO_CHECKPOINT_DONE')))
+
+# xl's header with a config as upstream's libxl writes it (no "sim" object).
+import json
+cfg = json.dumps({'c_info': {'type': 'pvh', 'name': 'up', 'uuid': '6a8b3c1e-0d2f-4e5a-9b7c-1d2e3f405162'},
+                  'b_info': {'max_vcpus': 2, 'max_memkb': 262144}}).encode() + b'\0'
+h = data[:32] + struct.pack('<IIII', 0x01020304, 3, 0, 4 + len(cfg)) + struct.pack('<I', len(cfg)) + cfg
+open(out + '/xl_savefile/upstream-config', 'wb').write(h)
+PY
+
+# ---- xl configs: every key, and the forms the tests use ----
+cp "$WORK/seed.cfg" "$OUT/xl_config/seed.cfg"
+cat > "$OUT/xl_config/all-keys.cfg" <<'CFG'
+# every key this toolstack reads
+name = 'all'
+type = "pvh"
+memory = 0x10
+maxmem = 16
+vcpus = 2
+sim_program = "netsend"   # a guest with a NIC
+sim_rate = 1000
+sim_seed = 7
+sim_max_steps = 0
+sim_flags = 010
+sim_host_input = 3
+sim_net = "all.sock"
+sim_net_compare = "10.77.0.1:7811"
+builder = "hvm"
+on_crash = "destroy"
+CFG
+printf 'name = "x"\nmemory = 8\nvif = [ "bridge=xenbr0" ]\nsim_program = "incrementer"\n' \
+    > "$OUT/xl_config/list.cfg"
+ls -l "$OUT"/*/ | awk '$5 > 65536 {print "gen-seeds: large seed:", $0}'
+du -sh "$OUT"
