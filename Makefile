@@ -208,6 +208,7 @@ check: all
 	./tools/tests/run-tests.sh
 	$(MAKE) check-nomigration
 	$(MAKE) check-asan
+	$(MAKE) fuzz-regress FUZZ_SMOKE_SECONDS=0
 	$(MAKE) check-deb
 	$(MAKE) check-minbase
 	$(MAKE) check-xen
