@@ -246,7 +246,7 @@ clean:
 # Debian's Xen, runs xl-colo, and removes them again (root; scripts/check-deb.sh).
 DEB_DIR := build/deb
 deb:
-	./scripts/install-deps.sh dpkg-dev debhelper fakeroot pkg-config libjson-c-dev zlib1g-dev libxen-dev perl
+	./scripts/install-deps.sh build-essential dpkg-dev debhelper fakeroot pkg-config libjson-c-dev zlib1g-dev libxen-dev perl
 	rm -rf $(DEB_DIR) && mkdir -p $(DEB_DIR)/src
 	tar --exclude=./build --exclude=./.git -cf - . | tar -C $(DEB_DIR)/src -xf -
 	cd $(DEB_DIR)/src && $(MAKE) -s clean && rm -f config/config.mk config/config.h config/paths.stamp

@@ -3,12 +3,12 @@
 # Non-root: prints what is missing and fails.
 # Usage: install-deps.sh [PACKAGE...]   (default: what the build and `make check` need)
 # xen-utils-4.17 provides upstream's verify-stream-v2 (the conformance check); it needs
-# no running hypervisor, and its services are not started here.  dpkg-dev, debhelper and
-# fakeroot build the Debian packages (`make deb`); binutils (objcopy) and util-linux
+# no running hypervisor, and its services are not started here.  build-essential, dpkg-dev,
+# debhelper and fakeroot build the Debian packages (`make deb`); binutils (objcopy) and util-linux
 # (unshare) are used by tools/tests/scripts/test_install.sh.
 set -e
 pkgs="$*"
-[ -n "$pkgs" ] || pkgs="gcc make pkg-config libc6-dev zlib1g-dev libxen-dev xen-utils-4.17 python3 tar libjson-c-dev openssh-server openssh-client iproute2 perl binutils util-linux dpkg-dev debhelper fakeroot"
+[ -n "$pkgs" ] || pkgs="gcc make pkg-config libc6-dev zlib1g-dev libxen-dev xen-utils-4.17 python3 tar libjson-c-dev openssh-server openssh-client iproute2 perl binutils util-linux build-essential dpkg-dev debhelper fakeroot"
 missing=""
 for p in $pkgs; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
