@@ -10,8 +10,9 @@
  * Why this shape: the defect it watches for gave fresh dom0 processes bad memory
  * (busybox grep/awk crashed right after a COLO checkpoint).  So the resident process
  * holds a buffer whose frames it keeps recycling (unmap a chunk, map a fresh one, fill
- * it): frames the kernel freed a moment ago, the kind fresh processes get, enter the
- * checked set continuously, not only the frames it got at start.  Every pattern word
+ * it), and small slots it replaces at every slice (the allocator's most recently freed
+ * frames): frames the kernel freed a moment ago, the kind fresh processes get, enter
+ * the checked set continuously, not only the frames it got at start.  Every pattern word
  * encodes its chunk, generation and offset, so a report says what should have been
  * there.  Beside it, short-lived probe processes (fork + exec: fresh mm, fresh heap) fill
  * pages, hold them a while and check them; and the kernel log is read for processes
@@ -466,6 +467,45 @@ static void reap(const char *phase)
     }
 }
 
+/*
+ * Small fresh slots, replaced at every slice: the page allocator hands out the frames
+ * freed most recently first (per-cpu lists), so these take frames that another dom0
+ * process (a toolstack helper that just exited or unmapped) gave back a moment ago,
+ * and hold them a few slices while they are checked.
+ */
+#define FRESH_SLOTS 8
+#define FRESH_BYTES (64UL << 10)
+static struct chunk fresh[FRESH_SLOTS];
+static size_t fresh_next;
+static uint64_t fresh_gen;
+
+static void fresh_turn(const char *phase)
+{
+    struct chunk *f = &fresh[fresh_next];
+
+    if (f->p) {
+        for (size_t off = 0; off < FRESH_BYTES; off += PAGE) {
+            size_t d = check_page(f->p + off / 8, f->seed, off / 8, "fresh", phase);
+
+            if (d) {
+                st.bad += d;
+                st.bad_pages++;
+            }
+        }
+        st.pages_checked += FRESH_BYTES / PAGE;
+        munmap(f->p, FRESH_BYTES);
+    }
+    f->p = mmap(NULL, FRESH_BYTES, PROT_READ | PROT_WRITE,
+                MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+    if (f->p == MAP_FAILED) {
+        f->p = NULL;
+    } else {
+        f->seed = mix(0xf7e5ULL << 40 ^ ++fresh_gen);
+        fill(f->p, FRESH_BYTES, f->seed);
+    }
+    fresh_next = (fresh_next + 1) % FRESH_SLOTS;
+}
+
 static int resident(size_t mib, size_t probe_mib, const char *errfile)
 {
     int efd = errfile ? open(errfile, O_RDONLY | O_CLOEXEC) : -1;
@@ -522,6 +562,7 @@ static int resident(size_t mib, size_t probe_mib, const char *errfile)
                 }
             }
             st.pages_checked += CHUNK / PAGE;
+            fresh_turn(phase);
             read_kmsg(kfd, phase);
             follow_stderr(efd, phase);
             reap(phase);

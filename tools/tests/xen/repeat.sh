@@ -40,7 +40,7 @@ for ((b = 1; b <= BOOTS; b++)); do
     viol=$(grep -a '@@CANARY \(BAD\|PROBE-DIED\)' "$DIR/boot-$b.serial.log" | grep -avc 'phase=dom0_canary_selftest')
     faults=$(grep -a '@@CANARY FAULT' "$DIR/boot-$b.serial.log" | grep -avc 'phase=dom0_canary_selftest')
     crashes=$(grep -ac '@@INFO harness: grep exited' "$DIR/boot-$b.serial.log")
-    killed=$(grep -a 'dom0 processes killed by a fault' "$res" | sed 's/^xen: //')
+    killed=$(grep -a 'dom0 processes killed by a fault' "$res" | sed 's/^xen: @@INFO //')
     reruns=$(grep -c '^xen: step .* is run again' "$res")
     summary=$(grep -E '^xen: [0-9]+ passed' "$res" | sed 's/^xen: //')
     echo "repeat: boot $b: $summary (rc $rc); $STEP: $ok of $runs runs passed, ${STEP}_equal $equal," \
