@@ -179,12 +179,15 @@ $(TEST_BINS): %: %.o $(TEST_COMMON_OBJS) $(LIBS)
 
 ALL := xen/simxen-vcpu $(LIBS) $(MISC_BINS) $(TEST_BINS) $(XL_BINS)
 
-# ---- real-Xen harness: the dom0 memory canary (copied into the image by
-# tools/tests/xen/build-image.sh) and `make check-xen-repeat` (below)
+# ---- real-Xen harness: the dom0 memory canary and a resume diagnostic (copied into the
+# image by tools/tests/xen/build-image.sh); `make check-xen-repeat` is below
 XEN_CANARY := tools/tests/xen/dom0-canary
 $(XEN_CANARY): $(XEN_CANARY).o
 	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $<
-ALL += $(XEN_CANARY)
+# a diagnostic: one resume path of the real-Xen backend, repeated (steps/stress.sh)
+tools/tests/xen/xen-resume-stress: tools/tests/xen/xen-resume-stress.o $(LIBS)
+	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+ALL += $(XEN_CANARY) tools/tests/xen/xen-resume-stress
 all: config/config.mk $(ALL)
 
 config/config.mk:

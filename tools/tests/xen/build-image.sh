@@ -20,7 +20,8 @@ KPKG=${KPKG:-$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-
 KVER=${KPKG#linux-image-}
 # Project binaries to put into dom0 (built by `make`); "path:name" renames (our xl
 # must not shadow upstream's).
-BINS=${XEN_IMAGE_BINS:-tools/misc/xhv-sr tools/xl/xl:xl-colo tools/helpers/libxl-save-helper tools/tests/xen/dom0-canary}
+BINS=${XEN_IMAGE_BINS:-tools/misc/xhv-sr tools/xl/xl:xl-colo tools/helpers/libxl-save-helper tools/tests/xen/dom0-canary
+      tools/tests/xen/xen-resume-stress}
 
 PKGS="$KPKG busybox-static
   xen-hypervisor-$XENVER-amd64 xen-utils-$XENVER xen-utils-common xenstore-utils
