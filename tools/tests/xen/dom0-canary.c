@@ -216,6 +216,51 @@ static size_t check_page(uint64_t *pg, uint64_t seed, uint64_t word0, const char
     return ndiff;
 }
 
+/*
+ * A freshly mapped anonymous page must read as zero until we write it: the kernel
+ * zeroed it when it handed the frame over.  Anything else is a write into the frame by
+ * someone who still had it after it was freed (the crashed busybox tools were fresh
+ * processes, whose bss, heap and stack start as such zero pages).  Returns the number
+ * of pages that were not zero; each is reported like a pattern mismatch.
+ */
+static size_t check_zero(uint64_t *p, size_t bytes, const char *who, const char *phase)
+{
+    size_t bad = 0;
+
+    for (size_t off = 0; off < bytes; off += PAGE) {
+        const uint64_t *pg = p + off / 8;
+        const uint8_t *bp = (const uint8_t *)pg;
+        size_t ndiff = 0, first = SIZE_MAX, ef = 0;
+        char vals[160] = "", ctx[80] = "", txt[40] = "";
+
+        for (size_t i = 0; i < PAGE / 8; i++)
+            if (pg[i])
+                goto dirty;
+        continue;
+ dirty:
+        for (size_t k = 0; k < PAGE; k++) {
+            if (!bp[k])
+                continue;
+            if (first == SIZE_MAX)
+                first = k;
+            if (ndiff < 8 && ef < sizeof(vals) - 16)
+                ef += (size_t)snprintf(vals + ef, sizeof(vals) - ef, "%s+%#zx:%02x",
+                                       ndiff ? "," : "", k, bp[k]);
+            ndiff++;
+        }
+        for (size_t k = first & ~(size_t)31, c = 0, t = 0; k < (first & ~(size_t)31) + 32 && k < PAGE; k++) {
+            c += (size_t)snprintf(ctx + c, sizeof(ctx) - c, "%02x", bp[k]);
+            txt[t++] = (bp[k] >= 0x21 && bp[k] < 0x7f) ? (char)bp[k] : '.';
+            txt[t] = 0;
+        }
+        report("@@CANARY BAD %s-zero phase=%s pid=%d va=%p pfn=%#llx bytes=%zu first=+%#zx "
+               "nonzero=%s found32=%s text=%s\n", who, phase, (int)getpid(), (const void *)pg,
+               (long long)pfn_of(pg), ndiff, first, vals, ctx, txt);
+        bad++;
+    }
+    return bad;
+}
+
 /* Flip one byte at p through /proc/self/mem: the kernel writes the frame through its
  * own mapping, not through the one the checker reads. */
 static int flip_via_proc(volatile uint8_t *p)
@@ -247,6 +292,11 @@ static int probe(size_t mib, bool inject, long hold_ms)
         report("@@CANARY ERR probe phase=%s mmap %zu MiB: %s\n", phase, mib, strerror(errno));
         return 2;
     }
+    if (inject)
+        flip_via_proc((uint8_t *)buf + 77);
+    sleep_ms(hold_ms / 2);
+    read_phase(phase, sizeof(phase));
+    bad += check_zero(buf, bytes, "probe", phase);
     fill(buf, bytes, seed);
     /* the heap as well: grep's "malloc(): invalid size" was heap metadata gone bad */
     for (size_t k = 0; k < nblk; k++) {
@@ -468,41 +518,33 @@ static void reap(const char *phase)
 }
 
 /*
- * Small fresh slots, replaced at every slice: the page allocator hands out the frames
- * freed most recently first (per-cpu lists), so these take frames that another dom0
- * process (a toolstack helper that just exited or unmapped) gave back a moment ago,
- * and hold them a few slices while they are checked.
+ * Small fresh slots, one replaced at every slice: the page allocator hands out the
+ * frames freed most recently first (per-cpu lists), so these take frames that another
+ * dom0 process (a toolstack helper that just exited or unmapped) gave back a moment
+ * ago.  They are left as the kernel zeroed them and must still be zero when their turn
+ * comes again (FRESH_SLOTS slices later).
  */
 #define FRESH_SLOTS 8
 #define FRESH_BYTES (64UL << 10)
 static struct chunk fresh[FRESH_SLOTS];
 static size_t fresh_next;
-static uint64_t fresh_gen;
 
 static void fresh_turn(const char *phase)
 {
     struct chunk *f = &fresh[fresh_next];
 
     if (f->p) {
-        for (size_t off = 0; off < FRESH_BYTES; off += PAGE) {
-            size_t d = check_page(f->p + off / 8, f->seed, off / 8, "fresh", phase);
+        size_t d = check_zero(f->p, FRESH_BYTES, "fresh", phase);
 
-            if (d) {
-                st.bad += d;
-                st.bad_pages++;
-            }
-        }
+        st.bad += d;
+        st.bad_pages += d;
         st.pages_checked += FRESH_BYTES / PAGE;
         munmap(f->p, FRESH_BYTES);
     }
     f->p = mmap(NULL, FRESH_BYTES, PROT_READ | PROT_WRITE,
                 MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
-    if (f->p == MAP_FAILED) {
+    if (f->p == MAP_FAILED)
         f->p = NULL;
-    } else {
-        f->seed = mix(0xf7e5ULL << 40 ^ ++fresh_gen);
-        fill(f->p, FRESH_BYTES, f->seed);
-    }
     fresh_next = (fresh_next + 1) % FRESH_SLOTS;
 }
 
@@ -548,9 +590,15 @@ static int resident(size_t mib, size_t probe_mib, const char *errfile)
 
             read_phase(phase, sizeof(phase));
             if (want_inject) {
+                struct chunk *f = &fresh[fresh_next];
+
                 want_inject = 0;
                 flip_via_proc((uint8_t *)c[i].p + 4321);
                 report("@@CANARY INJECT resident va=%p\n", (void *)((uint8_t *)c[i].p + 4321));
+                if (f->p) {     /* the slot checked next: it must not read as zero */
+                    flip_via_proc((uint8_t *)f->p + 999);
+                    report("@@CANARY INJECT fresh va=%p\n", (void *)((uint8_t *)f->p + 999));
+                }
             }
             for (size_t off = 0; off < CHUNK; off += PAGE) {
                 size_t d = check_page(c[i].p + off / 8, c[i].seed, off / 8, "resident", phase);
@@ -589,6 +637,12 @@ static int resident(size_t mib, size_t probe_mib, const char *errfile)
                 report("@@CANARY ERR mmap: %s\n", strerror(errno));
                 return 1;
             }
+            {
+                size_t d = check_zero(r->p, CHUNK, "recycled", phase);
+
+                st.bad += d;
+                st.bad_pages += d;
+            }
             r->seed = mix(gen++ ^ ((uint64_t)next << 32));
             fill(r->p, CHUNK, r->seed);
             st.recycled++;
@@ -618,9 +672,22 @@ static int selftest(void)
     if (flip_via_proc((uint8_t *)p + PAGE + 7))
         return 1;
     d1 = check_page(p + PAGE / 8, seed, PAGE / 8, "selftest-flipped", "selftest");
-    printf("selftest: clean page %zu bytes differ, flipped page %zu byte(s) differ: %s\n", d0, d1,
-           d0 == 0 && d1 == 1 ? "ok" : "WRONG");
-    return d0 == 0 && d1 == 1 ? 0 : 1;
+    {
+        uint64_t *z = mmap(NULL, 2 * PAGE, PROT_READ | PROT_WRITE,
+                           MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+        size_t z0, z1;
+
+        if (z == MAP_FAILED)
+            return 1;
+        z0 = check_zero(z, PAGE, "selftest-zero-clean", "selftest");
+        if (flip_via_proc((uint8_t *)z + PAGE + 100))
+            return 1;
+        z1 = check_zero(z + PAGE / 8, PAGE, "selftest-zero-flipped", "selftest");
+        printf("selftest: pattern pages: clean %zu, flipped %zu byte(s) differ; fresh pages: "
+               "clean %zu, flipped %zu not zero: %s\n", d0, d1, z0, z1,
+               d0 == 0 && d1 == 1 && z0 == 0 && z1 == 1 ? "ok" : "WRONG");
+        return d0 == 0 && d1 == 1 && z0 == 0 && z1 == 1 ? 0 : 1;
+    }
 }
 
 static void usage(void)

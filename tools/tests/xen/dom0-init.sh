@@ -465,8 +465,9 @@ emulator_faults() {
     echo "$_tf" | tr '\n' ';'
 }
 
-# The canary must be able to fail: a byte flipped in its resident buffer and in a
-# probe's memory (through /proc/self/mem, another path to the frame than the checker's),
+# The canary must be able to fail: a byte flipped in its resident buffer, in a fresh
+# (must-be-zero) slot and in a probe's memory (through /proc/self/mem, another path to
+# the frame than the checker's),
 # a process dying of a segfault and a script error on the shell's stderr must each be
 # reported, once.
 SELFTEST_SEGV_PID=
@@ -485,17 +486,17 @@ s_dom0_canary_selftest() {
     _i=0
     while [ $_i -lt 60 ]; do
         canary_stat
-        [ "$CANARY_BAD_PAGES" -gt "$_b" ] && [ "$CANARY_PROBE_BAD" -gt "$_p" ] &&
+        [ "$CANARY_BAD_PAGES" -gt $((_b + 1)) ] && [ "$CANARY_PROBE_BAD" -gt "$_p" ] &&
             [ "$CANARY_FAULTS" -gt $((_f + 1)) ] && break
         sleep 0.5; _i=$((_i+1))
     done
     sleep 1; canary_stat
-    _d="resident +$((CANARY_BAD_PAGES - _b)) page, probe +$((CANARY_PROBE_BAD - _p)), faults (kernel log, shell stderr) +$((CANARY_FAULTS - _f))"
-    if [ $((CANARY_BAD_PAGES - _b)) = 1 ] && [ $((CANARY_PROBE_BAD - _p)) = 1 ] &&
+    _d="resident and fresh slots +$((CANARY_BAD_PAGES - _b)) pages, probe +$((CANARY_PROBE_BAD - _p)), faults (kernel log, shell stderr) +$((CANARY_FAULTS - _f))"
+    if [ $((CANARY_BAD_PAGES - _b)) = 2 ] && [ $((CANARY_PROBE_BAD - _p)) = 1 ] &&
        [ $((CANARY_FAULTS - _f)) = 2 ]; then
         mark dom0_canary_selftest OK "$_t" "each injected fault reported once: $_d"
     else
-        mark dom0_canary_selftest FAIL "$_t" "wanted +1, +1, +2: $_d"
+        mark dom0_canary_selftest FAIL "$_t" "wanted +2, +1, +2: $_d"
     fi
 }
 
