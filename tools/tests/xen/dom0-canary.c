@@ -528,11 +528,17 @@ static void reap(const char *phase)
 #define FRESH_BYTES (64UL << 10)
 static struct chunk fresh[FRESH_SLOTS];
 static size_t fresh_next;
+static int fresh_inject;
 
 static void fresh_turn(const char *phase)
 {
     struct chunk *f = &fresh[fresh_next];
 
+    if (f->p && fresh_inject) {         /* the self-test's: the slot checked now */
+        fresh_inject = 0;
+        flip_via_proc((uint8_t *)f->p + 999);
+        report("@@CANARY INJECT fresh va=%p\n", (void *)((uint8_t *)f->p + 999));
+    }
     if (f->p) {
         size_t d = check_zero(f->p, FRESH_BYTES, "fresh", phase);
 
@@ -590,15 +596,10 @@ static int resident(size_t mib, size_t probe_mib, const char *errfile)
 
             read_phase(phase, sizeof(phase));
             if (want_inject) {
-                struct chunk *f = &fresh[fresh_next];
-
                 want_inject = 0;
+                fresh_inject = 1;
                 flip_via_proc((uint8_t *)c[i].p + 4321);
                 report("@@CANARY INJECT resident va=%p\n", (void *)((uint8_t *)c[i].p + 4321));
-                if (f->p) {     /* the slot checked next: it must not read as zero */
-                    flip_via_proc((uint8_t *)f->p + 999);
-                    report("@@CANARY INJECT fresh va=%p\n", (void *)((uint8_t *)f->p + 999));
-                }
             }
             for (size_t off = 0; off < CHUNK; off += PAGE) {
                 size_t d = check_page(c[i].p + off / 8, c[i].seed, off / 8, "resident", phase);
