@@ -5,7 +5,8 @@
 #   tools/tests/xen/run.sh [step+step+...]      (default: $XEN_PLAN or the full plan)
 #
 # Environment: XEN_IMAGE (default build/xen-image), XEN_TIMEOUT (whole run, s; default
-# 1200), XEN_QEMU_MEM (MiB, default 1536), XEN_CANARY_MB (dom0 canary, default 64).  Output: build/xen-image/serial.log (each line
+# 1200), XEN_QEMU_MEM (MiB, default 1536), XEN_CANARY_MB (dom0 canary, default 64),
+# XEN_QEMU_ACCEL (default tcg; e.g. tcg,thread=single: one host thread for both vcpus).  Output: build/xen-image/serial.log (each line
 # stamped with seconds since QEMU started) and one line per step:
 #     PASS|FAIL  xen/<step>  <seconds inside dom0>  [reason]
 # Exit status 0 only if every planned step reported OK.
@@ -39,7 +40,7 @@ DOM0_ARGS="console=hvc0 earlyprintk=xen loglevel=4 xplan=$PLAN xcanary=${XEN_CAN
 # 256 MiB slots; sparse, so room for 8 exports (the default plan and steps/pv.sh's make
 # five; with 1 GiB the fifth, pv_ours_xl_save, found no room).
 rm -f "$OUT/xfer.img"; truncate -s 2G "$OUT/xfer.img"
-QEMU=(qemu-system-x86_64 -accel tcg -cpu "${XEN_QEMU_CPU:-max,-rdtscp}" -smp 2 -m "$MEM"
+QEMU=(qemu-system-x86_64 -accel "${XEN_QEMU_ACCEL:-tcg}" -cpu "${XEN_QEMU_CPU:-max,-rdtscp}" -smp 2 -m "$MEM"
       -display none -monitor none -no-reboot -serial stdio -pidfile "$OUT/qemu.pid"
       -kernel "$OUT/xen.elf" -append "$XEN_ARGS"
       -initrd "$OUT/vmlinuz $DOM0_ARGS,$OUT/dom0.cpio"
