@@ -467,9 +467,8 @@ emulator_faults() {
 
 # The canary must be able to fail: a byte flipped in its resident buffer, in a fresh
 # (must-be-zero) slot and in a probe's memory (through /proc/self/mem, another path to
-# the frame than the checker's),
-# a process dying of a segfault and a script error on the shell's stderr must each be
-# reported, once.
+# the frame than the checker's), a process dying of a segfault and a script error on
+# the shell's stderr must each be reported, once.
 SELFTEST_SEGV_PID=
 s_dom0_canary_selftest() {
     _t=$(now)
