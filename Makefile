@@ -185,6 +185,16 @@ $(TEST_BINS): %: %.o $(TEST_COMMON_OBJS) $(LIBS)
 	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $< $(TEST_COMMON_OBJS) $(LIBS) $(LDLIBS)
 
 ALL := xen/simxen-vcpu $(LIBS) $(MISC_BINS) $(TEST_BINS) $(XL_BINS)
+
+# ---- real-Xen harness: the dom0 memory canary and a resume diagnostic (copied into the
+# image by tools/tests/xen/build-image.sh); `make check-xen-repeat` is below
+XEN_CANARY := tools/tests/xen/dom0-canary
+$(XEN_CANARY): $(XEN_CANARY).o
+	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $<
+# a diagnostic: one resume path of the real-Xen backend, repeated (steps/stress.sh)
+tools/tests/xen/xen-resume-stress: tools/tests/xen/xen-resume-stress.o $(LIBS)
+	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
+ALL += $(XEN_CANARY) tools/tests/xen/xen-resume-stress
 all: config/config.mk $(ALL)
 
 config/config.mk:
@@ -231,6 +241,13 @@ check-xen: all
 	./tools/tests/xen/build-image.sh
 	./tools/tests/xen/run.sh
 
+# `make check-xen-repeat`: the COLO-through-xl step N times in one boot, in M boots, with
+# the dom0 canary; prints the counts (XEN_REPEAT_RUNS, XEN_REPEAT_BOOTS; see the script).
+check-xen-repeat: all
+	./tools/tests/xen/install-deps.sh
+	./tools/tests/xen/build-image.sh
+	./tools/tests/xen/repeat.sh
+
 check-asan:
 	rm -rf build/asan && mkdir -p build/asan
 	tar --exclude=./build --exclude=./.git -cf - . | tar -C build/asan -xf -
@@ -260,7 +277,7 @@ check-deb: deb
 print-%:
 	@echo '$($*)'
 
-.PHONY: install installables deb check-deb two-host-demo all demo check check-nomigration check-asan check-xen bench clean
+.PHONY: install installables deb check-deb two-host-demo all demo check check-nomigration check-asan check-xen check-xen-repeat bench clean
 .SECONDARY:
 
 # `make check-minbase`: the README's Quick start in a fresh debootstrap'd minimal Debian 12

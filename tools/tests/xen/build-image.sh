@@ -18,10 +18,10 @@ ROOT=$OUT/root
 XENVER=4.17
 KPKG=${KPKG:-$(apt-cache depends linux-image-amd64 | awk '/Depends: linux-image-[0-9]/{print $2; exit}')}
 KVER=${KPKG#linux-image-}
-# Project binaries to put into dom0 (built by `make`).
 # Project binaries to put into dom0 (built by `make`); "path:name" renames (our xl
 # must not shadow upstream's).
-BINS=${XEN_IMAGE_BINS:-tools/misc/xhv-sr tools/xl/xl:xl-colo tools/helpers/libxl-save-helper}
+BINS=${XEN_IMAGE_BINS:-tools/misc/xhv-sr tools/xl/xl:xl-colo tools/helpers/libxl-save-helper tools/tests/xen/dom0-canary
+      tools/tests/xen/xen-resume-stress}
 
 PKGS="$KPKG busybox-static
   xen-hypervisor-$XENVER-amd64 xen-utils-$XENVER xen-utils-common xenstore-utils

@@ -25,14 +25,19 @@ since() { _d=$(( $(cs "$(now)") - $(cs "$1") )); printf '%d.%02d' $((_d / 100)) 
 # Every result goes through mark/failmark: STEP_FAILED tells the plan loop that the
 # current step failed (see the rerun rule there).
 STEP_FAILED=0
-mark() { [ "$2" = OK ] || STEP_FAILED=1; echo "@@STEP $1 $2 $(since "$3") $4"; } # NAME OK|FAIL START [reason]
+mark() { # NAME OK|FAIL START [reason]
+    [ "$2" = OK ] || STEP_FAILED=1; echo "@@STEP $1 $2 $(since "$3") $4"
+    canary_phase "$CUR_STEP>after:$1"
+}
 failmark() { STEP_FAILED=1; echo "@@STEP $1 FAIL 0.00 $2"; }                 # NAME reason
 note() { echo "@@INFO $*"; }
 
 XPLAN=toolstack
+CANARY_MB=64
 for a in $(cat /proc/cmdline); do
-    case "$a" in xplan=*) XPLAN=${a#xplan=} ;; esac
+    case "$a" in xplan=*) XPLAN=${a#xplan=} ;; xcanary=*) CANARY_MB=${a#xcanary=} ;; esac
 done
+CUR_STEP=boot
 note "dom0 /init at uptime $(now); plan $XPLAN"
 
 KM=/lib/modules/$(uname -r)/kernel
@@ -55,6 +60,28 @@ until xenstore-ls / >/dev/null 2>&1; do
 done
 xen-init-dom0 >/dev/null
 xenconsoled --pid-file=/run/xenconsoled.pid --log=guest --log-dir=/var/log/xen/console
+
+# ---- the dom0 canary (dom0-canary.c): a resident process re-verifying a buffer whose
+# frames it keeps recycling, short-lived probe processes that check their own fresh
+# memory, and the kernel log read for processes that died of a fault.  It runs for the
+# whole plan; every step gets a verdict "<step>_dom0" (below).  Why: during the COLO
+# steps short-lived dom0 tools died of bad memory (docs/real-xen.md).
+CANARY=/opt/colo/bin/dom0-canary
+CANARY_PID=
+canary_phase() { echo "$1" > /run/canary.phase; }
+# The canary's counters (CANARY_PASSES, _BAD_PAGES, _PROBE_BAD, _PROBE_CRASH, _FAULTS...).
+canary_stat() { [ -f /run/canary.stat ] && . /run/canary.stat; }
+: > /run/canary.log; : > /run/harness.crashes
+# The shell's stderr goes through the canary (which copies it to the console): this
+# shell met bad memory too (a command name one byte short), and its script errors and
+# the crashes it reports are counted as dom0 faults.
+if [ -x "$CANARY" ] && [ "$CANARY_MB" != 0 ]; then
+    canary_phase boot
+    : > /run/init.stderr
+    "$CANARY" run -m "$CANARY_MB" -d /run -e /run/init.stderr &
+    CANARY_PID=$!
+    exec 2>>/run/init.stderr
+fi
 
 LOGS=/var/log/xen/console
 CFG=/etc/xen/g1-pvh.cfg
@@ -99,7 +126,8 @@ run() {
 count_lines() { # PATTERN FILE
     for _i in 1 2 3; do
         _c=$(grep -cE "$1" "$2" 2>/dev/null); _s=$?
-        case "$_c" in ''|*[!0-9]*) note "harness: grep exited $_s counting '$1' in $2: counted again" >&2 ;;
+        case "$_c" in ''|*[!0-9]*) note "harness: grep exited $_s counting '$1' in $2: counted again" >&2
+                                   echo "$CUR_STEP grep exited $_s" >> /run/harness.crashes ;;
                       *) echo "$_c"; return 0 ;; esac
     done
     echo 0
@@ -437,12 +465,97 @@ emulator_faults() {
     echo "$_tf" | tr '\n' ';'
 }
 
+# The canary must be able to fail: a byte flipped in its resident buffer, in a fresh
+# (must-be-zero) slot and in a probe's memory (through /proc/self/mem, another path to
+# the frame than the checker's), a process dying of a segfault and a script error on
+# the shell's stderr must each be reported, once.
+SELFTEST_SEGV_PID=
+s_dom0_canary_selftest() {
+    _t=$(now)
+    if [ -z "$CANARY_PID" ] || ! kill -0 "$CANARY_PID" 2>/dev/null; then
+        mark dom0_canary_selftest FAIL "$_t" "the canary is not running ($CANARY)"; return
+    fi
+    # its counters exist once its signal handlers are in place (after the first fill)
+    _i=0; while [ ! -f /run/canary.stat ] && [ $_i -lt 120 ]; do sleep 0.5; _i=$((_i+1)); done
+    canary_stat; _b=${CANARY_BAD_PAGES:-0}; _p=${CANARY_PROBE_BAD:-0}; _f=${CANARY_FAULTS:-0}
+    kill -USR1 "$CANARY_PID"; kill -USR2 "$CANARY_PID"
+    # the shell's own "Segmentation fault" for it is not one more fault
+    { "$CANARY" segv & SELFTEST_SEGV_PID=$!; wait "$SELFTEST_SEGV_PID"; } 2>/dev/null
+    echo "/init: line 0: dom0-canary-selftest: not found (a script error on purpose)" >&2
+    _i=0
+    while [ $_i -lt 60 ]; do
+        canary_stat
+        [ "$CANARY_BAD_PAGES" -gt $((_b + 1)) ] && [ "$CANARY_PROBE_BAD" -gt "$_p" ] &&
+            [ "$CANARY_FAULTS" -gt $((_f + 1)) ] && break
+        sleep 0.5; _i=$((_i+1))
+    done
+    sleep 1; canary_stat
+    _d="resident and fresh slots +$((CANARY_BAD_PAGES - _b)) pages, probe +$((CANARY_PROBE_BAD - _p)), faults (kernel log, shell stderr) +$((CANARY_FAULTS - _f))"
+    if [ $((CANARY_BAD_PAGES - _b)) = 2 ] && [ $((CANARY_PROBE_BAD - _p)) = 1 ] &&
+       [ $((CANARY_FAULTS - _f)) = 2 ]; then
+        mark dom0_canary_selftest OK "$_t" "each injected fault reported once: $_d"
+    else
+        mark dom0_canary_selftest FAIL "$_t" "wanted +2, +1, +2: $_d"
+    fi
+}
+
+# After each step: the canary's verdict on it.  It waits for two more whole passes of
+# the resident buffer (so every chunk was checked after the step ended), then compares
+# the counters with the step's start.  Any violation, probe that found bad memory or
+# died, kernel-logged fault, harness tool crash, or a dead canary fails "<step>_dom0"
+# with the first report, and dumps Xen's grant tables and the reported frames.
+DOM0_STEPS=0; DOM0_BAD_STEPS=0; DOM0_VIOL=0; DOM0_FAULTS=0
+dom0_begin() {
+    canary_stat
+    _B0=${CANARY_BAD_PAGES:-0}; _P0=${CANARY_PROBE_BAD:-0}; _C0=${CANARY_PROBE_CRASH:-0}
+    _F0=${CANARY_FAULTS:-0}; _H0=$(wc -l < /run/harness.crashes); _L0=$(wc -l < /run/canary.log)
+    _T0=$(now)
+}
+dom0_diag() {
+    note "$1: dom0 canary diagnostics (Xen grant tables and domains on the serial log)"
+    xl debug-keys g >/dev/null 2>&1; xl debug-keys q >/dev/null 2>&1
+    xl dmesg 2>/dev/null | tail -n 120 | sed 's/^/[diag] /'
+    for _pfn in $(sed -n "$((_L0 + 1)),\$p" /run/canary.log | grep -o 'pfn=0x[0-9a-f]*' | cut -d= -f2 | sort -u | head -n 4); do
+        _h=${_pfn#0x}
+        note "$1: dom0 pfn $_pfn in dom0's p2m: $(xen-mfndump dump-p2m 0 2>/dev/null | grep -iE "(^|[^0-9a-f])0*$_h([^0-9a-f]|\$)" | head -n 2 | tr '\n' ';')"
+    done
+    grep -E 'MemFree|Cached|Shmem:' /proc/meminfo | tr '\n' ' ' | sed 's/^/[diag] /'; echo
+}
+dom0_verdict() {
+    _t=$_T0
+    canary_stat; _p0=${CANARY_PASSES:-0}; _i=0
+    while [ -n "$CANARY_PID" ] && kill -0 "$CANARY_PID" 2>/dev/null && [ $_i -lt 60 ]; do
+        canary_stat; [ "${CANARY_PASSES:-0}" -ge $((_p0 + 2)) ] && break
+        sleep 0.5; _i=$((_i+1))
+    done
+    canary_stat
+    _v=$(( ${CANARY_BAD_PAGES:-0} - _B0 + ${CANARY_PROBE_BAD:-0} - _P0 + ${CANARY_PROBE_CRASH:-0} - _C0 ))
+    _f=$(( ${CANARY_FAULTS:-0} - _F0 + $(wc -l < /run/harness.crashes) - _H0 ))
+    DOM0_STEPS=$((DOM0_STEPS + 1)); DOM0_VIOL=$((DOM0_VIOL + _v)); DOM0_FAULTS=$((DOM0_FAULTS + _f))
+    if [ -z "$CANARY_PID" ] || ! kill -0 "$CANARY_PID" 2>/dev/null; then
+        DOM0_BAD_STEPS=$((DOM0_BAD_STEPS + 1))
+        echo "@@STEP $1_dom0 FAIL $(since "$_t") the dom0 canary is not running (phase $CANARY_PHASE)"
+        return
+    fi
+    if [ "$_v" = 0 ] && [ "$_f" = 0 ]; then
+        echo "@@STEP $1_dom0 OK $(since "$_t") canary: 0 violations, 0 dom0 faults ($CANARY_PASSES passes, $CANARY_PROBES probes so far)"
+        return
+    fi
+    DOM0_BAD_STEPS=$((DOM0_BAD_STEPS + 1))
+    _first=$(sed -n "$((_L0 + 1)),\$p" /run/canary.log | grep -m 1 -E 'BAD|FAULT|DIED' | cut -c1-260)
+    [ -n "$_first" ] || _first=$(sed -n "$((_H0 + 1)),\$p" /run/harness.crashes | head -n 1)
+    echo "@@STEP $1_dom0 FAIL $(since "$_t") $_v canary violations, $_f dom0 faults during $1; first: $_first"
+    dom0_diag "$1"
+}
+
 # The plan.  "@@BEGIN step" opens an attempt.  A step that failed while the emulator
 # killed a guest (above) runs once more with a fresh guest: "@@RERUN step why" tells
 # run.sh to report the first attempt's results as discarded, with the reason, and to
 # count the second attempt's.  Any other failure stands.
 for s in $(echo "$XPLAN" | tr '+' ' '); do
     type "s_$s" >/dev/null 2>&1 || { failmark "$s" "no such step in dom0-init.sh"; continue; }
+    CUR_STEP=$s; canary_phase "$s"
+    dom0_begin
     _try=1
     while :; do
         xl dmesg -c >/dev/null 2>&1
@@ -458,12 +571,20 @@ for s in $(echo "$XPLAN" | tr '+' ' '); do
         echo "@@RERUN $s emulator fault: $_emu"
         _try=2
     done
+    # after the attempts: a rerun does not wash out what the canary saw in the first
+    case "$s" in toolstack|dom0_canary_selftest) ;; *) dom0_verdict "$s" ;; esac
 done
+CUR_STEP=end; canary_phase end
 xl list
+canary_stat
+note "dom0 canary: $DOM0_STEPS steps checked, $DOM0_BAD_STEPS failed; $DOM0_VIOL violations, $DOM0_FAULTS dom0 faults; ${CANARY_PASSES:-0} passes over ${CANARY_MB} MiB (${CANARY_PAGES:-0} page checks, ${CANARY_RECYCLED:-0} chunks recycled), ${CANARY_PROBES:-0} probes"
+[ -n "$CANARY_PID" ] && kill "$CANARY_PID" 2>/dev/null
 # dom0 processes the kernel saw die of a fault (busybox tools crashed during the COLO
 # steps; see docs/real-xen.md): said, with the kernel's line for each.
-_segv=$(dmesg | grep -E 'segfault at|traps:|general protection' | tail -n 8 | tr '\n' ';')
-[ -z "$_segv" ] || note "dom0 processes killed by a fault: $_segv"
+# The canary self-test's deliberate segfault is left out (by its pid).
+_segv=$(dmesg | grep -E 'segfault at|traps:|general protection' |
+        grep -v "dom0-canary\[${SELFTEST_SEGV_PID:-none}\]" | tail -n 8 | tr '\n' ';')
+note "dom0 processes killed by a fault: ${_segv:-none}"
 echo "@@DONE uptime=$(now)"
 sync
 poweroff -f

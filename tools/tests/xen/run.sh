@@ -5,7 +5,8 @@
 #   tools/tests/xen/run.sh [step+step+...]      (default: $XEN_PLAN or the full plan)
 #
 # Environment: XEN_IMAGE (default build/xen-image), XEN_TIMEOUT (whole run, s; default
-# 1200), XEN_QEMU_MEM (MiB, default 1536).  Output: build/xen-image/serial.log (each line
+# 1200), XEN_QEMU_MEM (MiB, default 1536), XEN_CANARY_MB (dom0 canary, default 64),
+# XEN_QEMU_ACCEL (default tcg; e.g. tcg,thread=single: one host thread for both vcpus).  Output: build/xen-image/serial.log (each line
 # stamped with seconds since QEMU started) and one line per step:
 #     PASS|FAIL  xen/<step>  <seconds inside dom0>  [reason]
 # Exit status 0 only if every planned step reported OK.
@@ -15,7 +16,7 @@ OUT=${XEN_IMAGE:-$PWD/build/xen-image}
 # The migration steps (c) run one g1 along; ours_xl_remus/ours_xl_colo are (d)/(e)
 # through the project's own xl, secondary built by our libxl (steps/xlremus.sh).
 MIGRATE_PLAN=toolstack+pvh_create+migrate_upstream+migrate_ours_to_upstream+migrate_upstream_to_ours+migrate_upstream_our_helper+migrate_ours
-DEFAULT_PLAN=toolstack+pvh_create+xl_saverestore+ours_list+ours_save+ours_live+ours_xl_save+remus+colo+colo_nobackchannel+timing+ours_xl_restore+ours_xl_remus+ours_xl_colo+migrate_upstream+migrate_ours_to_upstream+migrate_upstream_to_ours+migrate_upstream_our_helper+migrate_ours+pv_create+pv_ours_save+pv_ours_live_refused+pv_ours_save_upstream_restore+pv_guest_alive+pv_upstream_save_ours_restore+pv_ours_roundtrip+pv_ours_save_resume+pv_ours_xl_restore
+DEFAULT_PLAN=toolstack+dom0_canary_selftest+pvh_create+xl_saverestore+ours_list+ours_save+ours_live+ours_xl_save+remus+colo+colo_nobackchannel+timing+ours_xl_restore+ours_xl_remus+ours_xl_colo+migrate_upstream+migrate_ours_to_upstream+migrate_upstream_to_ours+migrate_upstream_our_helper+migrate_ours+pv_create+pv_ours_save+pv_ours_live_refused+pv_ours_save_upstream_restore+pv_guest_alive+pv_upstream_save_ours_restore+pv_ours_roundtrip+pv_ours_save_resume+pv_ours_xl_restore
 [ "${1:-}" = migrate ] && set -- "$MIGRATE_PLAN"
 PLAN=${1:-${XEN_PLAN:-$DEFAULT_PLAN}}
 TMO=${XEN_TIMEOUT:-1200}
@@ -33,12 +34,13 @@ command -v qemu-system-x86_64 >/dev/null || { echo "FAIL xen/qemu: qemu-system-x
 # for an intercepted RDTSCP and Xen fails the PVH guest.
 XEN_ARGS="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot smap=0 bootscrub=0 conring_size=1m \
 dom0_mem=512M,max:512M dom0_max_vcpus=1"
-DOM0_ARGS="console=hvc0 earlyprintk=xen loglevel=4 xplan=$PLAN"
+# xcanary: MiB of the dom0 canary's resident buffer (dom0-init.sh; 0: no canary).
+DOM0_ARGS="console=hvc0 earlyprintk=xen loglevel=4 xplan=$PLAN xcanary=${XEN_CANARY_MB:-64}"
 # The transfer disk: dom0 writes saved images into it (@@EXPORT name offset_mb size),
 # 256 MiB slots; sparse, so room for 8 exports (the default plan and steps/pv.sh's make
 # five; with 1 GiB the fifth, pv_ours_xl_save, found no room).
 rm -f "$OUT/xfer.img"; truncate -s 2G "$OUT/xfer.img"
-QEMU=(qemu-system-x86_64 -accel tcg -cpu "${XEN_QEMU_CPU:-max,-rdtscp}" -smp 2 -m "$MEM"
+QEMU=(qemu-system-x86_64 -accel "${XEN_QEMU_ACCEL:-tcg}" -cpu "${XEN_QEMU_CPU:-max,-rdtscp}" -smp 2 -m "$MEM"
       -display none -monitor none -no-reboot -serial stdio -pidfile "$OUT/qemu.pid"
       -kernel "$OUT/xen.elf" -append "$XEN_ARGS"
       -initrd "$OUT/vmlinuz $DOM0_ARGS,$OUT/dom0.cpio"

@@ -31,3 +31,20 @@ s_tsc_state() {
     note "tsc_state: $(xl dmesg | tail -n 12 | tr '\n' ' ')"
     mark tsc_state OK "$(now)"
 }
+
+# One resume path of our backend, repeated on a guest upstream created, with the dom0
+# canary watching (its verdict follows the step): the slow resume a COLO secondary gets
+# from its second checkpoint on (soft reset under xenstored's and xenconsoled's grant
+# mappings), or the fast one (-f) the primary gets.  Separates those from the rest of a
+# COLO checkpoint (stream, second domain, comparison).
+#
+#   resume_stress_slow / _fast    30 rounds: suspend, resume, 1 s of running
+#   ..._guest_alive               g1 counts on afterwards, self-check ok
+resume_stress() { # STEP FLAGS
+    need "$1" "a running g1 guest" fresh_g1 || return
+    set -- "$1" "$2" $(lastcnt g1)
+    run "$1" 300 xen-resume-stress $2 -n 30 g1
+    alive "$1_guest_alive" g1 "$3"
+}
+s_resume_stress_slow() { resume_stress resume_stress_slow ""; }
+s_resume_stress_fast() { resume_stress resume_stress_fast -f; }
