@@ -22,7 +22,7 @@ for ((i = 0; i < RUNS; i++)); do PLAN=$PLAN+$STEP; done
 tot_runs=0; tot_ok=0; tot_viol=0; tot_faults=0; tot_fail=0; tot_rerun=0; bad_boots=0
 for ((b = 1; b <= BOOTS; b++)); do
     echo "repeat: boot $b of $BOOTS: $STEP x $RUNS"
-    XEN_TIMEOUT=${XEN_TIMEOUT:-$((400 + RUNS * 150))} ./tools/tests/xen/run.sh "$PLAN" \
+    XEN_CANARY_STRICT=1 XEN_TIMEOUT=${XEN_TIMEOUT:-$((400 + RUNS * 150))} ./tools/tests/xen/run.sh "$PLAN" \
         > "$DIR/boot-$b.out" 2>&1
     rc=$?
     cp "$OUT/serial.log" "$DIR/boot-$b.serial.log" 2>/dev/null
