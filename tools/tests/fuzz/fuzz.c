@@ -86,3 +86,13 @@ void fuzz_fail(const char *fmt, ...)
     __sanitizer_report_error_summary(msg);
     abort();
 }
+
+size_t take(struct in *in, void *out, size_t n)
+{
+    size_t have = (size_t)(in->end - in->p) < n ? (size_t)(in->end - in->p) : n;
+
+    memset(out, 0, n);
+    memcpy(out, in->p, have);
+    in->p += have;
+    return have;
+}

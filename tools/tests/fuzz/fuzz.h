@@ -25,6 +25,13 @@ void fuzz_quiet(xc_interface *xch);
  * then saves the input as a crash). */
 void fuzz_fail(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+/* An input read field by field: take() copies the next n bytes (zeros past the end) and
+ * says how many the input still had. */
+struct in {
+    const uint8_t *p, *end;
+};
+size_t take(struct in *in, void *out, size_t n);
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 

@@ -42,19 +42,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-struct in {
-    const uint8_t *p, *end;
-};
-
-static size_t take(struct in *in, void *out, size_t n)
-{
-    size_t have = (size_t)(in->end - in->p) < n ? (size_t)(in->end - in->p) : n;
-
-    memset(out, 0, n);
-    memcpy(out, in->p, have);
-    in->p += have;
-    return have;
-}
 
 static void reset(int bypass)
 {
