@@ -43,6 +43,9 @@ struct colo_local_opts {
     unsigned int cut_records;
     int cut_inside;
     int count_records;
+    /* The secondary digests itself whenever it stops (a whole-memory digest each time)
+     * and at failover compares (colo_local_result.failover_exact). */
+    int check_failover;
     void (*report)(const struct colo_checkpoint_report *r, void *opaque);
     void *opaque;
 };
@@ -58,8 +61,8 @@ struct colo_local_result {
     /* Records that crossed each channel (with a cut: up to the cut). */
     unsigned int main_records, back_records;
     /* The secondary at failover: where it was (COLO_SVM_*), the checkpoint of that
-     * state, and whether it is exactly the state it had there when it was stopped
-     * (1), differs (0), or ran since, so there is no stopped state to compare (-1). */
+     * state, and (with check_failover) whether it is exactly the state it had there
+     * when it was stopped (1), differs (0), or ran since or was not checked (-1). */
     int failover_phase;
     unsigned int failover_checkpoint;
     int failover_exact;

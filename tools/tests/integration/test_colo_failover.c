@@ -70,6 +70,7 @@ static int run_cut(xc_interface *xch, int channel, unsigned int records, int ins
 {
     struct colo_local_opts opts = {
         .checkpoints = CHECKPOINTS, .interval_ms = INTERVAL_MS, .count_records = 1,
+        .check_failover = 1,
         .cut_channel = channel, .cut_records = records, .cut_inside = inside,
     };
     const char *where = channel == COLO_CUT_MAIN ? "main stream"
