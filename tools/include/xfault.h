@@ -40,6 +40,8 @@ const struct xfault *xfault(enum xfault_id id);
  * who shares the stream is kept.
  */
 void xfault_limit_writes(int fd, unsigned long bytes, void (*at_cut)(void *), void *opaque);
+/* For fdio.c: whether writes to fd are limited (cheap: asked on every write). */
+int xfault_writes_limited(int fd);
 /* For fdio.c: how many of a write's len bytes to fd may go out (len when fd is not
  * limited).  When fewer, the writer writes those, calls xfault_cut() (at_cut, once)
  * and fails with EPIPE. */

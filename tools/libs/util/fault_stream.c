@@ -18,6 +18,11 @@ void xfault_limit_writes(int fd, unsigned long bytes, void (*at_cut)(void *), vo
     limited.opaque = opaque;
 }
 
+int xfault_writes_limited(int fd)
+{
+    return limited.fd >= 0 && fd == limited.fd;
+}
+
 size_t xfault_write_allowance(int fd, size_t len)
 {
     if (limited.fd < 0 || fd != limited.fd)
