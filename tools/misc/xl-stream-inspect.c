@@ -461,26 +461,20 @@ static int walk_xl(void)
     return S.first_error[0] ? -1 : 0;
 }
 
-static int walk_libxl_start(void)
+/* libxl records until check says the one that ends them came (1) or a fault (-1). */
+static int walk_libxl_records(int (*check)(const struct libxl_rec *, uint32_t, char *, size_t),
+                              uint32_t until)
 {
     char err[256] = "";
     struct libxl_rec rec;
     int r;
 
-    if (libxl__read_stream_header(S.fd, err, sizeof(err))) {
-        printf("@%-10llu libxl header: %s\n", (unsigned long long)S.off, err);
-        note_error("%s", err);
-        return -1;
-    }
-    printf("@%-10llu libxl header: \"LibxlFmt\" version %u\n", (unsigned long long)S.off,
-           LIBXL_STREAM_VERSION);
-    S.off += 16;
     for (;;) {
         if (read_libxl(&rec, err, sizeof(err))) {
             note_error("%s", err);
             return -1;
         }
-        r = libxl__check_start_rec(&rec, err, sizeof(err));
+        r = check(&rec, until, err, sizeof(err));
         libxl__free_rec(&rec);
         if (r < 0) {
             printf("   !! libxl: %s\n", err);
@@ -492,28 +486,33 @@ static int walk_libxl_start(void)
     }
 }
 
+/* libxl__read_stream_start's check, in walk_libxl_records' form (it ends at
+ * LIBXC_CONTEXT). */
+static int check_start(const struct libxl_rec *rec, uint32_t until, char *err, size_t len)
+{
+    (void)until;
+    return libxl__check_start_rec(rec, err, len);
+}
+
+static int walk_libxl_start(void)
+{
+    char err[256] = "";
+
+    if (libxl__read_stream_header(S.fd, err, sizeof(err))) {
+        printf("@%-10llu libxl header: %s\n", (unsigned long long)S.off, err);
+        note_error("%s", err);
+        return -1;
+    }
+    printf("@%-10llu libxl header: \"LibxlFmt\" version %u\n", (unsigned long long)S.off,
+           LIBXL_STREAM_VERSION);
+    S.off += 16;
+    return walk_libxl_records(check_start, LIBXL_REC_LIBXC_CONTEXT);
+}
+
 /* After a plain libxc stream: libxl's records up to its END (libxl__read_records_until). */
 static int walk_libxl_end(void)
 {
-    char err[256] = "";
-    struct libxl_rec rec;
-    int r;
-
-    for (;;) {
-        if (read_libxl(&rec, err, sizeof(err))) {
-            note_error("%s", err);
-            return -1;
-        }
-        r = libxl__check_rec_until(&rec, LIBXL_REC_END, err, sizeof(err));
-        libxl__free_rec(&rec);
-        if (r < 0) {
-            printf("   !! libxl: %s\n", err);
-            note_error("%s", err);
-            return -1;
-        }
-        if (r)
-            return 0;
-    }
+    return walk_libxl_records(libxl__check_rec_until, LIBXL_REC_END);
 }
 
 /*
