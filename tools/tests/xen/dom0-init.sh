@@ -92,6 +92,14 @@ lastcnt() {
     for _g in $1; do [ -f "$LOGS/guest-$_g.log" ] && tr -d '\r' < "$LOGS/guest-$_g.log"; done |
         awk '$1=="@@CNT" && $2+0 >= n+0 {n=$2; s=$3} END{ if (n=="") print "0 none"; else print n, s }'
 }
+# The xl state letters of the domains named in $1 (a stuck counter is a paused,
+# suspended, crashed or vanished domain, or a hung guest: CI shows the reason only).
+gstate() {
+    for _g in $1; do
+        _st=$(xl list "$_g" 2>/dev/null | awk 'NR==2{print $2, $5}')
+        printf '%s %s; ' "$_g" "${_st:-absent}"
+    done
+}
 # wait_cnt NAME ABOVE TIMEOUT: until guest NAME prints a counter > ABOVE; fails on a
 # BAD self-check, on timeout.  Sets WHY.
 wait_cnt() {
@@ -103,7 +111,7 @@ wait_cnt() {
             WHY="guest $1 self-check $5 at counter $4"; return 1
         fi
         if [ "$(since "$_t" | cut -d. -f1)" -ge "$3" ]; then
-            WHY="guest $1 counter stuck at $4 (wanted > $2) for $3 s"; return 1
+            WHY="guest $1 counter stuck at $4 (wanted > $2) for $3 s; $(gstate "$1")"; return 1
         fi
         sleep 0.5
     done
