@@ -16,6 +16,7 @@
 
 #include "simxen.h"
 #include "simxen-net.h"
+#include "libxl_test.h"
 #include "xutil.h"
 
 #ifndef COLO_PROXY_DEFAULT
@@ -92,6 +93,11 @@ int libxl__colo_proxy_recv(int fd, char *buf, size_t size, unsigned int timeout_
     }
     if (read_full(fd, buf, len, deadline ? deadline + 1000 : 0))
         return -1;
+    /* a message with a NUL inside would compare as its prefix */
+    if (memchr(buf, 0, len)) {
+        errno = EPROTO;
+        return -1;
+    }
     buf[len] = 0;
     return 0;
 }
@@ -128,17 +134,18 @@ int libxl__colo_proxy_failover(uint32_t domid)
     return pid > 0 ? kill(pid, SIGUSR1) : -1;
 }
 
-int libxl__colo_proxy_spawn(const char *mode, uint32_t domid, const char *out, const char *addr,
-                            int *ctl_fd, char *err, size_t errlen)
+int libxl__colo_proxy_spawn(libxl_ctx *ctx, const char *mode, uint32_t domid, const char *out,
+                            const char *addr, int *ctl_fd, char *err, size_t errlen)
 {
-    const char *bin = getenv("COLO_PROXY"), *dir = getenv("SIMXEN_DIR");
-    const char *tmo = getenv("COLO_PROXY_TIMEOUT_MS"), *bypass = getenv("COLO_PROXY_BYPASS");
-    const char *logp = getenv("COLO_PROXY_LOG");
+    const char *bin = libxl__setting_str(ctx, LIBXL__COLO_PROXY), *dir = getenv("SIMXEN_DIR");
+    const char *tmo = libxl__setting_str(ctx, LIBXL__COLO_PROXY_TIMEOUT_MS);
+    const char *bypass = libxl__setting_str(ctx, LIBXL__TEST_COLO_PROXY_BYPASS);
+    const char *logp = libxl__setting_str(ctx, LIBXL__COLO_PROXY_LOG);
     int sv[2] = { -1, -1 }, is_primary = !strcmp(mode, "primary"), status;
     char dom[16], logpath[600], outpath[600], msg[64];
     pid_t pid;
 
-    if (!bin || !*bin)
+    if (!bin)
         bin = COLO_PROXY_DEFAULT;
     if (!dir || !*dir)
         dir = SIMXEN_DEFAULT_DIR;
@@ -191,14 +198,14 @@ int libxl__colo_proxy_spawn(const char *mode, uint32_t domid, const char *out, c
         if (is_primary) {
             argv[a++] = "--control-fd";
             argv[a++] = "3";
-            if (tmo && *tmo) {
+            if (tmo) {
                 argv[a++] = "--timeout";
                 argv[a++] = tmo;
             }
             if (bypass && !strcmp(bypass, "1"))
                 argv[a++] = "--bypass";
         }
-        if (logp && *logp) {
+        if (logp) {
             argv[a++] = "--log";
             argv[a++] = logp;
         }

@@ -10,19 +10,22 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "libxl.h"
+
 #define COLO_PROXY_ACK_TIMEOUT_MS 5000   /* INIT and COLO_CHECKPOINT answers */
 
 /* Starts `colo-proxy <mode> --domain domid --out out ...` detached from the caller
  * (its own session; stderr to $SIMXEN_DIR/dom<domid>.proxy.log).  mode "primary"
  * needs addr (--listen) and returns the control fd in *ctl_fd; "secondary" needs addr
- * (--to).  Test knobs from the environment: COLO_PROXY (the binary),
- * COLO_PROXY_TIMEOUT_MS, COLO_PROXY_BYPASS=1, COLO_PROXY_LOG (a log file). */
-int libxl__colo_proxy_spawn(const char *mode, uint32_t domid, const char *out, const char *addr,
-                            int *ctl_fd, char *err, size_t errlen);
+ * (--to).  The binary, its --timeout, --bypass and --log come from libxl's
+ * settings (libxl_test.h). */
+int libxl__colo_proxy_spawn(libxl_ctx *ctx, const char *mode, uint32_t domid, const char *out,
+                            const char *addr, int *ctl_fd, char *err, size_t errlen);
 int libxl__colo_proxy_send(int fd, const char *msg);
 /* One message within timeout_ms (0: no limit): 0, or -1 (errno ETIMEDOUT, or EPIPE at
- * end of stream, EPROTO for an oversized message). The length is bounded, reads are
- * looped, the text is NUL-terminated (upstream's reader does none of these). */
+ * end of stream, EPROTO for an oversized one or one with a NUL inside). The length is
+ * bounded, reads are looped, the text is NUL-terminated (upstream's reader does none of
+ * these). */
 int libxl__colo_proxy_recv(int fd, char *buf, size_t size, unsigned int timeout_ms);
 /* At checkpoint n, with the primary suspended: stamp its packets from now on with
  * epoch n, tell the proxy, wait for its answer (discarding stale DO_CHECKPOINTs). */

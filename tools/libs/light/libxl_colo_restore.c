@@ -91,8 +91,8 @@ static void colo_net_setup(struct libxl__checkpoint_secondary *sec,
 
     if (!c->sim.net || !*c->sim.net || !c->sim.net_compare || !*c->sim.net_compare)
         return;
-    if (libxl__colo_proxy_spawn("secondary", sec->base.domid, c->sim.net, c->sim.net_compare,
-                                NULL, err, sizeof(err)))
+    if (libxl__colo_proxy_spawn(sec->base.ctx, "secondary", sec->base.domid, c->sim.net,
+                                c->sim.net_compare, NULL, err, sizeof(err)))
         LOG_ERR(sec->base.ctx, "restore: COLO network forwarder: %s", err);
     else
         sec->net_epochs = 1;

@@ -29,7 +29,7 @@ int libxl__colo_save_setup(libxl_ctx *ctx, uint32_t domid, struct ckpt_primary *
         rc = ERROR_INVAL;
         goto out;
     }
-    if (libxl__colo_proxy_spawn("primary", domid, dc.sim.net, dc.sim.net_compare,
+    if (libxl__colo_proxy_spawn(ctx, "primary", domid, dc.sim.net, dc.sim.net_compare,
                                 &p->proxy_fd, perr, sizeof(perr))) {
         LOG_ERR(ctx, "COLO: starting the compare proxy: %s", perr);
         rc = ERROR_FAIL;

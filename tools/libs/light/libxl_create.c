@@ -11,6 +11,7 @@
 
 #include "libxl_colo_proxy.h"
 #include "libxl_records.h"
+#include "libxl_test.h"
 #include "libxl_save_msgs.h"
 #include "xenguest_colo.h"
 #include "xhv_sim.h"
@@ -113,7 +114,7 @@ void libxl__start_direct_net(libxl_ctx *ctx, const libxl_domain_config *c, uint3
 
     if (!c->sim.net || !*c->sim.net)
         return;
-    if (libxl__colo_proxy_spawn("direct", domid, c->sim.net, NULL, NULL, err, sizeof(err)))
+    if (libxl__colo_proxy_spawn(ctx, "direct", domid, c->sim.net, NULL, NULL, err, sizeof(err)))
         LOG_ERR(ctx, "domain %u: network output %s: %s", domid, c->sim.net, err);
 }
 
@@ -191,6 +192,7 @@ int libxl_domain_create_restore(libxl_ctx *ctx, libxl_domain_config *d_config,
         .progress = libxl__hook_progress,
     };
     struct save_helper_params p = {
+        .helper_path = libxl__setting_str(ctx, LIBXL__SAVE_HELPER),
         .restore = 1, .io_fd = restore_fd, .back_fd = -1,
         .cbflags = SHM_CBFLAGS_RESTORE_PLAIN, .stream_type = XC_STREAM_PLAIN,
     };

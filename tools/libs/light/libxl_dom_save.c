@@ -61,6 +61,7 @@ int libxl_domain_suspend(libxl_ctx *ctx, uint32_t domid, int fd, int flags,
     };
     struct save_helper_params p = {
         .io_fd = fd, .back_fd = -1, .domid = domid, .cbflags = SHM_CBFLAGS_SAVE_PLAIN,
+        .helper_path = libxl__setting_str(ctx, LIBXL__SAVE_HELPER),
         .stream_type = XC_STREAM_PLAIN, .silence_timeout_ms = libxl__helper_silence_ms(ctx),
         .xcflags = ((flags & LIBXL_SUSPEND_LIVE) ? XCFLAGS_LIVE : 0) |
                    ((flags & LIBXL_SUSPEND_DEBUG) ? XCFLAGS_DEBUG : 0),

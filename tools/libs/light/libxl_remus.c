@@ -105,6 +105,7 @@ int libxl_domain_remus_start(libxl_ctx *ctx, libxl_domain_remus_info *info, uint
     };
     struct save_helper_params hp = {
         .io_fd = send_fd, .back_fd = -1, .domid = domid, .xcflags = XCFLAGS_LIVE,
+        .helper_path = libxl__setting_str(ctx, LIBXL__SAVE_HELPER),
         .silence_timeout_ms = libxl__helper_silence_ms(ctx),
         .stream_type = XC_STREAM_REMUS, .cbflags = SHM_CBFLAGS_SAVE_REMUS,
     };

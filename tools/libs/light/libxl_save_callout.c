@@ -24,13 +24,6 @@
 
 volatile int libxl__save_helper_abort_requested;
 
-const char *libxl__save_helper_path(void)
-{
-    const char *e = getenv("LIBXL_SAVE_HELPER");
-
-    return e && *e ? e : LIBXL_SAVE_HELPER_DEFAULT;
-}
-
 static void seterr(struct save_helper_result *res, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 static void seterr(struct save_helper_result *res, const char *fmt, ...)
@@ -69,7 +62,7 @@ static void child_exec(const struct save_helper_params *p, int req_rd, int msg_w
     __attribute__((noreturn));
 static void child_exec(const struct save_helper_params *p, int req_rd, int msg_wr)
 {
-    const char *path = libxl__save_helper_path();
+    const char *path = p->helper_path ? p->helper_path : LIBXL_SAVE_HELPER_DEFAULT;
     char a[9][24];
     char *argv[12];
     int io, back = -1, n = 0;

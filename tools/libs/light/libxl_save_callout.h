@@ -1,5 +1,5 @@
 /*
- * The save callout: runs libxl-save-helper ($LIBXL_SAVE_HELPER, else the built-in path)
+ * The save callout: runs libxl-save-helper (params.helper_path, else the installed one)
  * with the stream fd and the back-channel fd on its command line, answers its numbered
  * messages with the parent's callbacks, and reports how it ended.
  */
@@ -25,6 +25,7 @@ struct save_helper_hooks {
 };
 
 struct save_helper_params {
+    const char *helper_path;      /* NULL: the installed libxl-save-helper */
     int restore;                  /* 0: --save-domain, 1: --restore-domain */
     int io_fd;                    /* the stream */
     int back_fd;                  /* save: recv_fd; restore: send_back_fd; -1 if none */
@@ -54,8 +55,6 @@ struct save_helper_result {
     char err[512];                /* what went wrong, when it did */
 };
 
-/* The helper's path: $LIBXL_SAVE_HELPER or the compiled-in default. */
-const char *libxl__save_helper_path(void);
 
 /*
  * Runs the helper to completion.  Returns 0 when it sent `complete` with retval 0 and

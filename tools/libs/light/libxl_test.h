@@ -15,9 +15,16 @@ enum libxl__setting {
     /* tunables */
     LIBXL__HEARTBEAT_TIMEOUT_MS,    /* a checkpointed stream's peer is lost after this */
     LIBXL__SAVE_HELPER_TIMEOUT_MS,  /* the save helper is hung after this much silence */
+    LIBXL__SAVE_HELPER,             /* the save helper's path (else the installed one) */
+    LIBXL__COLO_PROXY,              /* the compare proxy's path (else the installed one) */
+    LIBXL__COLO_PROXY_TIMEOUT_MS,   /* the proxy's --timeout (a held packet asks for a
+                                     * checkpoint after this) */
+    LIBXL__COLO_PROXY_LOG,          /* the proxy's --log file */
     /* test instrumentation */
     LIBXL__TEST_DIGEST_DIR,         /* digest files per checkpoint and at failover */
     LIBXL__TEST_COLO_COMPARE,       /* domid of the PVM the SVM is compared with */
+    LIBXL__TEST_COLO_PROXY_BYPASS,  /* 1: the proxy releases the primary's packets
+                                     * without comparing (--bypass) */
     LIBXL__NR_SETTINGS
 };
 

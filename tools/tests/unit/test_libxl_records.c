@@ -1,7 +1,7 @@
 /*
  * The libxl stream layer on hostile and unusual input: header checks, the optional bit,
  * the length cap, padding, CHECKPOINT_STATE's length, EMULATOR records, and the save
- * helper's message decoding (libxl_save_msgs.h).
+ * helper's message decoding (libxl_save_msgs.h), the compare proxy's control messages.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "libxl_colo_proxy.h"
 #include "libxl_records.h"
 #include "libxl_save_msgs.h"
 #include "test.h"
@@ -174,6 +175,34 @@ int main(void)
         CHECK(shm_errno_to_xtl(0) == UINT32_MAX && shm_errno_from_xtl(UINT32_MAX) == 0 &&
               shm_errno_from_xtl(shm_errno_to_xtl(5)) == 5,
               "no errno travels as xentoollog's -1, an errno as itself");
+    }
+
+    /* The compare proxy's control messages (u32 big-endian length + text). */
+    {
+        static const uint8_t ok[] = { 0, 0, 0, 4, 'D', 'O', 'N', 'E' };
+        static const uint8_t nul[] = { 0, 0, 0, 4, 'D', 'O', 0, 'X' };
+        static const uint8_t big[] = { 0, 0, 1, 0, 'D' };
+        static const uint8_t cut[] = { 0, 0, 0, 9, 'D', 'O' };
+        char msg[64];
+
+        fd = test_bytes_fd(ok, sizeof(ok));
+        CHECK(libxl__colo_proxy_recv(fd, msg, sizeof(msg), 1000) == 0 && !strcmp(msg, "DONE"),
+              "a control message is read whole and terminated");
+        CHECK(libxl__colo_proxy_recv(fd, msg, sizeof(msg), 1000) == -1 && errno == EPIPE,
+              "end of stream is EPIPE");
+        close(fd);
+        fd = test_bytes_fd(nul, sizeof(nul));
+        CHECK(libxl__colo_proxy_recv(fd, msg, sizeof(msg), 1000) == -1 && errno == EPROTO,
+              "a message with a NUL inside is refused (it would read as \"DO\")");
+        close(fd);
+        fd = test_bytes_fd(big, sizeof(big));
+        CHECK(libxl__colo_proxy_recv(fd, msg, sizeof(msg), 1000) == -1 && errno == EPROTO,
+              "a message longer than the buffer is refused before it is read");
+        close(fd);
+        fd = test_bytes_fd(cut, sizeof(cut));
+        CHECK(libxl__colo_proxy_recv(fd, msg, sizeof(msg), 1000) == -1,
+              "a message cut short is an error");
+        close(fd);
     }
     return test_done();
 }
