@@ -194,7 +194,10 @@ $(XEN_CANARY): $(XEN_CANARY).o
 # a diagnostic: one resume path of the real-Xen backend, repeated (steps/stress.sh)
 tools/tests/xen/xen-resume-stress: tools/tests/xen/xen-resume-stress.o $(LIBS)
 	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $< $(LIBS) $(LDLIBS)
-ALL += $(XEN_CANARY) tools/tests/xen/xen-resume-stress
+# the dom0 register canary (vector registers across context switches)
+tools/tests/xen/reg-canary: tools/tests/xen/reg-canary.o
+	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $<
+ALL += $(XEN_CANARY) tools/tests/xen/xen-resume-stress tools/tests/xen/reg-canary
 all: config/config.mk $(ALL)
 
 config/config.mk:

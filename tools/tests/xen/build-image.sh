@@ -21,7 +21,7 @@ KVER=${KPKG#linux-image-}
 # Project binaries to put into dom0 (built by `make`); "path:name" renames (our xl
 # must not shadow upstream's).
 BINS=${XEN_IMAGE_BINS:-tools/misc/xhv-sr tools/xl/xl:xl-colo tools/helpers/libxl-save-helper tools/tests/xen/dom0-canary
-      tools/tests/xen/xen-resume-stress}
+      tools/tests/xen/xen-resume-stress tools/tests/xen/reg-canary}
 
 PKGS="$KPKG busybox-static
   xen-hypervisor-$XENVER-amd64 xen-utils-$XENVER xen-utils-common xenstore-utils

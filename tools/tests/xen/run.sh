@@ -6,10 +6,13 @@
 #
 # Environment: XEN_IMAGE (default build/xen-image), XEN_TIMEOUT (whole run, s; default
 # 1200), XEN_QEMU_MEM (MiB, default 1536), XEN_CANARY_MB (dom0 canary, default 64),
-# XEN_CANARY_STRICT (1: a step the dom0 corruption hits fails; default: reported, as
-# the defect is open; check-xen-repeat sets it),
-# XEN_QEMU_ACCEL (default tcg; e.g. tcg,thread=single: one host thread for both vcpus).  Output: build/xen-image/serial.log (each line
-# stamped with seconds since QEMU started) and one line per step:
+# XEN_CANARY_STRICT (default 1: a step in which the dom0 canary sees a violation or a
+# dom0 fault fails; 0: reported as @@INFO and counted, for diagnosis),
+# XEN_LAZY_FPU (1: Xen's default lazy FPU switching instead of eager; it corrupts
+# register state under this emulator, see below: to reproduce that),
+# XEN_QEMU_ACCEL (default tcg; e.g. tcg,thread=single: one host thread for both vcpus),
+# XEN_EXTRA_ARGS (more Xen command-line options).  Output: build/xen-image/serial.log
+# (each line stamped with seconds since QEMU started) and one line per step:
 #     PASS|FAIL  xen/<step>  <seconds inside dom0>  [reason]
 # Exit status 0 only if every planned step reported OK.
 set -uo pipefail
@@ -34,10 +37,17 @@ command -v qemu-system-x86_64 >/dev/null || { echo "FAIL xen/qemu: qemu-system-x
 # dom0-init.sh reads it for emulator faults).  QEMU: TCG, not KVM (Xen under this host's
 # KVM dies on an endbr64 emulation failure); -rdtscp: QEMU 7.2's SVM gives no next-RIP
 # for an intercepted RDTSCP and Xen fails the PVH guest.
+# spec-ctrl=eager-fpu: on this (AMD-flavoured) emulated CPU Xen switches FPU state
+# lazily (CR0.TS, restored at the first #NM), and under QEMU 7.2 TCG that leaves a
+# process with the vector registers of whoever used the FPU last on that CPU: the dom0
+# register canary sees it in every COLO step, and it is what corrupted dom0 processes
+# (docs/real-xen.md, "dom0 corruption").  Eagerly switched, none.
+FPU_ARG=spec-ctrl=eager-fpu
+[ "${XEN_LAZY_FPU:-0}" = 1 ] && FPU_ARG=
 XEN_ARGS="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot smap=0 bootscrub=0 conring_size=1m \
-dom0_mem=512M,max:512M dom0_max_vcpus=1"
+dom0_mem=512M,max:512M dom0_max_vcpus=1 $FPU_ARG ${XEN_EXTRA_ARGS:-}"
 # xcanary: MiB of the dom0 canary's resident buffer (dom0-init.sh; 0: no canary).
-DOM0_ARGS="console=hvc0 earlyprintk=xen loglevel=4 xplan=$PLAN xcanary=${XEN_CANARY_MB:-64} xcanarystrict=${XEN_CANARY_STRICT:-0}"
+DOM0_ARGS="console=hvc0 earlyprintk=xen loglevel=4 xplan=$PLAN xcanary=${XEN_CANARY_MB:-64} xcanarystrict=${XEN_CANARY_STRICT:-1}"
 # The transfer disk: dom0 writes saved images into it (@@EXPORT name offset_mb size),
 # 256 MiB slots; sparse, so room for 8 exports (the default plan and steps/pv.sh's make
 # five; with 1 GiB the fifth, pv_ours_xl_save, found no room).
