@@ -435,10 +435,10 @@ s_two_guests() {
     need two_guests "a running g1 guest" fresh_g1 || return
     xl destroy g1s >/dev/null 2>&1
     run two_guests_create 120 xl create $CFG "name=\"g1s\"" || return
-    _t=$(now); set -- $(lastcnt g1)
+    _t2=$(now); set -- $(lastcnt g1)    # (wait_cnt sets _t)
     sleep 60
-    if wait_cnt g1 "$1" 30 && wait_cnt g1s 0 30; then mark two_guests OK "$_t" "g1 $(lastcnt g1), g1s $(lastcnt g1s)"
-    else mark two_guests FAIL "$_t" "$WHY"; dump; fi
+    if wait_cnt g1 "$1" 30 && wait_cnt g1s 0 30; then mark two_guests OK "$_t2" "g1 $(lastcnt g1), g1s $(lastcnt g1s)"
+    else mark two_guests FAIL "$_t2" "$WHY"; dump; fi
     xl destroy g1s >/dev/null 2>&1
 }
 s_colo_nobackchannel() { colo_run colo_nobackchannel "-D -x"; }
