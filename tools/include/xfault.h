@@ -20,6 +20,10 @@ enum xfault_id {
     /* main-cut-at=BYTES: the main stream is cut after BYTES bytes (the link breaks,
      * the primary lives on). */
     XFAULT_MAIN_CUT_AT,
+    /* svm-scribble=PFN: a COLO secondary that fails over into a stopped state has one
+     * byte of page PFN changed before that state is checked (the failover check must
+     * report it inexact: the check's own negative control). */
+    XFAULT_SVM_SCRIBBLE,
     XFAULT__COUNT
 };
 

@@ -12,10 +12,16 @@
  *   xhv-sr [-b ...] remus [-i MS] [-n N] PRIMARY SECONDARY
  *                           Remus into a paused SECONDARY in this host; when the primary
  *                           is lost the secondary resumes at the last whole checkpoint
- *   xhv-sr [-b ...] colo [-i MS] [-n N] [-D] [-x] PRIMARY SECONDARY
+ *   xhv-sr [-b ...] colo [-i MS] [-n N] [-D] [-x] [-c] [-C CUT] PRIMARY SECONDARY
  *                           COLO pair: after every checkpoint both are stopped and
  *                           compared page by page.  -D: drop the back channel's dirty
- *                           pfn lists (fault injection); -x: expect a difference
+ *                           pfn lists (fault injection); -x: expect a difference;
+ *                           -c: count both channels' records (@@COLO records ...);
+ *                           -C main:N[:inside] or back:N[:inside]: cut that channel
+ *                           after N whole records (or inside the next one): the
+ *                           secondary fails over, and must be exactly the state it
+ *                           last stopped in (or refuse, before its first checkpoint);
+ *                           the survivor is then resumed (@@COLO failover ...)
  *
  *   xhv-sr -b sim create [-p] [-r RATE] [-s ARG3] [-H HOST_INPUT] NAME PAGES PROGRAM
  *   xhv-sr [-b ...] destroy DOMAIN
@@ -63,7 +69,7 @@ static int usage(void)
             "       xhv-sr [-b ...] save [-l] [-r] DOMAIN FILE|-\n"
             "       xhv-sr [-b ...] restore [-p] FILE|- DOMAIN\n"
             "       xhv-sr [-b ...] remus [-i MS] [-n N] PRIMARY SECONDARY\n"
-            "       xhv-sr [-b ...] colo [-i MS] [-n N] [-D] [-x] PRIMARY SECONDARY\n"
+            "       xhv-sr [-b ...] colo [-i MS] [-n N] [-D] [-x] [-c] [-C CUT] PRIMARY SECONDARY\n"
             "       xhv-sr -b sim create [-p] [-r RATE] [-s ARG3] [-H HOST_INPUT] NAME PAGES "
             "PROGRAM\n"
             "       xhv-sr [-b ...] destroy DOMAIN\n"
@@ -416,6 +422,63 @@ static void colo_report(const struct colo_checkpoint_report *r, void *opaque)
     fflush(stdout);
 }
 
+/* -C main:N[:inside] | back:N[:inside] */
+static int cut_arg(const char *s, struct colo_local_opts *o)
+{
+    const char *p = s;
+    char *end;
+    unsigned long n;
+
+    if (!strncmp(p, "main:", 5))
+        o->cut_channel = COLO_CUT_MAIN;
+    else if (!strncmp(p, "back:", 5))
+        o->cut_channel = COLO_CUT_BACK;
+    else
+        goto bad;
+    p += 5;
+    errno = 0;
+    n = strtoul(p, &end, 10);
+    if (end == p || errno || *p == '-' || n > UINT_MAX)
+        goto bad;
+    o->cut_records = (unsigned int)n;
+    if (!strcmp(end, ":inside"))
+        o->cut_inside = 1;
+    else if (*end)
+        goto bad;
+    o->check_failover = 1;
+    return 0;
+ bad:
+    fprintf(stderr, "xhv-sr: -C %s: want main:N, back:N, main:N:inside or back:N:inside\n", s);
+    return -1;
+}
+
+/* After a cut: the secondary's verdict, and the survivor running again (a suspended
+ * one in its own context, one holding an applied checkpoint into that context). */
+static int colo_failover_verdict(xc_interface *xch, const struct colo_local_opts *o,
+                                 const struct colo_local_result *res)
+{
+    static const char *const phase[] = { "running", "suspended", "applied" };
+    int ok, p = res->failover_phase;
+    xhv_dominfo_t info;
+
+    if (p < 0)
+        ok = res->restore_rc != 0;         /* nothing to take over: refused */
+    else
+        ok = res->restore_rc == 0 && (p == COLO_SVM_RUNNING || res->failover_exact == 1);
+    printf("@@COLO failover cut=%s:%u%s phase=%s checkpoint=%u exact=%d restore_rc=%d "
+           "main_records=%u back_records=%u => %s\n",
+           o->cut_channel == COLO_CUT_MAIN ? "main" : "back", o->cut_records,
+           o->cut_inside ? ":inside" : "", p >= 0 && p <= 2 ? phase[p] : "never-ran",
+           res->failover_checkpoint, res->failover_exact, res->restore_rc, res->main_records,
+           res->back_records, ok ? "ok" : "WRONG");
+    if (p >= 0 && !xhv_domain_info(xch, o->svm_domid, &info) && (info.shutdown || info.paused) &&
+        xhv_domain_resume(xch, o->svm_domid, p != COLO_SVM_APPLIED)) {
+        fprintf(stderr, "xhv-sr: resuming the survivor failed\n");
+        ok = 0;
+    }
+    return ok;
+}
+
 static int cmd_colo(xc_interface *xch, int argc, char **argv)
 {
     struct colo_local_opts o = { .checkpoints = 5, .interval_ms = 1000, .compare = 1,
@@ -424,7 +487,7 @@ static int cmd_colo(xc_interface *xch, int argc, char **argv)
     struct colo_tally t = { 0 };
     int opt, expect_diff = 0, ok;
 
-    while ((opt = getopt(argc, argv, "i:n:Dx")) != -1) {
+    while ((opt = getopt(argc, argv, "i:n:DxcC:")) != -1) {
         if (opt == 'i' || opt == 'n') {
             if (uint_arg(opt, optarg, opt == 'i' ? &o.interval_ms : &o.checkpoints))
                 return 2;
@@ -432,7 +495,12 @@ static int cmd_colo(xc_interface *xch, int argc, char **argv)
             o.drop_dirty_list = 1;
         else if (opt == 'x')
             expect_diff = 1;
-        else
+        else if (opt == 'c')
+            o.count_records = 1;
+        else if (opt == 'C') {
+            if (cut_arg(optarg, &o))
+                return 2;
+        } else
             return usage();
     }
     if (argc - optind != 2)
@@ -458,6 +526,14 @@ static int cmd_colo(xc_interface *xch, int argc, char **argv)
     /* With the dirty lists dropped the secondary runs on stale pages and may crash
      * (real Xen: it did, at the checkpoint after the first difference): what counts
      * there is that a difference was found. */
+    if (o.count_records)
+        printf("@@COLO records main=%u back=%u\n", res.main_records, res.back_records);
+    if (o.cut_channel != COLO_CUT_NONE) {
+        /* the pair was cut on purpose: what counts is the failover, and no difference
+         * at the checkpoints before it */
+        ok = colo_failover_verdict(xch, &o, &res) && t.differ == 0;
+        return ok ? 0 : 1;
+    }
     ok = expect_diff ? t.differ > 0 : res.save_rc == 0 && t.reports > 0 && t.differ == 0;
     printf("@@COLO result save_rc=%d restore_rc=%d checkpoints=%u equal=%u differ=%u "
            "drop_dirty_list=%d => %s\n", res.save_rc, res.restore_rc, t.reports, t.equal,

@@ -9,6 +9,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -18,6 +19,7 @@
 #include "libxl_checkpoint.h"
 #include "libxl_records.h"
 #include "sr_stream_format.h"
+#include "xfault.h"
 #include "xhv_sim.h"
 #include "xutil.h"
 
@@ -103,6 +105,24 @@ static int svm_suspend(void *data)
     return 1;
 }
 
+/* XFAULT_SVM_SCRIBBLE: one byte of the stopped secondary changes before its failover
+ * state is checked. */
+static void scribble_fault(xc_interface *xch, uint32_t domid)
+{
+    const struct xfault *f = xfault(XFAULT_SVM_SCRIBBLE);
+    uint64_t pfn;
+    void *page = NULL;
+    int err = 0;
+
+    if (!f)
+        return;
+    pfn = f->arg[0];
+    if (!xhv_map_foreign(xch, domid, PROT_READ | PROT_WRITE, &pfn, &page, &err, 1) && !err) {
+        ((volatile unsigned char *)page)[0] ^= 0x5a;
+        xhv_unmap_foreign(xch, domid, &page, 1);
+    }
+}
+
 static int run_secondary(const char *backend, const struct colo_local_opts *opts, int main_fd,
                          int back_fd, int report_fd, int verdict_fd)
 {
@@ -135,6 +155,7 @@ static int run_secondary(const char *backend, const struct colo_local_opts *opts
         (s.phase == COLO_SVM_SUSPENDED || s.phase == COLO_SVM_APPLIED)) {
         uint64_t m = 0, c = 0;
 
+        scribble_fault(s.c.xch, opts->svm_domid);
         v.exact = !domain_digest(s.c.xch, opts->svm_domid, &m, &c) && m == s.mem &&
                   c == s.ctx;
     }

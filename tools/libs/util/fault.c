@@ -11,6 +11,7 @@ static const char *const fault_names[XFAULT__COUNT] = {
     [XFAULT_PRIMARY_STALL] = "primary-stall",
     [XFAULT_PRIMARY_DIES_AT] = "primary-dies-at",
     [XFAULT_MAIN_CUT_AT] = "main-cut-at",
+    [XFAULT_SVM_SCRIBBLE] = "svm-scribble",
 };
 
 static struct xfault faults[XFAULT__COUNT];

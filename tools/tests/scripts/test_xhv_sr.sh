@@ -3,7 +3,8 @@
 # on real Xen in `make check-xen`): save + restore into an empty paused domain (and
 # verify-stream-v2 accepts the stream), Remus to a paused secondary, COLO compared at
 # every checkpoint (equal), and the same COLO with the back channel's dirty lists
-# dropped (a difference found); log-dirty rounds on a running guest (the guest keeps
+# dropped (a difference found), COLO cut on purpose (an exact failover; with one byte of
+# the secondary changed, a wrong one); log-dirty rounds on a running guest (the guest keeps
 # running and its writes are seen), on a missing domain and with a bad count (refused).
 set -u
 ROOT=$(cd "$(dirname "$0")/../../.." && pwd)
@@ -13,7 +14,7 @@ export SIMXEN_DIR=/dev/shm/xhvsrtest$$
 FAILS=0
 check() { local what=$1; shift; if "$@"; then echo "ok - $what"; else echo "not ok - $what"; FAILS=$((FAILS+1)); fi; }
 cleanup() {
-    for d in p1 t1 p2 s2 p3 s3 p4 s4 p5; do $SR destroy "$d" >/dev/null 2>&1; done
+    for d in p1 t1 p2 s2 p3 s3 p4 s4 p5 p6 s6; do $SR destroy "$d" >/dev/null 2>&1; done
     rm -rf "$SIMXEN_DIR" "$WORK"
 }
 trap cleanup EXIT
@@ -48,6 +49,33 @@ $SR create p4 $PAGES divergent -s 11 -H 1 > /dev/null
 $SR create -p -H 2 s4 $PAGES none > /dev/null
 $SR colo -i 100 -n 4 -D -x p4 s4 > "$WORK/colo-drop.out" 2>&1
 check "colo without the back channel's dirty lists: a difference is found" [ $? = 0 ]
+
+# COLO cut on purpose (-C): the secondary fails over into exactly the state it last
+# stopped in; with svm-scribble (one byte of it changed first) the check says WRONG.
+$SR create p6 $PAGES divergent -s 11 -H 1 > /dev/null
+$SR create -p -H 2 s6 $PAGES none > /dev/null
+$SR colo -i 100 -n 3 -c p6 s6 > "$WORK/colo-count.out" 2>&1
+m=$(sed -n 's/^@@COLO records main=\([0-9]*\) back=[0-9]*$/\1/p' "$WORK/colo-count.out")
+check "colo -c counts the records of both channels" eval '[ "${m:-0}" -gt 6 ]'
+$SR destroy s6 > /dev/null
+$SR create -p -H 2 s6 $PAGES none > /dev/null
+$SR colo -i 100 -n 3 -C main:$((m - 4)) p6 s6 > "$WORK/colo-cut.out" 2>&1
+rc=$?
+check "colo -C main:$((m - 4)): the secondary fails over, suspended, exactly" eval '[ $rc = 0 ] &&
+    grep -q "^@@COLO failover cut=main:$((m - 4)) phase=suspended checkpoint=2 exact=1 .*=> ok$" "$WORK/colo-cut.out"'
+$SR list > "$WORK/list3"
+check "colo -C: the survivor and the primary run" eval 'grep -q "^s6 .*running" "$WORK/list3" &&
+    grep -q "^p6 .*running" "$WORK/list3"'
+$SR destroy s6 > /dev/null
+$SR create -p -H 2 s6 $PAGES none > /dev/null
+COLO_FAULT=svm-scribble=5 $SR colo -i 100 -n 3 -C main:$((m - 4)) p6 s6 > "$WORK/colo-scribble.out" 2>&1
+rc=$?
+check "colo -C with svm-scribble: the failover check reports it" eval '[ $rc = 1 ] &&
+    grep -q "exact=0 .*=> WRONG$" "$WORK/colo-scribble.out"'
+$SR colo -C sideways:3 p6 s6 > "$WORK/colo-badcut.out" 2>&1
+rc=$?
+check "colo -C sideways:3 is refused, naming the forms" eval '[ $rc = 2 ] &&
+    grep -q "want main:N, back:N" "$WORK/colo-badcut.out"'
 
 $SR create -r 5000 p5 $PAGES dirtyrate > /dev/null
 $SR logdirty -i 50 -n 4 p5 > "$WORK/logdirty.out" 2>&1
