@@ -154,7 +154,11 @@ bool diskrep_needs_checkpoint(diskrep *h);
 /* The last named error and its message ("" if none). */
 int diskrep_last_error(diskrep *h, const char **msg);
 
+/* One consistent snapshot of the handle. */
 struct diskrep_stats {
+    enum diskrep_role role;
+    enum diskrep_state state;
+    bool needs_checkpoint;
     uint64_t checkpoints;
     uint64_t writes_forwarded;   /* primary: WRITE messages sent; secondary: applied */
     uint32_t active_blocks;      /* secondary */

@@ -361,32 +361,26 @@ int diskrep_stop(diskrep *h)
 
 enum diskrep_role diskrep_role(diskrep *h)
 {
-    enum diskrep_role r;
+    struct diskrep_stats st;
 
-    pthread_mutex_lock(&h->lock);
-    r = h->role;
-    pthread_mutex_unlock(&h->lock);
-    return r;
+    diskrep_get_stats(h, &st);
+    return st.role;
 }
 
 enum diskrep_state diskrep_state(diskrep *h)
 {
-    enum diskrep_state s;
+    struct diskrep_stats st;
 
-    pthread_mutex_lock(&h->lock);
-    s = h->state;
-    pthread_mutex_unlock(&h->lock);
-    return s;
+    diskrep_get_stats(h, &st);
+    return st.state;
 }
 
 bool diskrep_needs_checkpoint(diskrep *h)
 {
-    bool b;
+    struct diskrep_stats st;
 
-    pthread_mutex_lock(&h->lock);
-    b = h->needs_checkpoint;
-    pthread_mutex_unlock(&h->lock);
-    return b;
+    diskrep_get_stats(h, &st);
+    return st.needs_checkpoint;
 }
 
 int diskrep_last_error(diskrep *h, const char **msg)
@@ -404,6 +398,9 @@ int diskrep_last_error(diskrep *h, const char **msg)
 void diskrep_get_stats(diskrep *h, struct diskrep_stats *st)
 {
     pthread_mutex_lock(&h->lock);
+    st->role = h->role;
+    st->state = h->state;
+    st->needs_checkpoint = h->needs_checkpoint;
     st->checkpoints = h->checkpoints;
     st->writes_forwarded = h->writes_forwarded;
     st->active_blocks = h->active.count;

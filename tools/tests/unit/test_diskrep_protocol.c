@@ -52,6 +52,20 @@ static void hello(struct wire *w, uint64_t seq, uint64_t disk, uint32_t flags, u
     put(w, hidden, 4);
 }
 
+static void raw(struct wire *w, const char *bytes, size_t n)
+{
+    memcpy(w->b + w->n, bytes, n);
+    w->n += n;
+}
+
+static void error_msg(struct wire *w, uint64_t seq, uint32_t code, const char *text, uint32_t len)
+{
+    header(w, MAGIC, 1, ERROR, 8 + len, seq);
+    put(w, code, 4);
+    put(w, len, 4);
+    raw(w, text, len);
+}
+
 /* A WRITE/RESYNC of len bytes of 0xab (len_field is the header's payload length). */
 static void io(struct wire *w, uint16_t type, uint64_t seq, uint64_t off, uint32_t len,
                uint32_t len_field)
@@ -122,9 +136,41 @@ static void expect_refused(const struct wire *w, int want, const char *what)
           diskrep_error_name(want), diskrep_error_name(code), diskrep_error_name(sent), msg);
 }
 
+/* A HELLO (unless hello is 0), then one WRITE or RESYNC, each refused. */
+static const struct io_case {
+    int hello;
+    uint16_t type;
+    uint64_t seq, off;
+    uint32_t len, len_field;
+    int want;
+    const char *what;
+} io_cases[] = {
+    { 1, WRITE, 2, 0, BS, 16 + BS + 8, DISKREP_E_TRUNCATED_PAYLOAD, "WRITE whose payload stops short" },
+    { 1, WRITE, 2, 0, BS, 16 + BS - 1, DISKREP_E_BAD_LENGTH, "WRITE data length not the payload's" },
+    { 1, WRITE, 2, DISK, BS, 16 + BS, DISKREP_E_OFFSET_PAST_END, "WRITE at the disk's end" },
+    { 1, WRITE, 2, UINT64_MAX - 100, BS, 16 + BS, DISKREP_E_RANGE_OVERFLOW,
+      "WRITE whose offset + length overflows" },
+    { 1, WRITE, 2, DISK - 256, BS, 16 + BS, DISKREP_E_RANGE_PAST_END, "WRITE running past the end" },
+    { 1, WRITE, 3, 0, BS, 16 + BS, DISKREP_E_SEQ_GAP, "a sequence number skipped" },
+    { 0, WRITE, 1, 0, BS, 16 + BS, DISKREP_E_BAD_STATE, "WRITE before HELLO" },
+    { 1, RESYNC, 2, 0, BS, 16 + BS, DISKREP_E_BAD_STATE, "RESYNC without a whole-disk copy announced" },
+    { 1, WRITE, 2, 0, 3 * BS, 16 + 3 * BS, DISKREP_E_HIDDEN_FULL,
+      "WRITE of 3 blocks past a hidden bound of 2" },
+};
+
 static void test_secondary_refuses(void)
 {
     struct wire w;
+
+    for (size_t i = 0; i < sizeof(io_cases) / sizeof(io_cases[0]); i++) {
+        const struct io_case *c = &io_cases[i];
+
+        w = (struct wire){ 0 };
+        if (c->hello)
+            hello(&w, 1, DISK, 0, 0);
+        io(&w, c->type, c->seq, c->off, c->len, c->len_field);
+        expect_refused(&w, c->want, c->what);
+    }
 
     w = (struct wire){ 0 };
     hello(&w, 1, DISK, 0, 0);
@@ -140,8 +186,7 @@ static void test_secondary_refuses(void)
 
     w = (struct wire){ 0 };
     hello(&w, 1, DISK, 0, 0);
-    memcpy(w.b + w.n, "\x44\x4b\x52\x50\x01\x00\x02", 7);
-    w.n += 7;
+    raw(&w, "\x44\x4b\x52\x50\x01\x00\x02", 7);
     expect_refused(&w, DISKREP_E_TRUNCATED_HEADER, "7 bytes of a header");
 
     w = (struct wire){ 0 };
@@ -177,48 +222,9 @@ static void test_secondary_refuses(void)
 
     w = (struct wire){ 0 };
     hello(&w, 1, DISK, 0, 0);
-    io(&w, WRITE, 2, 0, BS, 16 + BS + 8);
-    expect_refused(&w, DISKREP_E_TRUNCATED_PAYLOAD, "WRITE whose payload stops short");
-
-    w = (struct wire){ 0 };
-    hello(&w, 1, DISK, 0, 0);
-    io(&w, WRITE, 2, 0, BS, 16 + BS - 1);
-    expect_refused(&w, DISKREP_E_BAD_LENGTH, "WRITE data length not the payload's");
-
-    w = (struct wire){ 0 };
-    hello(&w, 1, DISK, 0, 0);
-    io(&w, WRITE, 2, DISK, BS, 16 + BS);
-    expect_refused(&w, DISKREP_E_OFFSET_PAST_END, "WRITE at the disk's end");
-
-    w = (struct wire){ 0 };
-    hello(&w, 1, DISK, 0, 0);
-    io(&w, WRITE, 2, UINT64_MAX - 100, BS, 16 + BS);
-    expect_refused(&w, DISKREP_E_RANGE_OVERFLOW, "WRITE whose offset + length overflows");
-
-    w = (struct wire){ 0 };
-    hello(&w, 1, DISK, 0, 0);
-    io(&w, WRITE, 2, DISK - 256, BS, 16 + BS);
-    expect_refused(&w, DISKREP_E_RANGE_PAST_END, "WRITE running past the end");
-
-    w = (struct wire){ 0 };
-    hello(&w, 1, DISK, 0, 0);
     io(&w, WRITE, 2, 0, BS, 16 + BS);
     io(&w, WRITE, 2, BS, BS, 16 + BS);
     expect_refused(&w, DISKREP_E_SEQ_BACKWARDS, "a sequence number repeated");
-
-    w = (struct wire){ 0 };
-    hello(&w, 1, DISK, 0, 0);
-    io(&w, WRITE, 3, 0, BS, 16 + BS);
-    expect_refused(&w, DISKREP_E_SEQ_GAP, "a sequence number skipped");
-
-    w = (struct wire){ 0 };
-    io(&w, WRITE, 1, 0, BS, 16 + BS);
-    expect_refused(&w, DISKREP_E_BAD_STATE, "WRITE before HELLO");
-
-    w = (struct wire){ 0 };
-    hello(&w, 1, DISK, 0, 0);
-    io(&w, RESYNC, 2, 0, BS, 16 + BS);
-    expect_refused(&w, DISKREP_E_BAD_STATE, "RESYNC without a whole-disk copy announced");
 
     w = (struct wire){ 0 };
     hello(&w, 1, DISK, 0, 0);
@@ -241,16 +247,7 @@ static void test_secondary_refuses(void)
 
     w = (struct wire){ 0 };
     hello(&w, 1, DISK, 0, 0);
-    io(&w, WRITE, 2, 0, 3 * BS, 16 + 3 * BS);
-    expect_refused(&w, DISKREP_E_HIDDEN_FULL, "WRITE of 3 blocks past a hidden bound of 2");
-
-    w = (struct wire){ 0 };
-    hello(&w, 1, DISK, 0, 0);
-    header(&w, MAGIC, 1, ERROR, 8 + 5, 2);
-    put(&w, DISKREP_E_IO, 4);
-    put(&w, 5, 4);
-    memcpy(w.b + w.n, "bad\n\x01", 5);
-    w.n += 5;
+    error_msg(&w, 2, DISKREP_E_IO, "bad\n\x01", 5);
     expect_refused(&w, DISKREP_E_PEER_ERROR, "an ERROR from the primary");
 }
 
@@ -309,11 +306,7 @@ static void test_primary_refuses(void)
 
     w = (struct wire){ 0 };
     hello(&w, 1, DISK, 0, 8);
-    header(&w, MAGIC, 1, ERROR, 8 + 4, 2);
-    put(&w, DISKREP_E_IO, 4);
-    put(&w, 4, 4);
-    memcpy(w.b + w.n, "disk", 4);
-    w.n += 4;
+    error_msg(&w, 2, DISKREP_E_IO, "disk", 4);
     code = primary_against(&w, 1, &msg, &err);
     CHECK(code == DISKREP_E_PEER_ERROR && strstr(msg, "io-error") && strstr(msg, "disk"),
           "the secondary's ERROR reaches the caller: %s", msg);
@@ -332,8 +325,7 @@ static void test_primary_refuses(void)
 
     w = (struct wire){ 0 };
     hello(&w, 1, DISK, 0, 8);
-    memcpy(w.b + w.n, "\x44\x4b\x52\x50", 4);
-    w.n += 4;
+    raw(&w, "\x44\x4b\x52\x50", 4);
     code = primary_against(&w, 1, &msg, &err);
     CHECK(code == DISKREP_E_TIMEOUT, "a secondary that stops inside a message: %s: %s",
           diskrep_error_name(code), msg);
