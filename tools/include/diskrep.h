@@ -144,7 +144,8 @@ int diskrep_serve(diskrep *h);
 
 /* Secondary: the hidden layer is written back and the active layer committed; the
  * handle becomes a primary without a peer.  Primary: the peer is dropped.  Either way
- * FAILED_OVER.  Call it once diskrep_serve has returned. */
+ * FAILED_OVER.  Only from RUNNING (EINVAL: a secondary still receiving its whole-disk
+ * copy has no disk to carry on with).  Call it once diskrep_serve has returned. */
 int diskrep_failover(diskrep *h);
 int diskrep_stop(diskrep *h);
 

@@ -3,6 +3,7 @@
 #include "dr_internal.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -280,37 +281,53 @@ int diskrep_checkpoint(diskrep *h)
     return barrier(h, DR_CHECKPOINT);
 }
 
+/* Until fd has something to read or has closed. */
+static int wait_readable(int fd)
+{
+    struct pollfd pfd = { .fd = fd, .events = POLLIN };
+    int r;
+
+    while ((r = poll(&pfd, 1, -1)) < 0 && errno == EINTR)
+        ;
+    return r < 0 ? -1 : 0;
+}
+
+/* Best effort: the primary learns why before the connection goes. */
+static void send_error(struct diskrep *h)
+{
+    uint8_t head[sizeof(struct dr_wire_error)];
+    size_t n = strnlen(h->last_msg, DR_ERROR_TEXT_MAX);
+    int saved = errno;
+
+    dr_put_error(head, (uint32_t)h->last_error, (uint32_t)n);
+    dr_send(h, DR_ERROR, head, sizeof(head), h->last_msg, n);
+    errno = saved;
+}
+
 int diskrep_serve_one(diskrep *h)
 {
     struct dr_msg msg;
-    int rc;
+    int rc = -1, fd;
 
-    if (h->role != DISKREP_SECONDARY) {
-        errno = EINVAL;
+    pthread_mutex_lock(&h->lock);
+    fd = h->role == DISKREP_SECONDARY ? h->rfd : -2;
+    pthread_mutex_unlock(&h->lock);
+    if (fd < 0) {
+        errno = fd == -2 ? EINVAL : ENOTCONN;
         return -1;
     }
+    /* The wait for a message holds no lock: the guest's I/O goes on meanwhile.  The
+     * message itself is read and applied under the lock, its rest bounded by the
+     * timeout. */
+    if (wait_readable(fd))
+        return -1;
     pthread_mutex_lock(&h->lock);
     h->last_error = DISKREP_E_NONE;
-    pthread_mutex_unlock(&h->lock);
-    /* The wait for a message holds no lock: the guest's I/O goes on meanwhile.  Only
-     * this thread reads the connection. */
-    rc = dr_recv(h, &msg, -1);
-    pthread_mutex_lock(&h->lock);
-    if (rc > 0 && dr_secondary_apply(h, &msg) == 0)
-        rc = 1;
-    else if (rc > 0)
+    rc = dr_recv(h, &msg, (int)h->cfg.timeout_ms);
+    if (rc > 0 && dr_secondary_apply(h, &msg))
         rc = -1;
-    if (rc < 0 && h->last_error && h->last_error != DISKREP_E_PEER_CLOSED &&
-        h->wfd >= 0) {
-        /* Best effort: the primary learns why before the connection goes. */
-        uint8_t head[sizeof(struct dr_wire_error)];
-        size_t n = strnlen(h->last_msg, DR_ERROR_TEXT_MAX);
-        int saved = errno;
-
-        dr_put_error(head, (uint32_t)h->last_error, (uint32_t)n);
-        dr_send(h, DR_ERROR, head, sizeof(head), h->last_msg, n);
-        errno = saved;
-    }
+    if (rc < 0 && h->last_error && h->last_error != DISKREP_E_PEER_CLOSED && h->wfd >= 0)
+        send_error(h);
     if (rc < 0)
         dr_detach(h);
     pthread_mutex_unlock(&h->lock);
