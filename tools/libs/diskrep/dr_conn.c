@@ -13,17 +13,28 @@ void dr_detach(struct diskrep *h)
     h->rfd = h->wfd = -1;
 }
 
-/* A message's parts in one go.  Sockets get MSG_NOSIGNAL: a secondary that went away
- * must give the primary EPIPE, not kill it. */
-static int send_iov(int fd, struct iovec *iov, int iovcnt)
+/* A message's parts in one go, each wait for room bounded by timeout_ms.  Sockets get
+ * MSG_NOSIGNAL: a secondary that went away must give the primary EPIPE, not kill it.
+ * Other fds (pipes) are written as they are, without the bound. */
+static int send_iov(int fd, struct iovec *iov, int iovcnt, int timeout_ms)
 {
     struct msghdr mh = { .msg_iov = iov, .msg_iovlen = (size_t)iovcnt };
 
     while (mh.msg_iovlen > 0) {
-        ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL);
+        ssize_t n = sendmsg(fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
 
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            struct pollfd pfd = { .fd = fd, .events = POLLOUT };
+            int r = poll(&pfd, 1, timeout_ms);
+
+            if (r == 0)
+                errno = ETIMEDOUT;
+            if (r <= 0 && errno != EINTR)
+                return -1;
+            continue;
+        }
         if (n < 0 && errno == ENOTSOCK)
             return writev_exact(fd, mh.msg_iov, (int)mh.msg_iovlen);
         if (n < 0)
@@ -58,7 +69,7 @@ int dr_send(struct diskrep *h, uint16_t type, const void *head, size_t head_len,
         iov[n++] = (struct iovec){ (void *)head, head_len };
     if (data_len)
         iov[n++] = (struct iovec){ (void *)data, data_len };
-    return send_iov(h->wfd, iov, n);
+    return send_iov(h->wfd, iov, n, (int)h->cfg.timeout_ms);
 }
 
 /* len bytes, each read waiting at most first_ms (the first) or ms (the others; -1: no

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "diskrep_helpers.h"
+#include "xutil.h"
 
 enum { BS = 512, DISK = 16 * 1024, MAX_IO = 4 * BS };
 enum { HELLO = 1, WRITE = 2, RESYNC = 3, FLUSH = 4, CHECKPOINT = 5, ACK = 6, ERROR = 7 };
@@ -331,10 +332,52 @@ static void test_primary_refuses(void)
           diskrep_error_name(code), msg);
 }
 
+/* A secondary that answers HELLO, then reads nothing: the primary's guest writes still
+ * complete on its disk, forwarding gives up after the timeout instead of hanging, and
+ * the checkpoint fails. */
+static void test_secondary_stops_reading(void)
+{
+    struct diskrep_config roomy = cfg;
+    diskrep_dev *dev = diskrep_dev_mem(DISK);
+    struct wire w = { 0 };
+    uint8_t block[MAX_IO];
+    const char *msg;
+    uint64_t start, ms;
+    int sv[2], sndbuf = 4096, ok = 1, rc, err, code;
+    diskrep *p;
+
+    roomy.hidden_max_blocks = DISK / BS;
+    p = dr_test_new(DISKREP_PRIMARY, dev, &roomy);
+    hello(&w, 1, DISK, 0, DISK / BS);
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv) ||
+        setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &sndbuf, sizeof(sndbuf)) ||
+        write(sv[1], w.b, w.n) != (ssize_t)w.n)
+        exit(2);
+    CHECK(diskrep_start(p, sv[0], sv[0]) == 0, "a primary started toward a secondary that stops reading");
+    memset(block, 0x77, sizeof(block));
+    start = clock_now_ms();
+    /* 8 passes over the disk: far more than the socket holds. */
+    for (uint64_t off = 0; off < 8 * (uint64_t)DISK; off += MAX_IO)
+        ok &= diskrep_write(p, block, MAX_IO, off % DISK) == 0;
+    ms = clock_now_ms() - start;
+    CHECK(ok && ms < 3 * cfg.timeout_ms, "the guest's writes complete on the primary's disk in %llu ms",
+          (unsigned long long)ms);
+    rc = diskrep_checkpoint(p);
+    err = errno;
+    code = diskrep_last_error(p, &msg);
+    CHECK(rc == -1 && err == ETIMEDOUT && code == DISKREP_E_PEER_CLOSED,
+          "then the checkpoint fails: %s, %s: %s", diskrep_error_name(code), strerror(err), msg);
+    close(sv[0]);
+    close(sv[1]);
+    diskrep_free(p);
+    diskrep_dev_close(dev);
+}
+
 int main(void)
 {
     test_secondary_refuses();
     test_primary_refuses();
+    test_secondary_stops_reading();
     CHECK(!strcmp(diskrep_error_name(DISKREP_E_COUNT), "unknown") &&
           !strcmp(diskrep_error_name(-1), "unknown"), "codes outside the enum are \"unknown\"");
     return test_done();
