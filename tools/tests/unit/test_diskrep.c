@@ -216,6 +216,55 @@ static void test_fd_backend(void)
     free(zero);
 }
 
+/* The secondary's guest and its server at once: while the primary's writes are applied
+ * by the serving thread, the secondary's view must stay the last checkpoint plus its own
+ * writes, and after every checkpoint it must be the primary's disk. */
+static void test_concurrent(void)
+{
+    enum { ROUNDS = 300, EVERY = 10 };
+    uint8_t *model = malloc(DISK), *got = malloc(DISK), block[BS];
+    uint64_t prng = 0x1234;
+    struct dr_pair pr;
+    int bad_view = 0, bad_checkpoint = 0, failed = 0;
+
+    CHECK(dr_pair_open(&pr, DISK, &cfg) == 0, "a pair for the concurrent run");
+    memset(model, 0, DISK);
+    for (int round = 1; round <= ROUNDS; round++) {
+        uint64_t pb, sb, off, len;
+
+        prng = prng * 6364136223846793005ULL + 1442695040888963407ULL;
+        pb = (prng >> 20) % (DISK / BS);
+        sb = (prng >> 40) % (DISK / BS);
+        off = (prng >> 8) % DISK;
+        len = 1 + (prng >> 30) % (DISK - off);
+        failed |= dr_write_pattern(pr.p, 2 * BS - (pb == DISK / BS - 1) * BS, pb * BS, (unsigned)round);
+        memset(block, round, BS);
+        failed |= diskrep_write(pr.s, block, BS, sb * BS);
+        memcpy(model + sb * BS, block, BS);
+        /* Every other round the primary's write is surely applied before the read. */
+        if (round % 2)
+            failed |= diskrep_flush(pr.p);
+        failed |= diskrep_read(pr.s, got, len, off);
+        bad_view += memcmp(got, model + off, len) != 0;
+        if (round % EVERY == 0) {
+            failed |= diskrep_checkpoint(pr.p);
+            failed |= diskrep_read(pr.s, got, DISK, 0) | diskrep_read(pr.p, model, DISK, 0);
+            bad_checkpoint += memcmp(got, model, DISK) != 0;
+        }
+    }
+    CHECK(!failed, "%d rounds of writes on both sides, a flush every 2, a checkpoint every %d",
+          ROUNDS, EVERY);
+    CHECK(bad_view == 0, "the secondary's view never showed an un-checkpointed write (%d bad reads)",
+          bad_view);
+    CHECK(bad_checkpoint == 0, "after each checkpoint it was the primary's disk (%d bad)", bad_checkpoint);
+    dr_pair_disconnect(&pr);
+    diskrep_free(pr.p);
+    diskrep_dev_close(pr.pdev);
+    diskrep_dev_close(pr.sdev);
+    free(model);
+    free(got);
+}
+
 int main(void)
 {
     struct dr_pair pr;
@@ -238,6 +287,7 @@ int main(void)
     diskrep_dev_close(pr.sdev);
     test_layer_full();
     test_fd_backend();
+    test_concurrent();
     free(expect);
     return test_done();
 }
