@@ -184,7 +184,8 @@ int dr_primary_write(struct diskrep *h, const void *buf, size_t len, uint64_t of
                        h->pending_count, h->pending_max, (unsigned long long)missing);
     }
     if (diskrep_dev_pwrite(h->dev, buf, len, off))
-        return -1;
+        return dr_fail(h, DISKREP_E_IO, errno, "writing %zu bytes at 0x%llx to this disk failed",
+                       len, (unsigned long long)off);
     for (b = dr_first_block(h, off); b <= dr_last_block(h, off, len); b++)
         if (!bitmap_test_bit(h->pending_map, b)) {
             bitmap_set_bit(h->pending_map, b);
