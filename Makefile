@@ -95,7 +95,13 @@ LIGHT_OBJS := $(LIGHT_SRCS:.c=.o)
 tools/libs/light/libxenlight-colo.a: $(LIGHT_OBJS)
 	$(call Q,AR,$@)rm -f $@; $(AR) rcs $@ $^
 
-LIBS := tools/libs/light/libxenlight-colo.a tools/libs/guest/libxenguest-colo.a tools/libs/ctrl/libxhv.a xen/libsimxen.a \
+# ---- disk replication core (docs/disk-replication.md) -------------------------------------
+DISKREP_SRCS := $(wildcard tools/libs/diskrep/*.c)
+DISKREP_OBJS := $(DISKREP_SRCS:.c=.o)
+tools/libs/diskrep/libdiskrep.a: $(DISKREP_OBJS)
+	$(call Q,AR,$@)rm -f $@; $(AR) rcs $@ $^
+
+LIBS := tools/libs/diskrep/libdiskrep.a tools/libs/light/libxenlight-colo.a tools/libs/guest/libxenguest-colo.a tools/libs/ctrl/libxhv.a xen/libsimxen.a \
         tools/libs/util/libxutil.a
 
 # ---- libxl API as a shared library, libxl-save-helper, xl ---------------------------------
@@ -204,7 +210,7 @@ config/config.mk:
 	./scripts/install-deps.sh
 	./configure
 
-%.o: %.c config/config.mk $(PATHS_STAMP) $(wildcard tools/include/*.h xen/include/*.h tools/libs/guest/*.h tools/libs/light/*.h tools/tests/common/*.h tools/xl/*.h)
+%.o: %.c config/config.mk $(PATHS_STAMP) $(wildcard tools/include/*.h xen/include/*.h tools/libs/guest/*.h tools/libs/light/*.h tools/libs/diskrep/*.h tools/tests/common/*.h tools/xl/*.h)
 	$(call Q,CC,$@)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # `make demo`: the README's first command.

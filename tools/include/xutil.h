@@ -36,6 +36,10 @@ static inline void bitmap_set_bit(unsigned long *bm, uint64_t bit)
 {
     bm[bit / BITS_PER_LONG] |= 1UL << (bit % BITS_PER_LONG);
 }
+static inline void bitmap_clear_bit(unsigned long *bm, uint64_t bit)
+{
+    bm[bit / BITS_PER_LONG] &= ~(1UL << (bit % BITS_PER_LONG));
+}
 static inline bool bitmap_test_bit(const unsigned long *bm, uint64_t bit)
 {
     return (bm[bit / BITS_PER_LONG] >> (bit % BITS_PER_LONG)) & 1;

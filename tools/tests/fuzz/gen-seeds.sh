@@ -24,7 +24,7 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$SIMXEN_DIR"
 for t in restore_plain restore_remus restore_colo backchannel libxl_stream save_msgs colo_proxy \
-         xl_config xl_savefile; do
+         xl_config xl_savefile diskrep; do
     rm -rf "${OUT:?}/$t"
     mkdir -p "$OUT/$t"
 done
@@ -167,5 +167,40 @@ on_crash = "destroy"
 CFG
 printf 'name = "x"\nmemory = 8\nvif = [ "bridge=xenbr0" ]\nsim_program = "incrementer"\n' \
     > "$OUT/xl_config/list.cfg"
+# ---- the disk replication protocol (fuzz_diskrep.c): byte 0 = 0 what a primary sends,
+# 1 what a secondary answers; 16 KiB disk, 512-byte blocks, max_io 2048 ----
+python3 - "$OUT/diskrep" <<'PY'
+import struct, sys
+out = sys.argv[1]
+MAGIC, DISK, BS = 0x50524b44, 16384, 512
+class Stream:
+    def __init__(self):
+        self.b, self.seq = b'', 0
+    def msg(self, t, payload=b''):
+        self.seq += 1
+        self.b += struct.pack('<IHHIIQ', MAGIC, 1, t, len(payload), 0, self.seq) + payload
+        return self
+    def hello(self, flags=0, hidden=8):
+        return self.msg(1, struct.pack('<QIIII', DISK, BS, flags, 2048, hidden))
+    def io(self, t, off, data):
+        return self.msg(t, struct.pack('<QII', off, len(data), 0) + data)
+    def ack(self, seq):
+        return self.msg(6, struct.pack('<Q', seq))
+def w(name, first, s):
+    open('%s/%s' % (out, name), 'wb').write(bytes([first]) + s.b)
+s = Stream().hello().io(2, 0, b'\x11' * 1536).io(2, 5000, b'\x22' * 700).msg(4).msg(5)
+s.io(2, 1024, b'\x33' * 2048).io(2, 16384 - 512, b'\x44' * 512).msg(5)
+w('writes-checkpoints', 0, s)
+s = Stream().hello(flags=1)
+for off in range(0, DISK, 2048):
+    s.io(3, off, bytes([off // 2048 + 1]) * 2048)
+w('resync-then-write', 0, s.msg(5).io(2, 3 * BS, b'\x55' * BS).msg(5))
+s = Stream().hello()
+for blk in range(8):
+    s.io(2, blk * 2 * BS, b'\x66' * BS)
+w('hidden-fill', 0, s.msg(5))
+w('answers', 1, Stream().hello().ack(3).ack(5))
+w('answer-error', 1, Stream().hello().msg(7, struct.pack('<II', 20, 4) + b'full'))
+PY
 ls -l "$OUT"/*/ | awk '$5 > 65536 {print "gen-seeds: large seed:", $0}'
 du -sh "$OUT"
