@@ -465,11 +465,14 @@ static int colo_failover_verdict(xc_interface *xch, const struct colo_local_opts
         ok = res->restore_rc != 0;         /* nothing to take over: refused */
     else
         ok = res->restore_rc == 0 && (p == COLO_SVM_RUNNING || res->failover_exact == 1);
-    printf("@@COLO failover cut=%s:%u%s phase=%s checkpoint=%u exact=%d restore_rc=%d "
+    printf("@@COLO failover cut=%s:%u%s phase=%s checkpoint=%u exact=%d%s%s restore_rc=%d "
            "main_records=%u back_records=%u => %s\n",
            o->cut_channel == COLO_CUT_MAIN ? "main" : "back", o->cut_records,
            o->cut_inside ? ":inside" : "", p >= 0 && p <= 2 ? phase[p] : "never-ran",
-           res->failover_checkpoint, res->failover_exact, res->restore_rc, res->main_records,
+           res->failover_checkpoint, res->failover_exact,
+           res->failover_differs & COLO_DIFFERS_MEMORY ? " memory-differs" : "",
+           res->failover_differs & COLO_DIFFERS_CONTEXT ? " context-differs" : "",
+           res->restore_rc, res->main_records,
            res->back_records, ok ? "ok" : "WRONG");
     if (p >= 0 && !xhv_domain_info(xch, o->svm_domid, &info) && (info.shutdown || info.paused) &&
         xhv_domain_resume(xch, o->svm_domid, p != COLO_SVM_APPLIED)) {

@@ -39,7 +39,7 @@ struct svm {
 /* The secondary's state at failover (colo_local_result.failover_*). */
 struct svm_verdict {
     int32_t phase, exact;
-    uint32_t checkpoint;
+    uint32_t checkpoint, differs;
 };
 
 static void svm_stopped(struct svm *s, int phase, unsigned int n)
@@ -158,6 +158,7 @@ static int run_secondary(const char *backend, const struct colo_local_opts *opts
         scribble_fault(s.c.xch, opts->svm_domid);
         v.exact = !domain_digest(s.c.xch, opts->svm_domid, &m, &c) && m == s.mem &&
                   c == s.ctx;
+        v.differs = (m != s.mem ? COLO_DIFFERS_MEMORY : 0) | (c != s.ctx ? COLO_DIFFERS_CONTEXT : 0);
     }
     if (write_exact(verdict_fd, &v, sizeof(v)))
         rc = -1;
@@ -371,6 +372,7 @@ int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
     if (read_exact(verdict_pipe[0], &v, sizeof(v)) == 0) {
         res->failover_phase = v.phase;
         res->failover_exact = v.exact;
+        res->failover_differs = v.differs;
         res->failover_checkpoint = v.checkpoint;
     }
     waitpid(svm_pid, &status, 0);
