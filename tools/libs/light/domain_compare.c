@@ -5,30 +5,31 @@
 #include <string.h>
 #include <sys/mman.h>
 
-int snapshot_take(xc_interface *xch, uint32_t domid, struct snapshot *snap)
+int snapshot_fill(xc_interface *xch, uint32_t domid, struct snapshot *snap)
 {
     xhv_dominfo_t info;
     uint64_t *pfns = NULL, i;
     void **pages = NULL;
     int *errs = NULL, rc = -1;
 
-    memset(snap, 0, sizeof(*snap));
-    if (xhv_domain_info(xch, domid, &info))
+    snap->ctx_len = 0;
+    if (xhv_domain_info(xch, domid, &info) || info.p2m_size != snap->p2m_size)
         return -1;
-    snap->p2m_size = info.p2m_size;
-    snap->mem = calloc(info.p2m_size, XHV_PAGE_SIZE);
     pfns = malloc(info.p2m_size * sizeof(*pfns));
     pages = malloc(info.p2m_size * sizeof(*pages));
     errs = malloc(info.p2m_size * sizeof(*errs));
-    if (!snap->mem || !pfns || !pages || !errs)
+    if (!pfns || !pages || !errs)
         goto out;
     for (i = 0; i < info.p2m_size; i++)
         pfns[i] = i;
     if (xhv_map_foreign(xch, domid, PROT_READ, pfns, pages, errs, info.p2m_size))
         goto out;
-    for (i = 0; i < info.p2m_size; i++)
+    for (i = 0; i < info.p2m_size; i++) {
         if (!errs[i])
             memcpy(snap->mem + i * XHV_PAGE_SIZE, pages[i], XHV_PAGE_SIZE);
+        else
+            memset(snap->mem + i * XHV_PAGE_SIZE, 0, XHV_PAGE_SIZE);
+    }
     xhv_unmap_foreign(xch, domid, pages, info.p2m_size);
     snap->ctx_len = xhv_hvm_getcontext(xch, domid, snap->ctx, sizeof(snap->ctx));
     rc = snap->ctx_len > 0 ? 0 : -1;
@@ -37,6 +38,20 @@ int snapshot_take(xc_interface *xch, uint32_t domid, struct snapshot *snap)
     free(pages);
     free(errs);
     return rc;
+}
+
+int snapshot_take(xc_interface *xch, uint32_t domid, struct snapshot *snap)
+{
+    xhv_dominfo_t info;
+
+    memset(snap, 0, sizeof(*snap));
+    if (xhv_domain_info(xch, domid, &info))
+        return -1;
+    snap->p2m_size = info.p2m_size;
+    snap->mem = malloc(info.p2m_size * XHV_PAGE_SIZE);
+    if (!snap->mem)
+        return -1;
+    return snapshot_fill(xch, domid, snap);
 }
 
 void snapshot_free(struct snapshot *snap)

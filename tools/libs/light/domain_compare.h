@@ -17,6 +17,8 @@ struct snapshot {
 };
 
 int snapshot_take(xc_interface *xch, uint32_t domid, struct snapshot *snap);
+/* Into snap->mem, which holds snap->p2m_size pages (the domain's size). */
+int snapshot_fill(xc_interface *xch, uint32_t domid, struct snapshot *snap);
 void snapshot_free(struct snapshot *snap);
 /* Number of pages that differ (+1 if the contexts differ), -1 if not comparable;
  * *first_pfn gets the first differing pfn (UINT64_MAX if none). */
