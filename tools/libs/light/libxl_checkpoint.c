@@ -68,11 +68,8 @@ int ckpt_primary_suspend(void *data)
     return 1;
 }
 
-/* Checkpoint n+1's state is final: the caller's look at it, then the guest runs. */
 static int resume_guest(struct ckpt_primary *p)
 {
-    if (p->at_checkpoint)
-        p->at_checkpoint(p->checkpoints + 1, p->opaque);
     if (xhv_domain_resume(p->xch, p->domid, 1)) {
         FAIL(p, "resuming domain %u: %s", p->domid, strerror(errno));
         return -1;
@@ -93,6 +90,9 @@ int ckpt_primary_resume_staged(void *data)
 {
     struct ckpt_primary *p = data;
 
+    /* Checkpoint n+1's state is final: the caller's look at it, then the guest runs. */
+    if (p->at_checkpoint)
+        p->at_checkpoint(p->checkpoints + 1, p->opaque);
     if (resume_guest(p))
         return -1;
     p->resumed_staged = 1;
@@ -106,6 +106,10 @@ int ckpt_primary_postcopy(void *data)
 
     if (p->colo && expect_svm(p, COLO_CHECKPOINT_SVM_READY, "SVM_READY"))
         return 0;
+    if (!p->resumed_staged && p->at_checkpoint)
+        p->at_checkpoint(p->checkpoints + 1, p->opaque);
+    if (p->checkpoint_sent)
+        p->checkpoint_sent(p->checkpoints + 1, p->opaque);
     if (!p->resumed_staged && resume_guest(p))
         return -1;
     p->resumed_staged = 0;

@@ -28,6 +28,9 @@ struct ckpt_primary {
     /* Called while the domain is suspended with checkpoint n's state (before resume,
      * before the checkpoint is sent when it is staged). */
     void (*at_checkpoint)(unsigned int n, void *opaque);
+    /* Called in postcopy: checkpoint n is on its way, and the COLO secondary has it
+     * (SVM_READY), whether the primary already runs (staged) or not. */
+    void (*checkpoint_sent)(unsigned int n, void *opaque);
     void *opaque;
     /* COLO with a compare proxy (libxl_colo_proxy.h): between checkpoints, wait for
      * the interval or the proxy's "DO_CHECKPOINT", whichever comes first. */

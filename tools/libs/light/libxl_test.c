@@ -15,6 +15,7 @@
 static const char *const setting_env[LIBXL__NR_SETTINGS] = {
     [LIBXL__HEARTBEAT_TIMEOUT_MS] = "LIBXL_HEARTBEAT_TIMEOUT_MS",
     [LIBXL__SAVE_HELPER_TIMEOUT_MS] = "LIBXL_SAVE_HELPER_TIMEOUT_MS",
+    [LIBXL__CHECKPOINT_STAGING] = "LIBXL_CHECKPOINT_STAGING",
     [LIBXL__TEST_DIGEST_DIR] = "LIBXL_CHECKPOINT_DIGEST_DIR",
     [LIBXL__TEST_COLO_COMPARE] = "LIBXL_TEST_COLO_COMPARE",
 };
@@ -90,8 +91,6 @@ static void write_note(libxl_ctx *ctx, const char *name, const char *fmt, ...)
 
 void libxl__test_primary_checkpoint(libxl_ctx *ctx, uint32_t domid, unsigned int n)
 {
-    const struct xfault *stall = xfault(XFAULT_PRIMARY_STALL);
-    unsigned long ms;
     uint64_t m, c;
     char name[64];
 
@@ -101,6 +100,13 @@ void libxl__test_primary_checkpoint(libxl_ctx *ctx, uint32_t domid, unsigned int
         write_note(ctx, name, "mem=%016llx ctx=%016llx\n", (unsigned long long)m,
                    (unsigned long long)c);
     }
+}
+
+void libxl__test_primary_stall(libxl_ctx *ctx, unsigned int n)
+{
+    const struct xfault *stall = xfault(XFAULT_PRIMARY_STALL);
+    unsigned long ms;
+
     if (!stall || stall->arg[0] != n)
         return;
     ms = stall->nargs > 1 ? stall->arg[1] : 3600000;
