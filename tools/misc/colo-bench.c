@@ -88,32 +88,54 @@ static void bench_logdirty(xc_interface *xch, uint64_t pages, uint64_t ws)
     xhv_domain_destroy(xch, d);
 }
 
-/* 2. COLO downtime for a guest of the given size writing `rate` pages/s; the mean, in
- * ms (-1 when the pair failed). */
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* The q-quantile (nearest rank) of n sorted values, in ms. */
+static double quantile_ms(const uint64_t *sorted, unsigned int n, double q)
+{
+    unsigned int k = (unsigned int)(q * n + 0.999999);
+
+    return n ? sorted[(k ? k : 1) - 1] / 1e6 : -1;
+}
+
+#define COLO_CHECKPOINTS 101   /* the first is the live migration: 100 pauses */
+
+/* 2. COLO downtime for a guest of the given size writing `rate` pages/s; the median,
+ * in ms (-1 when the pair failed). */
 static double bench_colo(xc_interface *xch, uint64_t pages, uint64_t rate, int send_suspended)
 {
-    struct colo_local_opts opts = { .checkpoints = 12, .interval_ms = 50,
+    struct colo_local_opts opts = { .checkpoints = COLO_CHECKPOINTS, .interval_ms = 50,
                                     .send_suspended = send_suspended };
-    struct colo_local_result res;
+    static struct colo_local_result res;
     uint64_t t0;
+    unsigned int n;
     int ok;
-    double mean;
+    double median, p99;
 
     opts.pvm_domid = create(xch, "bench-pvm", "divergent", pages, rate, 0, 1, 0);
     opts.svm_domid = create(xch, "bench-svm", "", pages, 0, 0, 2, 1);
     t0 = clock_now_ns();
     colo_local_run(xch, &opts, &res);
     t0 = clock_now_ns() - t0;
-    ok = !res.save_rc && !res.restore_rc && res.downtimes;
-    mean = ok ? res.downtime_ns_total / 1e6 / res.downtimes : -1;
-    printf("colo-downtime   guest %6llu MiB  %6llu writes/s  checkpoints %2u  "
-           "mean %7.3f ms  max %7.3f ms  %-20s (staged %2u; part of %.0f ms total)%s\n",
-           (unsigned long long)(pages >> 8), (unsigned long long)rate, res.downtimes + 1, mean,
-           res.downtime_ns_max / 1e6, send_suspended ? "sent while suspended" : "staged",
-           res.staged, t0 / 1e6, ok ? "" : "  FAILED");
+    n = res.downtimes < COLO_LOCAL_MAX_DOWNTIMES ? res.downtimes : COLO_LOCAL_MAX_DOWNTIMES;
+    qsort(res.downtime_ns, n, sizeof(res.downtime_ns[0]), cmp_u64);
+    ok = !res.save_rc && !res.restore_rc && n;
+    median = ok ? quantile_ms(res.downtime_ns, n, 0.5) : -1;
+    p99 = ok ? quantile_ms(res.downtime_ns, n, 0.99) : -1;
+    printf("colo-downtime   guest %6llu MiB  %6llu writes/s  pauses %3u  median %7.3f ms  "
+           "p99 %7.3f ms  mean %7.3f ms  %-20s (staged %3u; %.0f ms in all)%s\n",
+           (unsigned long long)(pages >> 8), (unsigned long long)rate, n, median, p99,
+           n ? res.downtime_ns_total / 1e6 / res.downtimes : -1.0,
+           send_suspended ? "sent while suspended" : "staged", res.staged, t0 / 1e6,
+           ok ? "" : "  FAILED");
     xhv_domain_destroy(xch, opts.pvm_domid);
     xhv_domain_destroy(xch, opts.svm_domid);
-    return mean;
+    return median;
 }
 
 /* The pause with staging against the same guest's pause without, in this run. */
@@ -122,7 +144,7 @@ static void bench_colo_staging(xc_interface *xch, uint64_t pages, uint64_t rate)
     double without = bench_colo(xch, pages, rate, 1), with = bench_colo(xch, pages, rate, 0);
 
     if (with > 0 && without > 0)
-        printf("colo-pause      guest %6llu MiB  staged / sent while suspended: mean pause "
+        printf("colo-pause      guest %6llu MiB  staged / sent while suspended: median pause "
                "ratio %.2f\n", (unsigned long long)(pages >> 8), with / without);
 }
 

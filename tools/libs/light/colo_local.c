@@ -299,6 +299,7 @@ static void shared_snapshot_destroy(struct snapshot *snap)
 struct pvm {
     struct ckpt_primary p;         /* first: the ckpt_primary_* callbacks' data */
     struct snapshot *snap;
+    struct colo_local_result *res;
 };
 
 static int pvm_suspend(void *data)
@@ -310,6 +311,17 @@ static int pvm_suspend(void *data)
     if (r == 1 && pv->snap && snapshot_fill(pv->p.xch, pv->p.domid, pv->snap))
         pv->snap->ctx_len = 0;   /* compared as not comparable */
     return r;
+}
+
+/* After postcopy, once per checkpoint: its downtime is known (if it had one). */
+static int pvm_wait_checkpoint(void *data)
+{
+    struct pvm *pv = data;
+    unsigned int n = pv->p.downtimes;
+
+    if (n && n <= COLO_LOCAL_MAX_DOWNTIMES && !pv->res->downtime_ns[n - 1])
+        pv->res->downtime_ns[n - 1] = pv->p.downtime_ns_last;
+    return ckpt_primary_wait_checkpoint(&pv->p);
 }
 
 static int read_count(int fd, unsigned int *n)
@@ -331,11 +343,12 @@ int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
     pid_t svm_pid = -1, main_proxy = -1, back_proxy = -1;
     struct pvm pv = { .p = { .xch = xch, .domid = opts->pvm_domid, .colo = 1,
                              .interval_ms = opts->interval_ms,
-                             .max_checkpoints = opts->checkpoints } };
+                             .max_checkpoints = opts->checkpoints },
+                      .res = res };
     struct ckpt_primary *p = &pv.p;
     struct save_callbacks cb = {
         .suspend = pvm_suspend, .checkpoint = ckpt_primary_checkpoint,
-        .postcopy = ckpt_primary_postcopy, .wait_checkpoint = ckpt_primary_wait_checkpoint,
+        .postcopy = ckpt_primary_postcopy, .wait_checkpoint = pvm_wait_checkpoint,
         .resume_staged = opts->send_suspended || opts->compare_fn ? NULL
                                                                    : ckpt_primary_resume_staged,
         .staging_mib = opts->staging_mib, .data = &pv,

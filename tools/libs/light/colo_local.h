@@ -66,6 +66,8 @@ struct colo_local_result {
      * first is a live migration): count, sum and maximum, in nanoseconds. */
     unsigned int downtimes;
     uint64_t downtime_ns_total, downtime_ns_max;
+#define COLO_LOCAL_MAX_DOWNTIMES 256
+    uint64_t downtime_ns[COLO_LOCAL_MAX_DOWNTIMES];   /* each of the first ones, in order */
     unsigned int staged;      /* checkpoints sent while the primary ran again */
     /* Records that crossed each channel (with a cut: up to the cut). */
     unsigned int main_records, back_records;
