@@ -88,7 +88,9 @@ static int svm_after_apply(unsigned int n, void *opaque)
     xhv_sim_status_t st = { 0 };
     uint32_t svm = s->opts->svm_domid;
 
-    /* The checkpoint is applied and the primary waits for SVM_READY: both stopped. */
+    /* The checkpoint is applied and the SVM stopped until SVM_READY.  The PVM may run
+     * already (staged): its snapshot from the suspend is what the SVM must equal;
+     * compare_fn reads the live PVM, which then waits for SVM_READY suspended. */
     r.checkpoint = n;
     if (s->opts->compare_fn)
         r.diff = (int32_t)s->opts->compare_fn(s->c.xch, s->opts->pvm_domid, svm, &r.first_pfn);

@@ -13,8 +13,8 @@
 
 #include "xenguest_colo.h"
 
-/* Reported by the secondary after it applied a checkpoint, before it resumes: at
- * that moment both domains are stopped. */
+/* Reported by the secondary after it applied a checkpoint, before it resumes: the SVM
+ * is stopped, and compared with the PVM as the PVM was at that checkpoint. */
 struct colo_checkpoint_report {
     uint32_t checkpoint;      /* 1, 2, ... */
     int32_t diff;             /* pages (+1 if the contexts differ) where SVM != PVM */

@@ -183,19 +183,3 @@ long domain_diff_pages(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *firs
     }
     return diff;
 }
-
-/* Memory through domain_diff_pages, then the vcpu context (+1 if it differs). */
-long domain_diff(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *first_pfn)
-{
-    uint8_t ca[4096], cb[4096];
-    long diff = domain_diff_pages(xch, a, b, first_pfn);
-    int la, lb;
-
-    if (diff < 0)
-        return -1;
-    la = xhv_hvm_getcontext(xch, a, ca, sizeof(ca));
-    lb = xhv_hvm_getcontext(xch, b, cb, sizeof(cb));
-    if (la <= 0 || lb <= 0)
-        return -1;
-    return diff + (la != lb || memcmp(ca, cb, (size_t)la));
-}
