@@ -6,7 +6,8 @@
  *  2. COLO checkpoint downtime of the primary (suspend .. resumed) for a 64 MiB and a
  *     1 GiB guest writing at the same rate: same expectation.  Each pair runs with its
  *     checkpoints staged (copied while suspended, sent after the resume: the default)
- *     and sent while suspended (the baseline), and the ratio of the mean pauses.
+ *     and sent while suspended (the baseline): median and p99 over 100 pauses, and the
+ *     ratio of the medians.
  *  3. Plain save throughput of a 1 GiB guest into a socketpair whose reader discards,
  *     against the same bytes written by a bare writev loop (the transport's ceiling).
  *  4. Save -> restore of a 1 GiB guest between two processes (compare with 3).

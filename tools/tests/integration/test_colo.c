@@ -2,8 +2,9 @@
  * COLO with divergent guests.  The primary and the secondary run the same guest
  * program but read different host-local input, so between checkpoints they dirty
  * different pages (A on the primary, B on the secondary).  After every checkpoint,
- * while both are stopped, the secondary's memory and context must equal the
- * primary's.  The same run with the back channel's dirty lists emptied by a proxy
+ * while the secondary is stopped, its memory and context must equal the primary's as
+ * it was suspended for that checkpoint (a snapshot: a staged primary runs again before
+ * the secondary has the checkpoint).  The same run with the back channel's dirty lists emptied by a proxy
  * (the primary sends A only) must find a difference: proof the check can fail.
  * The pair runs with each checkpoint staged (copied while the primary is suspended and
  * sent once it runs again: the default), sent while suspended, and staged with a limit
