@@ -5,4 +5,6 @@ cd "$(dirname "$0")/.."
 . scripts/build-tree-env.sh
 export SIMXEN_DIR=${SIMXEN_DIR:-/dev/shm/simxen-bench}
 export XHV_LOGLEVEL=${XHV_LOGLEVEL:-error}
-exec ./tools/misc/colo-bench "$@"
+./tools/misc/colo-bench "$@"
+# The pause over a shaped 1 Gbit/s link between two namespaces (root only; it says so).
+[ "${1:-}" = quick ] || ./tools/tests/bench/colo-shaped-link.sh

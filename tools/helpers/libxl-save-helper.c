@@ -91,6 +91,7 @@ static int cb_suspend(void *d) { (void)d; return call(SHM_SUSPEND); }
 static int cb_postcopy(void *d) { (void)d; return call(SHM_POSTCOPY); }
 static int cb_checkpoint(void *d) { (void)d; return call(SHM_CHECKPOINT); }
 static int cb_wait_checkpoint(void *d) { (void)d; return call(SHM_WAIT_CHECKPOINT); }
+static int cb_resume_staged(void *d) { (void)d; return call(SHM_RESUME_STAGED); }
 
 static int cb_switch_qemu_logdirty(uint32_t domid, unsigned int enable, void *d)
 {
@@ -274,6 +275,7 @@ int main(int argc, char **argv)
         if (cbflags & SHM_CBFLAG(SHM_WAIT_CHECKPOINT)) cb.wait_checkpoint = cb_wait_checkpoint;
         if (cbflags & SHM_CBFLAG(SHM_SWITCH_QEMU_LOGDIRTY))
             cb.switch_qemu_logdirty = cb_switch_qemu_logdirty;
+        if (cbflags & SHM_CBFLAG(SHM_RESUME_STAGED)) cb.resume_staged = cb_resume_staged;
         cb.progress = cb_progress;
         xch = xhv_open(NULL);
         if (!xch)

@@ -50,8 +50,20 @@ struct save_callbacks {
     int (*switch_qemu_logdirty)(uint32_t domid, unsigned int enable, void *data);
     /* Progress: called once per batch with pages sent so far in this pass. May be NULL. */
     void (*progress)(const char *what, unsigned long done, unsigned long total, void *data);
+    /* Checkpointed streams, optional (NULL: each checkpoint is sent while the guest is
+     * suspended): copy, resume, then send.  Each checkpoint after the first is copied
+     * (its pages and records) into a staging buffer of at most staging_mib MiB while the
+     * guest is suspended; then this resumes the guest, and the staged checkpoint is sent
+     * (the same bytes as without).  A checkpoint that does not fit is sent while the
+     * guest is suspended, without this call (postcopy resumes it).  >0: continue;
+     * 0: stop after sending it; <0: error. */
+    int (*resume_staged)(void *data);
+    unsigned int staging_mib;     /* 0: XC_CHECKPOINT_STAGING_DEFAULT_MIB */
     void *data;
 };
+/* A 1 GiB guest's 10 % of pages fits; the buffer is reserved, and grows in use, only
+ * once a checkpoint is staged. */
+#define XC_CHECKPOINT_STAGING_DEFAULT_MIB 128
 
 #define XGR_CHECKPOINT_ERROR    0
 #define XGR_CHECKPOINT_SUCCESS  1

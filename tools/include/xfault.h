@@ -11,8 +11,9 @@
 
 enum xfault_id {
     /* primary-stall=N[:MS]: libxl's primary stalls inside checkpoint N, after the
-     * engine's CHECKPOINT record and before libxl's CHECKPOINT_END (Remus) or the resume
-     * (COLO), for MS milliseconds (default an hour). */
+     * engine's CHECKPOINT record and before libxl's CHECKPOINT_END (Remus) or, COLO,
+     * after SVM_READY and before SVM_RESUMED is read (the guest not resumed yet unless
+     * the checkpoint was staged), for MS milliseconds (default an hour). */
     XFAULT_PRIMARY_STALL,
     /* primary-dies-at=BYTES: the primary host dies once its save helper has sent BYTES
      * bytes of the main stream: the domain is destroyed and the stream cut there. */

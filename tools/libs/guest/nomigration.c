@@ -45,3 +45,10 @@ int colo_check_dirty_pfn_list(struct sr_context *ctx, const struct sr_record *re
     errno = ENOSYS;
     return -1;
 }
+
+int staging_append(struct sr_context *ctx, const struct iovec *iov, int n)
+{
+    (void)ctx; (void)iov; (void)n;
+    errno = ENOSYS;
+    return -1;
+}

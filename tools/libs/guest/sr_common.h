@@ -83,6 +83,14 @@ struct sr_restore_ops {
     int (*cleanup)(struct sr_context *ctx);
 };
 
+/* A checkpoint copied while the guest is suspended, sent once it runs again. */
+struct sr_staging {
+    uint8_t *buf;                 /* limit bytes reserved on first use (mmap) */
+    size_t limit, used;
+    uint64_t nr_pages;            /* of the checkpoint being staged */
+    uint64_t staged, sent_suspended;   /* checkpoints, for the statistics */
+};
+
 struct sr_save_state {
     const struct sr_save_ops *ops;
     struct save_callbacks *callbacks;
@@ -107,6 +115,7 @@ struct sr_save_state {
     void *normalised;             /* PV: MAX_BATCH_SIZE pages of rewritten page tables */
     uint64_t pages_sent;          /* statistics */
     uint64_t batches_sent;
+    struct sr_staging staging;
 };
 
 struct sr_restore_state {
@@ -152,6 +161,8 @@ struct sr_context {
     int fd;
     xc_stream_type_t stream_type;
     xhv_dominfo_t dominfo;
+    /* Save: while set, what the engine writes to fd goes into this staged checkpoint. */
+    struct sr_staging *staging;
     union {
         struct sr_save_state save;
         struct sr_restore_state restore;
@@ -221,6 +232,9 @@ const char *rec_type_to_str(uint32_t type);
 /* Header + body + body2 + zero padding in one writev. */
 int write_split_record(struct sr_context *ctx, int fd, struct sr_record *rec,
                        const void *body2, size_t body2_len);
+/* Write all of iov to fd, or append it to the checkpoint being staged if fd is the
+ * stream (ctx->staging). */
+int write_stream_iov(struct sr_context *ctx, int fd, struct iovec *iov, int n);
 static inline int write_record(struct sr_context *ctx, int fd, struct sr_record *rec)
 {
     return write_split_record(ctx, fd, rec, NULL, 0);
@@ -243,6 +257,17 @@ int read_headers(struct sr_context *ctx);
 bool page_type_is_known(unsigned int type);
 bool page_type_to_populate(unsigned int type);
 bool page_type_has_stream_data(unsigned int type);
+
+/* ---- checkpoint staging: copy, resume, send (sr_save_staging.c) ---- */
+/* The guest is suspended with a checkpoint of nr_pages pages to send: stage it if it
+ * can fit (ctx->staging set), or log that it is sent while suspended. */
+void staging_begin(struct sr_context *ctx, uint64_t nr_pages);
+/* Append to the staged checkpoint; one that outgrows the limit is written out at once
+ * and the rest of it goes straight to fd (the guest is still suspended). */
+int staging_append(struct sr_context *ctx, const struct iovec *iov, int n);
+/* Send the staged checkpoint (the guest runs again); ctx->staging is cleared. */
+int staging_send(struct sr_context *ctx);
+void staging_cleanup(struct sr_context *ctx);
 
 /* COLO back channel (sr_backchannel.c). */
 int colo_send_dirty_pfn_list(struct sr_context *ctx, int fd, const unsigned long *bitmap,

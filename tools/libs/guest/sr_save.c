@@ -95,7 +95,7 @@ static int flush_batch(struct sr_context *ctx)
             s->iov[nr_iov++] = (struct iovec){ s->send_pages[i], PAGE_SIZE };
     }
     /* Body length is 8 + 8n + 4096k: always a multiple of 8, no padding. */
-    if (writev_exact(ctx->fd, s->iov, (int)nr_iov)) {
+    if (write_stream_iov(ctx, ctx->fd, s->iov, (int)nr_iov)) {
         PERROR("Failed to write page data batch of %u pages", n);
         goto unmap;
     }
@@ -286,6 +286,9 @@ static int suspend_and_send_dirty(struct sr_context *ctx)
             return -1;
         count += merged;
     }
+    /* A checkpoint after the first: copied now, sent once the guest runs (save()). */
+    if (s->checkpointed_started && s->callbacks->resume_staged)
+        staging_begin(ctx, count);
     return send_dirty_pages(ctx, "Memory (final)", count);
 }
 
@@ -356,6 +359,7 @@ static void cleanup(struct sr_context *ctx)
     free(s->normalised);
     free(s->errs);
     free(s->iov);
+    staging_cleanup(ctx);
     free(ctx->hvm.context);
     errno = saved_errno;
 }
@@ -402,6 +406,15 @@ static int save(struct sr_context *ctx)
         ctx->save.checkpointed_started = true;
         if (write_simple_record(ctx, REC_TYPE_CHECKPOINT))
             return -1;
+        /* Staged: the guest runs while its checkpoint travels; the callbacks below
+         * follow as without staging. */
+        if (ctx->staging) {
+            if (checkpoint_cb(ctx, cb->resume_staged, "Resume staged", &stop) ||
+                staging_send(ctx))
+                return -1;
+            if (stop)
+                return 0;
+        }
         if (ctx->stream_type == XC_STREAM_COLO) {
             if (checkpoint_cb(ctx, cb->checkpoint, "Checkpoint", &stop) || stop ||
                 checkpoint_cb(ctx, cb->postcopy, "Postcopy", &stop) || stop ||
@@ -478,5 +491,9 @@ int xc_domain_save(xc_interface *xch, int io_fd, uint32_t dom, uint32_t flags,
         return -1;
     }
     IPRINTF("Save of domain %u done: %llu pages", dom, (unsigned long long)ctx->save.pages_sent);
+    if (ctx->save.staging.staged || ctx->save.staging.sent_suspended)
+        IPRINTF("Checkpoints staged (sent while the guest ran): %llu; sent while suspended: "
+                "%llu", (unsigned long long)ctx->save.staging.staged,
+                (unsigned long long)ctx->save.staging.sent_suspended);
     return 0;
 }

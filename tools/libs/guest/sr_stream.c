@@ -39,6 +39,13 @@ const char *rec_type_to_str(uint32_t type)
     return "Reserved";
 }
 
+int write_stream_iov(struct sr_context *ctx, int fd, struct iovec *iov, int n)
+{
+    if (ctx->staging && fd == ctx->fd)
+        return staging_append(ctx, iov, n);
+    return writev_exact(fd, iov, n);
+}
+
 int write_split_record(struct sr_context *ctx, int fd, struct sr_record *rec,
                        const void *body2, size_t body2_len)
 {
@@ -64,7 +71,7 @@ int write_split_record(struct sr_context *ctx, int fd, struct sr_record *rec,
         iov[n++] = (struct iovec){ (void *)body2, body2_len };
     if (padded != total)
         iov[n++] = (struct iovec){ (void *)zeroes, padded - total };
-    if (writev_exact(fd, iov, n)) {
+    if (write_stream_iov(ctx, fd, iov, n)) {
         PERROR("Unable to write record (0x%08x, %s)", rec->type, rec_type_to_str(rec->type));
         return -1;
     }

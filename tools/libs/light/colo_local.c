@@ -28,6 +28,7 @@
 struct svm {
     struct ckpt_secondary c;       /* the libxl side (libxl_checkpoint.c) */
     const struct colo_local_opts *opts;
+    const struct snapshot *pvm_snap;   /* the PVM at the checkpoint (opts->compare) */
     int report_fd, verdict_fd;
     uint64_t last_dirty;
     /* Where the SVM is, and its digests the last time it was stopped. */
@@ -64,6 +65,23 @@ static int svm_postcopy(void *data)
     return r;
 }
 
+/* The SVM against the PVM's snapshot (pages, +1 if the contexts differ), -1. */
+static long diff_with_snapshot(xc_interface *xch, const struct snapshot *pvm, uint32_t svm,
+                               uint64_t *first_pfn)
+{
+    struct snapshot got = { 0 };
+    long diff;
+
+    *first_pfn = UINT64_MAX;
+    if (!pvm->ctx_len || snapshot_take(xch, svm, &got)) {
+        snapshot_free(&got);
+        return -1;
+    }
+    diff = snapshot_diff(pvm, &got, first_pfn);
+    snapshot_free(&got);
+    return diff;
+}
+
 static int svm_after_apply(unsigned int n, void *opaque)
 {
     struct svm *s = opaque;
@@ -71,11 +89,14 @@ static int svm_after_apply(unsigned int n, void *opaque)
     xhv_sim_status_t st = { 0 };
     uint32_t svm = s->opts->svm_domid;
 
-    /* The checkpoint is applied and the primary waits for SVM_READY: both stopped. */
+    /* The checkpoint is applied and the SVM stopped until SVM_READY.  The PVM may run
+     * already (staged): its snapshot from the suspend is what the SVM must equal;
+     * compare_fn reads the live PVM, which then waits for SVM_READY suspended. */
     r.checkpoint = n;
-    if (s->opts->compare)
-        r.diff = (int32_t)(s->opts->compare_fn ? s->opts->compare_fn : domain_diff)(
-            s->c.xch, s->opts->pvm_domid, svm, &r.first_pfn);
+    if (s->opts->compare_fn)
+        r.diff = (int32_t)s->opts->compare_fn(s->c.xch, s->opts->pvm_domid, svm, &r.first_pfn);
+    else if (s->opts->compare)
+        r.diff = (int32_t)diff_with_snapshot(s->c.xch, s->pvm_snap, svm, &r.first_pfn);
     r.svm_dirty = s->last_dirty;
     if (!xhv_sim_status(s->c.xch, svm, &st))
         r.svm_steps = st.steps;
@@ -123,11 +144,12 @@ static void scribble_fault(xc_interface *xch, uint32_t domid)
     }
 }
 
-static int run_secondary(const char *backend, const struct colo_local_opts *opts, int main_fd,
-                         int back_fd, int report_fd, int verdict_fd)
+static int run_secondary(const char *backend, const struct colo_local_opts *opts,
+                         const struct snapshot *pvm_snap, int main_fd, int back_fd,
+                         int report_fd, int verdict_fd)
 {
-    struct svm s = { .opts = opts, .report_fd = report_fd, .verdict_fd = verdict_fd,
-                     .phase = -1 };
+    struct svm s = { .opts = opts, .pvm_snap = pvm_snap, .report_fd = report_fd,
+                     .verdict_fd = verdict_fd, .phase = -1 };
     struct svm_verdict v = { .exact = -1 };
     struct restore_callbacks cb = {
         .checkpoint = ckpt_secondary_checkpoint, .postcopy = svm_postcopy,
@@ -269,6 +291,62 @@ static pid_t start_proxy(int *fd, int to_peer, const struct proxy_spec *sp, int 
     return pid;
 }
 
+/* The PVM's snapshot for the comparison, in memory the forked secondary shares: the
+ * primary fills it while suspended with checkpoint n's state; the secondary reads it
+ * once it has applied checkpoint n, before SVM_READY lets the primary take the next. */
+static struct snapshot *shared_snapshot_create(xc_interface *xch, uint32_t domid)
+{
+    xhv_dominfo_t info;
+    struct snapshot *snap;
+    size_t len;
+
+    if (xhv_domain_info(xch, domid, &info))
+        return NULL;
+    len = sizeof(*snap) + info.p2m_size * XHV_PAGE_SIZE;
+    snap = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (snap == MAP_FAILED)
+        return NULL;
+    snap->p2m_size = info.p2m_size;
+    snap->mem = (uint8_t *)(snap + 1);
+    snap->ctx_len = 0;
+    return snap;
+}
+
+static void shared_snapshot_destroy(struct snapshot *snap)
+{
+    if (snap)
+        munmap(snap, sizeof(*snap) + snap->p2m_size * XHV_PAGE_SIZE);
+}
+
+/* The primary: libxl's side, and the snapshot it takes at every suspend. */
+struct pvm {
+    struct ckpt_primary p;         /* first: the ckpt_primary_* callbacks' data */
+    struct snapshot *snap;
+    struct colo_local_result *res;
+};
+
+static int pvm_suspend(void *data)
+{
+    struct pvm *pv = data;
+    int r = ckpt_primary_suspend(&pv->p);
+
+    /* Suspended from here to the resume: the checkpoint's state. */
+    if (r == 1 && pv->snap && snapshot_fill(pv->p.xch, pv->p.domid, pv->snap))
+        pv->snap->ctx_len = 0;   /* compared as not comparable */
+    return r;
+}
+
+/* After postcopy, once per checkpoint: its downtime is known (if it had one). */
+static int pvm_wait_checkpoint(void *data)
+{
+    struct pvm *pv = data;
+    unsigned int n = pv->p.downtimes;
+
+    if (n && n <= COLO_LOCAL_MAX_DOWNTIMES && !pv->res->downtime_ns[n - 1])
+        pv->res->downtime_ns[n - 1] = pv->p.downtime_ns_last;
+    return ckpt_primary_wait_checkpoint(&pv->p);
+}
+
 static int read_count(int fd, unsigned int *n)
 {
     uint32_t v;
@@ -286,13 +364,17 @@ int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
     int report_pipe[2] = { -1, -1 }, verdict_pipe[2] = { -1, -1 };
     int main_count[2] = { -1, -1 }, back_count[2] = { -1, -1 };
     pid_t svm_pid = -1, main_proxy = -1, back_proxy = -1;
-    struct ckpt_primary p = { .xch = xch, .domid = opts->pvm_domid, .colo = 1,
-                              .interval_ms = opts->interval_ms,
-                              .max_checkpoints = opts->checkpoints };
+    struct pvm pv = { .p = { .xch = xch, .domid = opts->pvm_domid, .colo = 1,
+                             .interval_ms = opts->interval_ms,
+                             .max_checkpoints = opts->checkpoints },
+                      .res = res };
+    struct ckpt_primary *p = &pv.p;
     struct save_callbacks cb = {
-        .suspend = ckpt_primary_suspend, .checkpoint = ckpt_primary_checkpoint,
-        .postcopy = ckpt_primary_postcopy, .wait_checkpoint = ckpt_primary_wait_checkpoint,
-        .data = &p,
+        .suspend = pvm_suspend, .checkpoint = ckpt_primary_checkpoint,
+        .postcopy = ckpt_primary_postcopy, .wait_checkpoint = pvm_wait_checkpoint,
+        .resume_staged = opts->send_suspended || opts->compare_fn ? NULL
+                                                                   : ckpt_primary_resume_staged,
+        .staging_mib = opts->staging_mib, .data = &pv,
     };
     struct proxy_spec main_spec = { .raw_prefix = sizeof(struct sr_ihdr) + sizeof(struct sr_dhdr) };
     struct proxy_spec back_spec = { .drop_dirty_list = opts->drop_dirty_list };
@@ -319,6 +401,11 @@ int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
         pipe2(report_pipe, O_CLOEXEC) || pipe2(verdict_pipe, O_CLOEXEC) ||
         (proxies && (pipe2(main_count, O_CLOEXEC) || pipe2(back_count, O_CLOEXEC))))
         goto out;
+    if (opts->compare && !opts->compare_fn) {
+        pv.snap = shared_snapshot_create(xch, opts->pvm_domid);
+        if (!pv.snap)
+            goto out;
+    }
     old_sigpipe = signal(SIGPIPE, SIG_IGN);
 
     svm_pid = fork();
@@ -329,7 +416,7 @@ int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
         close(back_sv[0]);
         close(report_pipe[0]);
         close(verdict_pipe[0]);
-        _exit(run_secondary(xhv_backend_name(xch), opts, main_sv[1], back_sv[1],
+        _exit(run_secondary(xhv_backend_name(xch), opts, pv.snap, main_sv[1], back_sv[1],
                             report_pipe[1], verdict_pipe[1]));
     }
     close(main_sv[1]);
@@ -338,29 +425,30 @@ int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
     close(verdict_pipe[1]);
     main_sv[1] = back_sv[1] = report_pipe[1] = verdict_pipe[1] = -1;
 
-    p.main_fd = main_sv[0];
-    p.recv_fd = back_sv[0];
+    p->main_fd = main_sv[0];
+    p->recv_fd = back_sv[0];
     if (proxies) {
         int others[] = { report_pipe[0], verdict_pipe[0], main_count[0], back_count[0],
                          back_sv[0], main_sv[0] };
 
-        main_proxy = start_proxy(&p.main_fd, 1, &main_spec, main_count[1], others, 6);
-        others[5] = p.main_fd;
-        back_proxy = start_proxy(&p.recv_fd, 0, &back_spec, back_count[1], others, 6);
+        main_proxy = start_proxy(&p->main_fd, 1, &main_spec, main_count[1], others, 6);
+        others[5] = p->main_fd;
+        back_proxy = start_proxy(&p->recv_fd, 0, &back_spec, back_count[1], others, 6);
         close(main_count[1]);
         close(back_count[1]);
         main_count[1] = back_count[1] = -1;
-        main_sv[0] = p.main_fd;
-        back_sv[0] = p.recv_fd;
+        main_sv[0] = p->main_fd;
+        back_sv[0] = p->recv_fd;
         if (main_proxy < 0 || back_proxy < 0)
             goto out;
     }
 
-    res->save_rc = xc_domain_save(xch, p.main_fd, opts->pvm_domid, XCFLAGS_LIVE, &cb,
-                                  XC_STREAM_COLO, p.recv_fd);
-    res->downtimes = p.downtimes;
-    res->downtime_ns_total = p.downtime_ns_total;
-    res->downtime_ns_max = p.downtime_ns_max;
+    res->save_rc = xc_domain_save(xch, p->main_fd, opts->pvm_domid, XCFLAGS_LIVE, &cb,
+                                  XC_STREAM_COLO, p->recv_fd);
+    res->downtimes = p->downtimes;
+    res->downtime_ns_total = p->downtime_ns_total;
+    res->downtime_ns_max = p->downtime_ns_max;
+    res->staged = p->staged;
     /* The primary stops: the secondary sees the stream end and fails over. */
     close(main_sv[0]);
     main_sv[0] = -1;
@@ -392,5 +480,6 @@ int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
              *end = fd + 8; fd < end; fd++)
         if (*fd >= 0)
             close(*fd);
+    shared_snapshot_destroy(pv.snap);
     return res->save_rc == 0 && res->restore_rc == 0 ? 0 : -1;
 }

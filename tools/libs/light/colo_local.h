@@ -13,8 +13,8 @@
 
 #include "xenguest_colo.h"
 
-/* Reported by the secondary after it applied a checkpoint, before it resumes: at
- * that moment both domains are stopped. */
+/* Reported by the secondary after it applied a checkpoint, before it resumes: the SVM
+ * is stopped, and compared with the PVM as the PVM was at that checkpoint. */
 struct colo_checkpoint_report {
     uint32_t checkpoint;      /* 1, 2, ... */
     int32_t diff;             /* pages (+1 if the contexts differ) where SVM != PVM */
@@ -28,10 +28,18 @@ struct colo_local_opts {
     uint32_t svm_domid;       /* empty, paused domain of the same size */
     unsigned int checkpoints; /* stop after this many */
     unsigned int interval_ms; /* time between checkpoints */
-    int compare;              /* compare SVM and PVM at every checkpoint */
-    /* The comparison (differing pages, first one in *first_pfn, or -1); NULL:
-     * domain_diff.  Real Xen passes a batched one that skips Xen's own pages. */
+    /* Compare SVM and PVM at every checkpoint: the SVM against a snapshot of the PVM
+     * taken while it was suspended with the checkpoint's state (it may run again before
+     * the SVM has the checkpoint). */
+    int compare;
+    /* Instead, this comparison (differing pages, first one in *first_pfn, or -1) of the
+     * live PVM, which then stays suspended until the SVM has applied the checkpoint
+     * (no staging).  Real Xen passes a batched one that skips Xen's own pages. */
     long (*compare_fn)(xc_interface *xch, uint32_t pvm, uint32_t svm, uint64_t *first_pfn);
+    /* Checkpoints are staged (save_callbacks.resume_staged) unless send_suspended;
+     * staging_mib: the staging limit (0: the engine's default). */
+    int send_suspended;
+    unsigned int staging_mib;
     /* Fault injection for tests: a proxy on the back channel empties every dirty pfn
      * list, so the primary sends A only. */
     int drop_dirty_list;
@@ -58,6 +66,9 @@ struct colo_local_result {
      * first is a live migration): count, sum and maximum, in nanoseconds. */
     unsigned int downtimes;
     uint64_t downtime_ns_total, downtime_ns_max;
+#define COLO_LOCAL_MAX_DOWNTIMES 256
+    uint64_t downtime_ns[COLO_LOCAL_MAX_DOWNTIMES];   /* each of the first ones, in order */
+    unsigned int staged;      /* checkpoints sent while the primary ran again */
     /* Records that crossed each channel (with a cut: up to the cut). */
     unsigned int main_records, back_records;
     /* The secondary at failover: where it was (COLO_SVM_*), the checkpoint of that

@@ -5,30 +5,31 @@
 #include <string.h>
 #include <sys/mman.h>
 
-int snapshot_take(xc_interface *xch, uint32_t domid, struct snapshot *snap)
+int snapshot_fill(xc_interface *xch, uint32_t domid, struct snapshot *snap)
 {
     xhv_dominfo_t info;
     uint64_t *pfns = NULL, i;
     void **pages = NULL;
     int *errs = NULL, rc = -1;
 
-    memset(snap, 0, sizeof(*snap));
-    if (xhv_domain_info(xch, domid, &info))
+    snap->ctx_len = 0;
+    if (xhv_domain_info(xch, domid, &info) || info.p2m_size != snap->p2m_size)
         return -1;
-    snap->p2m_size = info.p2m_size;
-    snap->mem = calloc(info.p2m_size, XHV_PAGE_SIZE);
     pfns = malloc(info.p2m_size * sizeof(*pfns));
     pages = malloc(info.p2m_size * sizeof(*pages));
     errs = malloc(info.p2m_size * sizeof(*errs));
-    if (!snap->mem || !pfns || !pages || !errs)
+    if (!pfns || !pages || !errs)
         goto out;
     for (i = 0; i < info.p2m_size; i++)
         pfns[i] = i;
     if (xhv_map_foreign(xch, domid, PROT_READ, pfns, pages, errs, info.p2m_size))
         goto out;
-    for (i = 0; i < info.p2m_size; i++)
+    for (i = 0; i < info.p2m_size; i++) {
         if (!errs[i])
             memcpy(snap->mem + i * XHV_PAGE_SIZE, pages[i], XHV_PAGE_SIZE);
+        else
+            memset(snap->mem + i * XHV_PAGE_SIZE, 0, XHV_PAGE_SIZE);
+    }
     xhv_unmap_foreign(xch, domid, pages, info.p2m_size);
     snap->ctx_len = xhv_hvm_getcontext(xch, domid, snap->ctx, sizeof(snap->ctx));
     rc = snap->ctx_len > 0 ? 0 : -1;
@@ -37,6 +38,20 @@ int snapshot_take(xc_interface *xch, uint32_t domid, struct snapshot *snap)
     free(pages);
     free(errs);
     return rc;
+}
+
+int snapshot_take(xc_interface *xch, uint32_t domid, struct snapshot *snap)
+{
+    xhv_dominfo_t info;
+
+    memset(snap, 0, sizeof(*snap));
+    if (xhv_domain_info(xch, domid, &info))
+        return -1;
+    snap->p2m_size = info.p2m_size;
+    snap->mem = malloc(info.p2m_size * XHV_PAGE_SIZE);
+    if (!snap->mem)
+        return -1;
+    return snapshot_fill(xch, domid, snap);
 }
 
 void snapshot_free(struct snapshot *snap)
@@ -167,20 +182,4 @@ long domain_diff_pages(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *firs
         xhv_unmap_foreign(xch, b, pb, m);
     }
     return diff;
-}
-
-/* Memory through domain_diff_pages, then the vcpu context (+1 if it differs). */
-long domain_diff(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *first_pfn)
-{
-    uint8_t ca[4096], cb[4096];
-    long diff = domain_diff_pages(xch, a, b, first_pfn);
-    int la, lb;
-
-    if (diff < 0)
-        return -1;
-    la = xhv_hvm_getcontext(xch, a, ca, sizeof(ca));
-    lb = xhv_hvm_getcontext(xch, b, cb, sizeof(cb));
-    if (la <= 0 || lb <= 0)
-        return -1;
-    return diff + (la != lb || memcmp(ca, cb, (size_t)la));
 }

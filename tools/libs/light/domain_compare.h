@@ -17,6 +17,8 @@ struct snapshot {
 };
 
 int snapshot_take(xc_interface *xch, uint32_t domid, struct snapshot *snap);
+/* Into snap->mem, which holds snap->p2m_size pages (the domain's size). */
+int snapshot_fill(xc_interface *xch, uint32_t domid, struct snapshot *snap);
 void snapshot_free(struct snapshot *snap);
 /* Number of pages that differ (+1 if the contexts differ), -1 if not comparable;
  * *first_pfn gets the first differing pfn (UINT64_MAX if none). */
@@ -26,9 +28,6 @@ long snapshot_diff(const struct snapshot *a, const struct snapshot *b, uint64_t 
  * the first 8 differing pages are described on stderr.  Real Xen compares with this
  * (the pair's contexts differ in timers and TSC). */
 long domain_diff_pages(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *first_pfn);
-/* The same plus the vcpu context (+1 if it differs): the simulated hypervisor's
- * comparison, where a checkpoint also makes the contexts equal. */
-long domain_diff(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *first_pfn);
 
 
 

@@ -68,20 +68,13 @@ int ckpt_primary_suspend(void *data)
     return 1;
 }
 
-int ckpt_primary_postcopy(void *data)
+static int resume_guest(struct ckpt_primary *p)
 {
-    struct ckpt_primary *p = data;
-
-    if (p->colo && expect_svm(p, COLO_CHECKPOINT_SVM_READY, "SVM_READY"))
-        return 0;
-    p->checkpoints++;
-    if (p->at_checkpoint)
-        p->at_checkpoint(p->checkpoints, p->opaque);
     if (xhv_domain_resume(p->xch, p->domid, 1)) {
         FAIL(p, "resuming domain %u: %s", p->domid, strerror(errno));
         return -1;
     }
-    if (p->checkpoints > 1) {
+    if (p->checkpoints) {
         uint64_t d = clock_now_ns() - p->suspended_at;
 
         p->downtimes++;
@@ -90,6 +83,37 @@ int ckpt_primary_postcopy(void *data)
         if (d > p->downtime_ns_max)
             p->downtime_ns_max = d;
     }
+    return 0;
+}
+
+int ckpt_primary_resume_staged(void *data)
+{
+    struct ckpt_primary *p = data;
+
+    /* Checkpoint n+1's state is final: the caller's look at it, then the guest runs. */
+    if (p->at_checkpoint)
+        p->at_checkpoint(p->checkpoints + 1, p->opaque);
+    if (resume_guest(p))
+        return -1;
+    p->resumed_staged = 1;
+    p->staged++;
+    return 1;
+}
+
+int ckpt_primary_postcopy(void *data)
+{
+    struct ckpt_primary *p = data;
+
+    if (p->colo && expect_svm(p, COLO_CHECKPOINT_SVM_READY, "SVM_READY"))
+        return 0;
+    if (!p->resumed_staged && p->at_checkpoint)
+        p->at_checkpoint(p->checkpoints + 1, p->opaque);
+    if (p->checkpoint_sent)
+        p->checkpoint_sent(p->checkpoints + 1, p->opaque);
+    if (!p->resumed_staged && resume_guest(p))
+        return -1;
+    p->resumed_staged = 0;
+    p->checkpoints++;
     if (p->colo) {
         if (expect_svm(p, COLO_CHECKPOINT_SVM_RESUMED, "SVM_RESUMED"))
             return 0;

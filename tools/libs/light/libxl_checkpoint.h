@@ -25,8 +25,12 @@ struct ckpt_primary {
     /* COLO: the secondary is lost when a back-channel record does not arrive within
      * this many ms (0: wait forever). */
     unsigned int timeout_ms;
-    /* Called while the domain is suspended with checkpoint n's state (before resume). */
+    /* Called while the domain is suspended with checkpoint n's state (before resume,
+     * before the checkpoint is sent when it is staged). */
     void (*at_checkpoint)(unsigned int n, void *opaque);
+    /* Called in postcopy: checkpoint n is on its way, and the COLO secondary has it
+     * (SVM_READY), whether the primary already runs (staged) or not. */
+    void (*checkpoint_sent)(unsigned int n, void *opaque);
     void *opaque;
     /* COLO with a compare proxy (libxl_colo_proxy.h): between checkpoints, wait for
      * the interval or the proxy's "DO_CHECKPOINT", whichever comes first. */
@@ -34,7 +38,9 @@ struct ckpt_primary {
     unsigned int proxy_requests;   /* checkpoints the proxy asked for */
     /* state */
     int svm_running;
+    int resumed_staged;            /* resumed before this checkpoint was sent */
     unsigned int checkpoints;      /* checkpoints sent (whole) */
+    unsigned int staged;           /* of them, sent while the guest ran (staged) */
     /* Downtime (suspend .. resumed) of the checkpoints after the first (the first is a
      * live migration): count, sum and maximum, in nanoseconds. */
     uint64_t suspended_at;
@@ -44,6 +50,9 @@ struct ckpt_primary {
 };
 
 int ckpt_primary_suspend(void *data);
+/* save_callbacks.resume_staged: the guest runs before its checkpoint is sent; postcopy
+ * then completes the checkpoint without resuming. */
+int ckpt_primary_resume_staged(void *data);
 int ckpt_primary_postcopy(void *data);
 int ckpt_primary_checkpoint(void *data);
 int ckpt_primary_wait_checkpoint(void *data);

@@ -107,11 +107,11 @@ int libxl__colo_net_epoch(uint32_t domid, uint32_t n)
     return simxen_net_set_epoch(NULL, domid, n);
 }
 
-int libxl__colo_proxy_checkpoint(int fd, uint32_t domid, uint32_t n)
+int libxl__colo_proxy_checkpoint(int fd)
 {
     char msg[64];
 
-    if (libxl__colo_net_epoch(domid, n) || libxl__colo_proxy_send(fd, "COLO_CHECKPOINT"))
+    if (libxl__colo_proxy_send(fd, "COLO_CHECKPOINT"))
         return -1;
     for (;;) {
         if (libxl__colo_proxy_recv(fd, msg, sizeof(msg), COLO_PROXY_ACK_TIMEOUT_MS))

@@ -27,10 +27,12 @@ int libxl__colo_proxy_send(int fd, const char *msg);
  * bounded, reads are looped, the text is NUL-terminated (upstream's reader does none of
  * these). */
 int libxl__colo_proxy_recv(int fd, char *buf, size_t size, unsigned int timeout_ms);
-/* At checkpoint n, with the primary suspended: stamp its packets from now on with
- * epoch n, tell the proxy, wait for its answer (discarding stale DO_CHECKPOINTs). */
-int libxl__colo_proxy_checkpoint(int fd, uint32_t domid, uint32_t n);
-/* Epoch of a domain's network ring (the secondary, before it resumes). */
+/* The secondary has the checkpoint whose epoch the primary's ring has (set while it
+ * was suspended): tell the proxy, which releases the packets of the epochs before, and
+ * wait for its answer (discarding stale DO_CHECKPOINTs). */
+int libxl__colo_proxy_checkpoint(int fd);
+/* Epoch of a domain's network ring, set while it is stopped at a checkpoint (the
+ * primary before it resumes, the secondary before it starts into the checkpoint). */
 int libxl__colo_net_epoch(uint32_t domid, uint32_t n);
 /* Failover on the secondary: its forwarder starts serving the output itself. */
 int libxl__colo_proxy_failover(uint32_t domid);

@@ -43,16 +43,28 @@ int libxl__colo_save_setup(libxl_ctx *ctx, uint32_t domid, struct ckpt_primary *
     return rc;
 }
 
-void libxl__colo_save_checkpoint(libxl_ctx *ctx, uint32_t domid, struct ckpt_primary *p,
-                                 unsigned int n)
+static void proxy_lost(libxl_ctx *ctx, struct ckpt_primary *p, unsigned int n)
+{
+    LOG_NOTICE(ctx, "COLO proxy lost at checkpoint %u (%s): checkpoints are periodic only",
+               n, errno ? strerror(errno) : "no answer");
+    close(p->proxy_fd);
+    p->have_proxy = 0;
+}
+
+void libxl__colo_save_epoch(libxl_ctx *ctx, uint32_t domid, struct ckpt_primary *p,
+                            unsigned int n)
 {
     /* the checkpoint boundary of the primary's packets */
-    if (p->have_proxy && libxl__colo_proxy_checkpoint(p->proxy_fd, domid, n)) {
-        LOG_NOTICE(ctx, "COLO proxy lost at checkpoint %u (%s): checkpoints are periodic only",
-                   n, errno ? strerror(errno) : "no answer");
-        close(p->proxy_fd);
-        p->have_proxy = 0;
-    }
+    if (p->have_proxy && libxl__colo_net_epoch(domid, n))
+        proxy_lost(ctx, p, n);
+}
+
+void libxl__colo_save_checkpoint(libxl_ctx *ctx, struct ckpt_primary *p, unsigned int n)
+{
+    /* Not before: had the primary died with its checkpoint on the way, the secondary
+     * would take over from the one before, and these packets' state would be lost. */
+    if (p->have_proxy && libxl__colo_proxy_checkpoint(p->proxy_fd))
+        proxy_lost(ctx, p, n);
 }
 
 void libxl__colo_save_teardown(libxl_ctx *ctx, struct ckpt_primary *p)

@@ -73,8 +73,10 @@ struct ckpt_primary;
 /* A domain with a network device gets its compare proxy: 0, or an error (logged). */
 int libxl__colo_save_setup(libxl_ctx *ctx, uint32_t domid, struct ckpt_primary *p);
 /* Checkpoint n, the primary suspended: its packets from now on belong to epoch n. */
-void libxl__colo_save_checkpoint(libxl_ctx *ctx, uint32_t domid, struct ckpt_primary *p,
-                                 unsigned int n);
+void libxl__colo_save_epoch(libxl_ctx *ctx, uint32_t domid, struct ckpt_primary *p,
+                            unsigned int n);
+/* The secondary has checkpoint n: the packets of the epochs before it may go out. */
+void libxl__colo_save_checkpoint(libxl_ctx *ctx, struct ckpt_primary *p, unsigned int n);
 void libxl__colo_save_teardown(libxl_ctx *ctx, struct ckpt_primary *p);
 
 /* ---- the secondary of a checkpointed stream (libxl_colo_restore.c) ---- */

@@ -49,6 +49,11 @@ static int pri_wait_checkpoint(void *d)
     return ckpt_primary_wait_checkpoint(&((struct remus_primary *)d)->p);
 }
 
+static int pri_resume_staged(void *d)
+{
+    return ckpt_primary_resume_staged(&((struct remus_primary *)d)->p);
+}
+
 /* The primary is suspended with checkpoint n's state. */
 static void at_checkpoint(unsigned int n, void *opaque)
 {
@@ -57,7 +62,16 @@ static void at_checkpoint(unsigned int n, void *opaque)
 
     libxl__progress(ctx, "checkpoint", n, (unsigned long)(rp->p.downtime_ns_last / 1000));
     libxl__test_primary_checkpoint(ctx, rp->base.domid, n);
-    libxl__colo_save_checkpoint(ctx, rp->base.domid, &rp->p, n);
+    libxl__colo_save_epoch(ctx, rp->base.domid, &rp->p, n);
+}
+
+/* Checkpoint n is sent (COLO: the secondary has it). */
+static void checkpoint_sent(unsigned int n, void *opaque)
+{
+    struct remus_primary *rp = opaque;
+
+    libxl__test_primary_stall(rp->base.ctx, n);
+    libxl__colo_save_checkpoint(rp->base.ctx, &rp->p, n);
 }
 
 /* Upstream's rules for the info's defaults and the combinations it refuses. */
@@ -129,6 +143,15 @@ int libxl_domain_remus_start(libxl_ctx *ctx, libxl_domain_remus_info *info, uint
     p->interval_ms = info->interval > 0 ? (unsigned int)info->interval : 200;
     p->stop = (volatile int *)&ctx->remus_stop;
     p->at_checkpoint = at_checkpoint;
+    p->checkpoint_sent = checkpoint_sent;
+    /* copy, resume, send (the engine's default limit) unless turned off, or unless the
+     * test comparison of the pair (secondary against this primary, after every applied
+     * checkpoint) needs the primary still stopped then */
+    if (libxl__setting_num(ctx, LIBXL__CHECKPOINT_STAGING, 1) &&
+        !libxl__setting_str(ctx, LIBXL__TEST_COLO_COMPARE)) {
+        h.resume_staged = pri_resume_staged;
+        hp.cbflags |= SHM_CBFLAG(SHM_RESUME_STAGED);
+    }
     p->timeout_ms = colo ? (unsigned int)libxl__setting_num(ctx, LIBXL__HEARTBEAT_TIMEOUT_MS,
                                                             10000) : 0;
     p->opaque = &rp;
@@ -136,7 +159,7 @@ int libxl_domain_remus_start(libxl_ctx *ctx, libxl_domain_remus_info *info, uint
         if ((rc = libxl__colo_save_setup(ctx, domid, p)))
             return rc;
         hp.stream_type = XC_STREAM_COLO;
-        hp.cbflags = SHM_CBFLAGS_SAVE_COLO;
+        hp.cbflags = SHM_CBFLAGS_SAVE_COLO | (hp.cbflags & SHM_CBFLAG(SHM_RESUME_STAGED));
         hp.back_fd = recv_fd;
         h.wait_checkpoint = pri_wait_checkpoint;
     }

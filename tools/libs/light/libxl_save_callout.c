@@ -265,7 +265,8 @@ int libxl__save_helper_dispatch(const struct save_helper_params *p,
                msgnum);
         return -1;
     }
-    if (msgnum >= SHM_SUSPEND && msgnum <= SHM_RESTORE_RESULTS &&
+    if (((msgnum >= SHM_SUSPEND && msgnum <= SHM_RESTORE_RESULTS) ||
+         msgnum == SHM_RESUME_STAGED) &&
         (!(allowed_cb & SHM_CBFLAG(msgnum)) || !(p->cbflags & SHM_CBFLAG(msgnum)))) {
         seterr(res, "libxl-save-helper sent a malformed message: %s (%u), a callback libxl "
                "did not install for this %s", shm_name(msgnum), msgnum,
@@ -298,10 +299,13 @@ int libxl__save_helper_dispatch(const struct save_helper_params *p,
     case SHM_SUSPEND:
     case SHM_POSTCOPY:
     case SHM_CHECKPOINT:
-    case SHM_WAIT_CHECKPOINT: {
+    case SHM_WAIT_CHECKPOINT:
+    case SHM_RESUME_STAGED: {
         int (*fn)(void *) = msgnum == SHM_SUSPEND ? h->suspend
                             : msgnum == SHM_POSTCOPY ? h->postcopy
-                            : msgnum == SHM_CHECKPOINT ? h->checkpoint : h->wait_checkpoint;
+                            : msgnum == SHM_CHECKPOINT ? h->checkpoint
+                            : msgnum == SHM_WAIT_CHECKPOINT ? h->wait_checkpoint
+                                                            : h->resume_staged;
 
         if (r.p != r.end)
             break;

@@ -15,6 +15,7 @@ struct save_helper_hooks {
     int (*postcopy)(void *data);
     int (*checkpoint)(void *data);
     int (*wait_checkpoint)(void *data);
+    int (*resume_staged)(void *data);
     int (*switch_qemu_logdirty)(uint32_t domid, unsigned int enable, void *data);
     int (*static_data_done)(unsigned int missing, void *data);
     void (*restore_results)(uint64_t store_gfn, uint64_t console_gfn, void *data);

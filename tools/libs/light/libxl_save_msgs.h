@@ -22,16 +22,20 @@ enum {
     SHM_STATIC_DATA_DONE = 8, /* r: unsigned missing -> int */
     SHM_RESTORE_RESULTS = 9,  /* r: xen_pfn_t store_gfn, xen_pfn_t console_gfn */
     SHM_COMPLETE = 10,        /* s,r: int retval, int errnoval -> int */
-    SHM_MAX = 10,
+    /* Ours, after upstream's numbers: an upstream libxl never sets its cbflags bit, so
+     * an upstream-driven helper never sends it. */
+    SHM_RESUME_STAGED = 11,   /* s: -> int */
+    SHM_MAX = 11,
 };
 
 #define SHM_CBFLAG(n) (1u << (n))
 /* The callbacks whose presence travels in cbflags, per direction. */
 #define SHM_SAVE_CBFLAGS    (SHM_CBFLAG(3) | SHM_CBFLAG(4) | SHM_CBFLAG(5) | SHM_CBFLAG(6) | \
-                             SHM_CBFLAG(7))
+                             SHM_CBFLAG(7) | SHM_CBFLAG(11))
 #define SHM_RESTORE_CBFLAGS (SHM_CBFLAG(3) | SHM_CBFLAG(4) | SHM_CBFLAG(5) | SHM_CBFLAG(6) | \
                              SHM_CBFLAG(8) | SHM_CBFLAG(9))
-/* As upstream libxl passes them. */
+/* As upstream libxl passes them (ours adds SHM_RESUME_STAGED's bit to Remus and COLO
+ * when checkpoints are staged). */
 #define SHM_CBFLAGS_SAVE_PLAIN     0x88u
 #define SHM_CBFLAGS_SAVE_REMUS     0xB8u
 #define SHM_CBFLAGS_SAVE_COLO      0xF8u
@@ -46,6 +50,7 @@ static inline const char *shm_name(unsigned int n)
     static const char *const names[] = {
         "?", "log", "progress", "suspend", "postcopy", "checkpoint", "wait_checkpoint",
         "switch_qemu_logdirty", "static_data_done", "restore_results", "complete",
+        "resume_staged",
     };
     return n <= SHM_MAX ? names[n] : "unknown";
 }

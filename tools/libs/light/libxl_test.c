@@ -19,6 +19,7 @@ static const char *const setting_env[LIBXL__NR_SETTINGS] = {
     [LIBXL__COLO_PROXY] = "COLO_PROXY",
     [LIBXL__COLO_PROXY_TIMEOUT_MS] = "COLO_PROXY_TIMEOUT_MS",
     [LIBXL__COLO_PROXY_LOG] = "COLO_PROXY_LOG",
+    [LIBXL__CHECKPOINT_STAGING] = "LIBXL_CHECKPOINT_STAGING",
     [LIBXL__TEST_DIGEST_DIR] = "LIBXL_CHECKPOINT_DIGEST_DIR",
     [LIBXL__TEST_COLO_COMPARE] = "LIBXL_TEST_COLO_COMPARE",
     [LIBXL__TEST_COLO_PROXY_BYPASS] = "COLO_PROXY_BYPASS",
@@ -95,8 +96,6 @@ static void write_note(libxl_ctx *ctx, const char *name, const char *fmt, ...)
 
 void libxl__test_primary_checkpoint(libxl_ctx *ctx, uint32_t domid, unsigned int n)
 {
-    const struct xfault *stall = xfault(XFAULT_PRIMARY_STALL);
-    unsigned long ms;
     uint64_t m, c;
     char name[64];
 
@@ -106,6 +105,13 @@ void libxl__test_primary_checkpoint(libxl_ctx *ctx, uint32_t domid, unsigned int
         write_note(ctx, name, "mem=%016llx ctx=%016llx\n", (unsigned long long)m,
                    (unsigned long long)c);
     }
+}
+
+void libxl__test_primary_stall(libxl_ctx *ctx, unsigned int n)
+{
+    const struct xfault *stall = xfault(XFAULT_PRIMARY_STALL);
+    unsigned long ms;
+
     if (!stall || stall->arg[0] != n)
         return;
     ms = stall->nargs > 1 ? stall->arg[1] : 3600000;

@@ -20,6 +20,7 @@ enum libxl__setting {
     LIBXL__COLO_PROXY_TIMEOUT_MS,   /* the proxy's --timeout (a held packet asks for a
                                      * checkpoint after this) */
     LIBXL__COLO_PROXY_LOG,          /* the proxy's --log file */
+    LIBXL__CHECKPOINT_STAGING,      /* 0: Remus/COLO checkpoints are sent while suspended */
     /* test instrumentation */
     LIBXL__TEST_DIGEST_DIR,         /* digest files per checkpoint and at failover */
     LIBXL__TEST_COLO_COMPARE,       /* domid of the PVM the SVM is compared with */
@@ -33,9 +34,11 @@ const char *libxl__setting_str(libxl_ctx *ctx, enum libxl__setting s);
 /* The setting as a number, def when unset; a malformed value is logged, and def used. */
 unsigned long libxl__setting_num(libxl_ctx *ctx, enum libxl__setting s, unsigned long def);
 
-/* Primary, suspended with checkpoint n's state: its digest file, and the stall fault
- * (XFAULT_PRIMARY_STALL). */
+/* Primary, suspended with checkpoint n's state: its digest file. */
 void libxl__test_primary_checkpoint(libxl_ctx *ctx, uint32_t domid, unsigned int n);
+/* Primary, checkpoint n sent (COLO: the secondary has it): the stall fault
+ * (XFAULT_PRIMARY_STALL). */
+void libxl__test_primary_stall(libxl_ctx *ctx, unsigned int n);
 /* Primary: COLO protection ended (the proxy passes the output through from now on). */
 void libxl__test_replication_ended(libxl_ctx *ctx);
 /* Secondary, checkpoint n applied, both sides stopped: the page comparison. */

@@ -79,6 +79,7 @@ static void h_progress(const char *context, const char *what, unsigned long done
 
 static const struct save_helper_hooks hooks = {
     .suspend = h_cb, .postcopy = h_cb, .checkpoint = h_cb, .wait_checkpoint = h_cb,
+    .resume_staged = h_cb,
     .switch_qemu_logdirty = h_logdirty, .static_data_done = h_sdd,
     .restore_results = h_results, .log = h_log, .progress = h_progress,
 };
@@ -271,6 +272,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.restore = sel & 1;
     p.stream_type = ((sel >> 1) & 3) % 3;
     p.cbflags = p.restore ? restore_flags[p.stream_type] : save_flags[p.stream_type];
+    /* a checkpointed save whose checkpoints are staged */
+    if (!p.restore && p.stream_type && (sel & 16))
+        p.cbflags |= SHM_CBFLAG(SHM_RESUME_STAGED);
     fuzz_memfd_reset(reply_fd);
     if (sel & 8)
         from_helper(&p, &in);

@@ -2,9 +2,13 @@
  * COLO with divergent guests.  The primary and the secondary run the same guest
  * program but read different host-local input, so between checkpoints they dirty
  * different pages (A on the primary, B on the secondary).  After every checkpoint,
- * while both are stopped, the secondary's memory and context must equal the
- * primary's.  The same run with the back channel's dirty lists emptied by a proxy
+ * while the secondary is stopped, its memory and context must equal the primary's as
+ * it was suspended for that checkpoint (a snapshot: a staged primary runs again before
+ * the secondary has the checkpoint).  The same run with the back channel's dirty lists emptied by a proxy
  * (the primary sends A only) must find a difference: proof the check can fail.
+ * The pair runs with each checkpoint staged (copied while the primary is suspended and
+ * sent once it runs again: the default), sent while suspended, and staged with a limit
+ * no checkpoint fits (each falls back to being sent while suspended).
  */
 #include <stdio.h>
 
@@ -36,15 +40,26 @@ static void report(const struct colo_checkpoint_report *r, void *opaque)
         t->b_total += r->svm_dirty;
 }
 
-static int run(xc_interface *xch, int drop, struct tally *t, struct colo_local_result *res)
+/* How the primary sends its checkpoints. */
+struct mode {
+    const char *name;
+    uint64_t rate;                /* guest page writes per second */
+    int send_suspended;
+    unsigned int staging_mib;
+    int falls_back;               /* some checkpoints do not fit the limit */
+};
+
+static int run(xc_interface *xch, const struct mode *m, int drop, struct tally *t,
+               struct colo_local_result *res)
 {
     struct colo_local_opts opts = {
         .checkpoints = CHECKPOINTS, .interval_ms = INTERVAL_MS, .compare = 1,
         .drop_dirty_list = drop, .report = report, .opaque = t,
+        .send_suspended = m->send_suspended, .staging_mib = m->staging_mib,
     };
     int rc;
 
-    opts.pvm_domid = test_create_guest(xch, "pvm", "divergent", PAGES, 1111, RATE);
+    opts.pvm_domid = test_create_guest(xch, "pvm", "divergent", PAGES, 1111, m->rate);
     opts.svm_domid = test_create_target(xch, "svm", PAGES, 2222);
     rc = colo_local_run(xch, &opts, res);
     xhv_domain_destroy(xch, opts.pvm_domid);
@@ -52,28 +67,57 @@ static int run(xc_interface *xch, int drop, struct tally *t, struct colo_local_r
     return rc;
 }
 
-int main(void)
+/* At RATE a checkpoint is ~100 pages, far below the default limit; at FAST_RATE it is
+ * several hundred pages, more than a 1 MiB limit holds (255 pages). */
+#define FAST_RATE 40000
+static const struct mode modes[] = {
+    { "staged", RATE, 0, 0, 0 },
+    { "sent while suspended", RATE, 1, 0, 0 },
+    { "staged, limit 1 MiB (falls back)", FAST_RATE, 0, 1, 1 },
+};
+
+static void run_mode(xc_interface *xch, const struct mode *m)
 {
-    xc_interface *xch = test_open();
     struct tally with = { "A∪B", 0, 0, 0 }, without = { "A only", 0, 0, 0 };
     struct colo_local_result res;
 
-    run(xch, 0, &with, &res);
-    CHECK(res.save_rc == 0, "COLO primary runs %d checkpoints and stops cleanly", CHECKPOINTS);
-    CHECK(res.restore_rc == 0, "COLO secondary fails over cleanly when the primary stops");
-    CHECK(with.n == CHECKPOINTS, "secondary compared %u checkpoints (expected %d)", with.n,
+    printf("# mode: %s\n", m->name);
+    run(xch, m, 0, &with, &res);
+    CHECK(res.save_rc == 0, "%s: COLO primary runs %d checkpoints and stops cleanly", m->name,
           CHECKPOINTS);
-    CHECK(with.differing == 0, "after every checkpoint the secondary equals the primary (%u differ)",
+    CHECK(res.restore_rc == 0, "%s: COLO secondary fails over cleanly when the primary stops",
+          m->name);
+    CHECK(with.n == CHECKPOINTS, "%s: secondary compared %u checkpoints (expected %d)", m->name,
+          with.n, CHECKPOINTS);
+    CHECK(with.differing == 0,
+          "%s: after every checkpoint the secondary equals the primary (%u differ)", m->name,
           with.differing);
     CHECK(with.b_total > 0,
-          "the secondary ran and dirtied its own pages between checkpoints (|B| total %llu)",
-          (unsigned long long)with.b_total);
+          "%s: the secondary ran and dirtied its own pages between checkpoints (|B| total %llu)",
+          m->name, (unsigned long long)with.b_total);
+    if (m->send_suspended)
+        CHECK(res.staged == 0, "%s: no checkpoint sent while the primary ran (%u)", m->name,
+              res.staged);
+    else if (m->falls_back)
+        CHECK(res.staged < CHECKPOINTS - 1, "%s: %u of %d checkpoints staged, the others sent "
+              "while suspended", m->name, res.staged, CHECKPOINTS - 1);
+    else
+        CHECK(res.staged == CHECKPOINTS - 1, "%s: every checkpoint after the first sent while "
+              "the primary ran (%u of %d)", m->name, res.staged, CHECKPOINTS - 1);
 
-    run(xch, 1, &without, &res);
-    CHECK(without.n >= 3, "negative run compared %u checkpoints", without.n);
+    run(xch, m, 1, &without, &res);
+    CHECK(without.n >= 3, "%s: negative run compared %u checkpoints", m->name, without.n);
     CHECK(without.differing > 0,
-          "with the back channel ignored (A only) the comparison detects divergence (%u of %u)",
-          without.differing, without.n);
+          "%s: with the back channel ignored (A only) the comparison detects divergence "
+          "(%u of %u)", m->name, without.differing, without.n);
+}
+
+int main(void)
+{
+    xc_interface *xch = test_open();
+
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++)
+        run_mode(xch, &modes[i]);
     xhv_close(xch);
     return test_done();
 }

@@ -7,7 +7,8 @@
  * time it stopped (suspended for a checkpoint: nothing of the interrupted one applied;
  * or a checkpoint applied: the primary's state), or, before its first checkpoint,
  * refuse to take over.  The survivor then runs and passes its own memory self-check,
- * and the primary keeps running.
+ * and the primary keeps running.  All of it twice: with the primary's checkpoints
+ * staged (sent after it resumed) and sent while it is suspended.
  */
 #include <stdio.h>
 #include <time.h>
@@ -65,12 +66,12 @@ struct totals {
 };
 
 /* One run with the given cut; 0 when the failover was exact. */
-static int run_cut(xc_interface *xch, int channel, unsigned int records, int inside,
-                   struct colo_local_result *res, struct totals *t)
+static int run_cut(xc_interface *xch, int send_suspended, int channel, unsigned int records,
+                   int inside, struct colo_local_result *res, struct totals *t)
 {
     struct colo_local_opts opts = {
         .checkpoints = CHECKPOINTS, .interval_ms = INTERVAL_MS, .count_records = 1,
-        .check_failover = 1,
+        .check_failover = 1, .send_suspended = send_suspended,
         .cut_channel = channel, .cut_records = records, .cut_inside = inside,
     };
     const char *where = channel == COLO_CUT_MAIN ? "main stream"
@@ -115,36 +116,48 @@ static int run_cut(xc_interface *xch, int channel, unsigned int records, int ins
     return ok ? 0 : -1;
 }
 
-int main(void)
+static void run_mode(xc_interface *xch, int send_suspended)
 {
-    xc_interface *xch = test_open();
+    const char *mode = send_suspended ? "sent while suspended" : "staged";
     struct colo_local_result ref, res;
     struct totals t = { 0 };
     unsigned int n[2];
 
     /* The reference run: no cut, both channels counted. */
-    run_cut(xch, COLO_CUT_NONE, 0, 0, &ref, &t);
+    run_cut(xch, send_suspended, COLO_CUT_NONE, 0, 0, &ref, &t);
     n[0] = ref.main_records;
     n[1] = ref.back_records;
     CHECK(ref.save_rc == 0 && ref.restore_rc == 0 && ref.reports == CHECKPOINTS,
-          "the uncut pair runs %u checkpoints (save %d, restore %d)", ref.reports,
+          "%s: the uncut pair runs %u checkpoints (save %d, restore %d)", mode, ref.reports,
           ref.save_rc, ref.restore_rc);
+    CHECK(ref.staged == (send_suspended ? 0 : CHECKPOINTS - 1),
+          "%s: %u checkpoints sent after the primary resumed", mode, ref.staged);
     CHECK(n[0] > 3 * CHECKPOINTS && n[1] >= 3 * (CHECKPOINTS - 1),
-          "records counted: %u on the main stream, %u on the back channel", n[0], n[1]);
+          "%s: records counted: %u on the main stream, %u on the back channel", mode, n[0],
+          n[1]);
     for (int c = 0; c < 2; c++)
         for (unsigned int k = 0; k < n[c]; k++)
             for (int inside = 0; inside < 2; inside++)
-                run_cut(xch, c ? COLO_CUT_BACK : COLO_CUT_MAIN, k, inside, &res, &t);
-    printf("# %u runs: failover while the secondary was running %u, suspended %u, with a "
-           "checkpoint applied %u; refused before any checkpoint %u\n", t.runs,
+                run_cut(xch, send_suspended, c ? COLO_CUT_BACK : COLO_CUT_MAIN, k, inside, &res,
+                        &t);
+    printf("# %s: %u runs: failover while the secondary was running %u, suspended %u, with a "
+           "checkpoint applied %u; refused before any checkpoint %u\n", mode, t.runs,
            t.by_phase[COLO_SVM_RUNNING], t.by_phase[COLO_SVM_SUSPENDED],
            t.by_phase[COLO_SVM_APPLIED], t.refused);
-    CHECK(t.wrong == 0, "every failover is exact and the survivor runs (%u of %u wrong)",
-          t.wrong, t.runs);
+    CHECK(t.wrong == 0, "%s: every failover is exact and the survivor runs (%u of %u wrong)",
+          mode, t.wrong, t.runs);
     CHECK(t.by_phase[COLO_SVM_RUNNING] && t.by_phase[COLO_SVM_SUSPENDED] &&
               t.by_phase[COLO_SVM_APPLIED] && t.refused,
-          "the cuts met the secondary in every phase (running, suspended, applied, before "
-          "the first checkpoint)");
+          "%s: the cuts met the secondary in every phase (running, suspended, applied, before "
+          "the first checkpoint)", mode);
+}
+
+int main(void)
+{
+    xc_interface *xch = test_open();
+
+    run_mode(xch, 0);
+    run_mode(xch, 1);
     xhv_close(xch);
     return test_done();
 }

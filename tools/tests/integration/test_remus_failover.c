@@ -5,7 +5,9 @@
  * record body, and each prefix is restored as if the primary had died there.  The
  * restored domain must equal the snapshot of the last whole checkpoint in the prefix
  * (memory and context), or, before the first whole checkpoint, the restore must fail
- * with an error and not pretend success.
+ * with an error and not pretend success.  The primary runs once sending each
+ * checkpoint while suspended and once staging it (copied while suspended, sent after
+ * the guest resumed).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -31,6 +33,8 @@ struct primary {
     uint32_t domid;
     int fd;
     unsigned int n;
+    int resumed;                  /* by resume_staged, before the checkpoint was sent */
+    unsigned int staged;
     struct snapshot snaps[CHECKPOINTS];
 };
 
@@ -41,15 +45,33 @@ static int p_suspend(void *data)
     return xhv_domain_suspend(p->xch, p->domid, 5000) == 0;
 }
 
-static int p_postcopy(void *data)
+/* Still suspended: a snapshot of exactly the state the checkpoint carries, then run. */
+static int snapshot_and_resume(struct primary *p)
 {
-    struct primary *p = data;
-
-    /* Still suspended: this is exactly the state the checkpoint carries. */
     if (p->n < CHECKPOINTS && snapshot_take(p->xch, p->domid, &p->snaps[p->n]))
         return -1;
     p->n++;
     return xhv_domain_resume(p->xch, p->domid, 1) == 0 ? 1 : -1;
+}
+
+static int p_resume_staged(void *data)
+{
+    struct primary *p = data;
+
+    p->resumed = 1;
+    p->staged++;
+    return snapshot_and_resume(p);
+}
+
+static int p_postcopy(void *data)
+{
+    struct primary *p = data;
+
+    if (p->resumed) {
+        p->resumed = 0;
+        return 1;
+    }
+    return snapshot_and_resume(p);
 }
 
 static int p_checkpoint(void *data)
@@ -86,12 +108,13 @@ struct cut {
     const char *where;
 };
 
-int main(void)
+static void run(xc_interface *xch, int staged)
 {
-    xc_interface *xch = test_open();
+    const char *mode = staged ? "staged" : "sent while suspended";
     struct primary p = { .xch = xch };
     struct save_callbacks cb = { .suspend = p_suspend, .postcopy = p_postcopy,
-                                 .checkpoint = p_checkpoint, .data = &p };
+                                 .checkpoint = p_checkpoint,
+                                 .resume_staged = staged ? p_resume_staged : NULL, .data = &p };
     char path[512], cutpath[512];
     struct cut *cuts = NULL;
     size_t ncuts = 0, i;
@@ -105,12 +128,15 @@ int main(void)
     snprintf(path, sizeof(path), "%s/remus.stream", test_sim_dir());
     p.fd = open(path, O_RDWR | O_CREAT | O_TRUNC, 0600);
     rc = xc_domain_save(xch, p.fd, p.domid, XCFLAGS_LIVE, &cb, XC_STREAM_REMUS, -1);
-    CHECK(rc == 0 && p.n == CHECKPOINTS, "Remus primary wrote %u checkpoints (rc %d)", p.n, rc);
+    CHECK(rc == 0 && p.n == CHECKPOINTS, "%s: Remus primary wrote %u checkpoints (rc %d)", mode,
+          p.n, rc);
+    CHECK(p.staged == (staged ? CHECKPOINTS - 1 : 0),
+          "%s: %u checkpoints sent after the guest resumed", mode, p.staged);
     /* Enumerate records: libxc records, and after each CHECKPOINT one libxl record. */
     fstat(p.fd, &sb);
     stream = malloc((size_t)sb.st_size);
     if (pread(p.fd, stream, (size_t)sb.st_size, 0) != sb.st_size)
-        return 2;
+        exit(2);
     cuts = calloc(4096, sizeof(*cuts));
     off = 40;   /* image + domain header */
     cuts[ncuts++] = (struct cut){ 0, 0, "start" };
@@ -132,7 +158,7 @@ int main(void)
         off += 8 + ((len + 7) & ~7u);
     }
     cuts[ncuts++] = (struct cut){ sb.st_size, whole, "end of stream" };
-    CHECK(whole == CHECKPOINTS, "parsed %u whole checkpoints in the recorded stream", whole);
+    CHECK(whole == CHECKPOINTS, "%s: parsed %u whole checkpoints in the recorded stream", mode, whole);
 
     snprintf(cutpath, sizeof(cutpath), "%s/remus-cut.stream", test_sim_dir());
     for (i = 0; i < ncuts; i++) {
@@ -143,7 +169,7 @@ int main(void)
         int fd = open(cutpath, O_RDWR | O_CREAT | O_TRUNC, 0600);
 
         if (write_exact(fd, stream, (size_t)cuts[i].offset))
-            return 2;
+            exit(2);
         lseek(fd, 0, SEEK_SET);
         s.fd = fd;
         target = test_create_target(xch, "remus-svm", PAGES, 6);
@@ -174,8 +200,8 @@ int main(void)
         }
         xhv_domain_destroy(xch, target);
     }
-    CHECK(checked > 3 * CHECKPOINTS, "restored %u truncated streams", checked);
-    CHECK(failures == 0, "every failover lands on the last whole checkpoint (%u wrong)", failures);
+    CHECK(checked > 3 * CHECKPOINTS, "%s: restored %u truncated streams", mode, checked);
+    CHECK(failures == 0, "%s: every failover lands on the last whole checkpoint (%u wrong)", mode, failures);
 
     /* The guest restored at the last checkpoint runs and passes its own self-check. */
     {
@@ -191,15 +217,15 @@ int main(void)
         s.fd = p.fd;
         rc = xc_domain_restore(xch, p.fd, target, 1, &store, 0, 2, &console, 0,
                                XC_STREAM_REMUS, &rcb, -1);
-        CHECK(rc == 0, "failover restore of the whole stream succeeds");
+        CHECK(rc == 0, "%s: failover restore of the whole stream succeeds", mode);
         xhv_domain_unpause(xch, target);
         for (tries = 0; tries < 300 && !st.resumes; tries++) {
             nanosleep(&ts, NULL);
             xhv_sim_status(xch, target, &st);
         }
         CHECK(st.resumes && st.selfchecks_passed && !st.selfchecks_failed,
-              "the failed-over guest passes its self-check (passed %llu failed %llu)",
-              (unsigned long long)st.selfchecks_passed, (unsigned long long)st.selfchecks_failed);
+              "%s: the failed-over guest passes its self-check (passed %llu failed %llu)",
+              mode, (unsigned long long)st.selfchecks_passed, (unsigned long long)st.selfchecks_failed);
         xhv_domain_destroy(xch, target);
     }
     for (i = 0; i < CHECKPOINTS; i++)
@@ -208,6 +234,14 @@ int main(void)
     free(cuts);
     close(p.fd);
     xhv_domain_destroy(xch, p.domid);
+}
+
+int main(void)
+{
+    xc_interface *xch = test_open();
+
+    run(xch, 0);
+    run(xch, 1);
     xhv_close(xch);
     return test_done();
 }

@@ -89,6 +89,24 @@ check "  ... after accepting the libxl header and the libxc records before it" \
 "$XL" destroy g1--incoming >/dev/null 2>&1; "$XL" destroy g1 >/dev/null 2>&1
 "$XL" create -q "$cfg"
 
+# ---- checkpoint staging: on by default; LIBXL_CHECKPOINT_STAGING=0 turns it off ----
+for staging in default 0; do
+    if [ $staging = default ]; then envset=(-u LIBXL_CHECKPOINT_STAGING)
+    else envset=(LIBXL_CHECKPOINT_STAGING=$staging); fi
+    env "${envset[@]}" "$XL" -vvv remus -i 50 -s "" g1 "$XL migrate-receive -r -p" \
+        >"$WORK/staging-$staging.out" 2>&1 &
+    pid=$!
+    sleep 1
+    kill -INT $pid; wait $pid
+    sleep 0.3
+    "$XL" destroy g1--incoming >/dev/null 2>&1; "$XL" destroy g1 >/dev/null 2>&1
+    "$XL" create -q "$cfg"
+done
+check "remus: checkpoints are staged (copied, resumed, then sent) by default" \
+    grep -q "Checkpoints staged (sent while the guest ran): [1-9]" "$WORK/staging-default.out"
+check "  ... and with LIBXL_CHECKPOINT_STAGING=0 sent while suspended" \
+    bash -c "grep -q 'checkpoints; downtime' '$WORK/staging-0.out' && ! grep -q 'Checkpoints staged' '$WORK/staging-0.out'"
+
 # ---- hostile streams into migrate-receive ----
 # Built from a real image: xl header + config, then a libxl header we can spoil.
 python3 - "$WORK/g1c.save" "$WORK" <<'PY'
