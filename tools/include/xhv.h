@@ -168,6 +168,12 @@ int xhv_logdirty(xc_interface *xch, uint32_t domid, enum xhv_logdirty_op op,
 /* Copy the HVM context blob into buf.  buf NULL: return the size needed. Returns size. */
 int xhv_hvm_getcontext(xc_interface *xch, uint32_t domid, uint8_t *buf, size_t size);
 int xhv_hvm_setcontext(xc_interface *xch, uint32_t domid, const uint8_t *buf, size_t size);
+/* A digest of the vcpu and platform state (the HVM context) without what moves on with
+ * time while a domain is stopped, so that two digests of a stopped domain agree unless
+ * its state was changed: real Xen leaves out the timers (PIT, RTC, HPET, PM timer
+ * records) and the TSC of the CPU records; the simulated hypervisor digests its whole
+ * context. */
+int xhv_hvm_state_digest(xc_interface *xch, uint32_t domid, uint64_t *digest);
 
 int xhv_hvm_param_get(xc_interface *xch, uint32_t domid, uint32_t index, uint64_t *value);
 int xhv_hvm_param_set(xc_interface *xch, uint32_t domid, uint32_t index, uint64_t value);

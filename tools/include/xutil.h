@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/uio.h>
 
 /* ---- fd I/O: 0, or -1 with errno set; a read that meets EOF first fails with errno 0
@@ -45,5 +46,22 @@ static inline bool bitmap_test_bit(const unsigned long *bm, uint64_t bit)
     return (bm[bit / BITS_PER_LONG] >> (bit % BITS_PER_LONG)) & 1;
 }
 uint64_t bitmap_count(const unsigned long *bm, uint64_t nbits);
+
+/* ---- FNV-1a over 64-bit words (a tail shorter than a word bytewise): cheap and good
+ * enough to tell states apart; not a defence against anyone choosing the input ---- */
+#define FNV1A_INIT 0xcbf29ce484222325ULL
+static inline uint64_t fnv1a_words(uint64_t h, const void *p, size_t len)
+{
+    const unsigned char *b = p;
+    uint64_t w;
+
+    for (; len >= 8; b += 8, len -= 8) {
+        memcpy(&w, b, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+    }
+    for (; len; b++, len--)
+        h = (h ^ *b) * 0x100000001b3ULL;
+    return h;
+}
 
 #endif

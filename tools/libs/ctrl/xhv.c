@@ -181,6 +181,8 @@ int xhv_hvm_getcontext(xc_interface *xch, uint32_t domid, uint8_t *buf, size_t s
 { CALL(hvm_getcontext, domid, buf, size); }
 int xhv_hvm_setcontext(xc_interface *xch, uint32_t domid, const uint8_t *buf, size_t size)
 { CALL(hvm_setcontext, domid, buf, size); }
+int xhv_hvm_state_digest(xc_interface *xch, uint32_t domid, uint64_t *digest)
+{ CALL(hvm_state_digest, domid, digest); }
 int xhv_hvm_param_get(xc_interface *xch, uint32_t domid, uint32_t index, uint64_t *value)
 { CALL(hvm_param_get, domid, index, value); }
 int xhv_hvm_param_set(xc_interface *xch, uint32_t domid, uint32_t index, uint64_t value)

@@ -29,6 +29,7 @@ struct xhv_backend_ops {
                     xhv_logdirty_stats_t *);
     int (*hvm_getcontext)(xc_interface *, uint32_t, uint8_t *, size_t);
     int (*hvm_setcontext)(xc_interface *, uint32_t, const uint8_t *, size_t);
+    int (*hvm_state_digest)(xc_interface *, uint32_t, uint64_t *);
     int (*hvm_param_get)(xc_interface *, uint32_t, uint32_t, uint64_t *);
     int (*hvm_param_set)(xc_interface *, uint32_t, uint32_t, uint64_t);
     int (*tsc_info_get)(xc_interface *, uint32_t, uint32_t *, uint64_t *, uint32_t *, uint32_t *);

@@ -22,6 +22,7 @@
 #if CONFIG_XEN
 
 #include "xhv_xen_priv.h"
+#include "xutil.h"
 
 int xen_fail(xhv_t *xch, const char *what, uint32_t domid)
 {
@@ -540,6 +541,50 @@ static int xen_hvm_getcontext(xhv_t *xch, uint32_t domid, uint8_t *buf, size_t s
     return rc;
 }
 
+/* The HVM context's records but the timers, the CPU records with their TSC zeroed: what
+ * a stopped domain keeps (its TSC runs on, as the timers' counts do). */
+static int xen_hvm_state_digest(xhv_t *xch, uint32_t domid, uint64_t *digest)
+{
+    int len = xc_domain_hvm_getcontext(P(xch)->xc, domid, NULL, 0), rc = -1;
+    uint8_t *buf = len > 0 ? malloc((size_t)len) : NULL;
+    uint64_t h = FNV1A_INIT;
+    size_t off = 0;
+
+    if (!buf || (len = xen_hvm_getcontext(xch, domid, buf, (size_t)len)) <= 0)
+        goto out;
+    while (off + sizeof(struct hvm_save_descriptor) <= (size_t)len) {
+        struct hvm_save_descriptor d;
+        const uint8_t *body = buf + off + sizeof(d);
+
+        memcpy(&d, buf + off, sizeof(d));
+        if (d.length > (size_t)len - off - sizeof(d)) {
+            xhv_log(xch, XHV_LOG_ERROR, EPROTO, "hvm_state_digest", "domain %u: record %u "
+                    "at %zu overruns the context", domid, d.typecode, off);
+            errno = EPROTO;
+            goto out;
+        }
+        if (d.typecode == HVM_SAVE_CODE(CPU) && d.length >= sizeof(struct hvm_hw_cpu)) {
+            struct hvm_hw_cpu cpu;
+
+            memcpy(&cpu, body, sizeof(cpu));
+            cpu.tsc = 0;
+            h = fnv1a_words(h, &d, sizeof(d));
+            h = fnv1a_words(h, &cpu, sizeof(cpu));
+            h = fnv1a_words(h, body + sizeof(cpu), d.length - sizeof(cpu));
+        } else if (d.typecode != HVM_SAVE_CODE(PIT) && d.typecode != HVM_SAVE_CODE(RTC) &&
+                   d.typecode != HVM_SAVE_CODE(HPET) && d.typecode != HVM_SAVE_CODE(PMTIMER)) {
+            h = fnv1a_words(h, &d, sizeof(d));
+            h = fnv1a_words(h, body, d.length);
+        }
+        off += sizeof(d) + d.length;
+    }
+    *digest = h;
+    rc = 0;
+ out:
+    free(buf);
+    return rc;
+}
+
 static int xen_hvm_setcontext(xhv_t *xch, uint32_t domid, const uint8_t *buf, size_t size)
 {
     uint8_t *copy = malloc(size);
@@ -627,6 +672,7 @@ const struct xhv_backend_ops xhv_xen_ops = {
     .unmap_foreign = xen_unmap_foreign,
     .logdirty = xen_logdirty,
     .hvm_getcontext = xen_hvm_getcontext,
+    .hvm_state_digest = xen_hvm_state_digest,
     .hvm_setcontext = xen_hvm_setcontext,
     .hvm_param_get = xen_hvm_param_get,
     .hvm_param_set = xen_hvm_param_set,

@@ -31,6 +31,8 @@ long domain_diff_pages(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *firs
 
 
 
-/* Digests of a domain's memory and vcpu context (for comparing across hosts). */
+/* Digests of a stopped domain's memory and of its vcpu and platform state without what
+ * runs on with time (xhv_hvm_state_digest): two of one stopped domain agree unless its
+ * state changed; for comparing across hosts and over a failover. */
 int domain_digest(xc_interface *xch, uint32_t domid, uint64_t *mem_digest, uint64_t *ctx_digest);
 #endif

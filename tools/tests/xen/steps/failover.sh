@@ -34,6 +34,7 @@ failover_instant() {
         return 0
     fi
     if [ $_frc != 0 ] || [ -z "$_fl" ]; then
+        grep -v '^@@COLO checkpoint' "/tmp/$1.out" | tail -n 8 | sed "s/^/[$1] /"
         mark "$1" FAIL "$_ft" "rc $_frc: ${_fl:-$(tail -n 1 "/tmp/$1.out")}"; dump
         xl destroy g1s >/dev/null 2>&1; return 1
     fi
