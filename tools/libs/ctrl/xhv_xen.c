@@ -313,11 +313,13 @@ static int set_suspend_cancelled(xhv_t *xch, uint32_t domid, bool hvm)
  * HVM params name, xenstored's binding (a second XS_INTRODUCE rebinds) and
  * xenconsoled's (rewriting console/port fires its watch; its port is unbound now).
  */
+static int xen_hvm_state_digest(xhv_t *xch, uint32_t domid, uint64_t *digest);
+
 static int soft_reset_for_resume(xhv_t *xch, uint32_t domid)
 {
     xc_interface *xc = P(xch)->xc;
-    uint64_t store = 0, console = 0, store_gfn = 0;
-    int got_store = 0, got_console = 0, rc = -1;
+    uint64_t store = 0, console = 0, store_gfn = 0, before = 0, after = 0;
+    int got_store = 0, got_console = 0, rc = -1, before_ok;
     char path[64], val[16];
 
     if (xc_hvm_param_get(xc, domid, HVM_PARAM_STORE_EVTCHN, &store) ||
@@ -326,10 +328,16 @@ static int soft_reset_for_resume(xhv_t *xch, uint32_t domid)
         return xen_fail(xch, "domain_resume: reading params", domid);
     if (xc_domain_pause(xc, domid))
         return xen_fail(xch, "domain_resume: pause", domid);
+    before_ok = !xen_hvm_state_digest(xch, domid, &before);
     if (xc_domain_soft_reset(xc, domid)) {
         xen_fail(xch, "domain_resume: soft reset", domid);
         goto out;
     }
+    /* The soft reset is meant to drop only what the guest registered (vcpu_info, event
+     * channels, grants): say so when it changed the vcpu or platform state too. */
+    if (before_ok && !xen_hvm_state_digest(xch, domid, &after) && after != before)
+        xhv_log(xch, XHV_LOG_WARN, 0, "domain_resume", "domain %u: the soft reset changed "
+                "its vcpu or platform state (HVM context)", domid);
     for (int i = 0; i < 64 && !(got_store && got_console); i++) {
         int port = xc_evtchn_alloc_unbound(xc, domid, 0);
 
