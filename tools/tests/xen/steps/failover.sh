@@ -54,7 +54,15 @@ failover_instant() {
     xl destroy g1s >/dev/null 2>&1
 }
 
-s_colo_failover() {
+# The default plan's instants: inside the last checkpoints' pages, between their
+# records, and on the back channel around the dirty list; colo_failover_full adds the
+# very end of the main stream and more back-channel points.
+s_colo_failover() { failover_matrix 2:inside,4,7:inside b2:inside; }
+s_colo_failover_full() { failover_matrix 1,2:inside,4,7:inside,12 b1,b2:inside,b4; }
+
+# failover_matrix MAIN-OFFSETS BACK-OFFSETS: each offset k (records before the end of the
+# uncut run's channel), with ":inside" for a cut inside the next record.
+failover_matrix() {
     need colo_failover "xhv-sr in the image" command -v xhv-sr || return
     need colo_failover "a running g1 guest" fresh_g1 || return
     xl destroy g1s >/dev/null 2>&1
@@ -66,9 +74,16 @@ s_colo_failover() {
     [ -n "$_m" ] && [ -n "$_b" ] && [ "$_b" -gt 4 ] ||
         { failmark colo_failover "the reference run counted no records (main '$_m', back '$_b')"; return; }
     note "colo_failover: reference run: $_m main-stream records, $_b back-channel records"
+    _cuts=
+    for _k in $(echo "$1" | tr ',' ' '); do
+        _cuts="$_cuts main:$((_m - ${_k%%:*}))$(case $_k in *:inside) echo :inside ;; esac)"
+    done
+    for _k in $(echo "$2" | tr ',' ' '); do
+        _k=${_k#b}
+        _cuts="$_cuts back:$((_b - ${_k%%:*}))$(case $_k in *:inside) echo :inside ;; esac)"
+    done
     _i=0; _bad=0; _seen=; _stopcut=
-    for _c in main:$((_m - 1)) main:$((_m - 2)):inside main:$((_m - 4)) main:$((_m - 7)):inside \
-              main:$((_m - 12)) back:$((_b - 1)) back:$((_b - 2)):inside back:$((_b - 4)); do
+    for _c in $_cuts; do
         _i=$((_i + 1))
         failover_instant "colo_failover_$_i" "$_c" || _bad=$((_bad + 1))
         case " $_seen " in *" $FO_PHASE "*) ;; *) _seen="$_seen $FO_PHASE" ;; esac
