@@ -526,9 +526,6 @@ static int cmd_colo(xc_interface *xch, int argc, char **argv)
             xhv_domain_resume(xch, o.pvm_domid, 1);
         }
     }
-    /* With the dirty lists dropped the secondary runs on stale pages and may crash
-     * (real Xen: it did, at the checkpoint after the first difference): what counts
-     * there is that a difference was found. */
     if (o.count_records)
         printf("@@COLO records main=%u back=%u\n", res.main_records, res.back_records);
     if (o.cut_channel != COLO_CUT_NONE) {
@@ -537,6 +534,9 @@ static int cmd_colo(xc_interface *xch, int argc, char **argv)
         ok = colo_failover_verdict(xch, &o, &res) && t.differ == 0;
         return ok ? 0 : 1;
     }
+    /* With the dirty lists dropped the secondary runs on stale pages and may crash
+     * (real Xen: it did, at the checkpoint after the first difference): what counts
+     * there is that a difference was found. */
     ok = expect_diff ? t.differ > 0 : res.save_rc == 0 && t.reports > 0 && t.differ == 0;
     printf("@@COLO result save_rc=%d restore_rc=%d checkpoints=%u equal=%u differ=%u "
            "drop_dirty_list=%d => %s\n", res.save_rc, res.restore_rc, t.reports, t.equal,
