@@ -42,10 +42,13 @@ command -v qemu-system-x86_64 >/dev/null || { echo "FAIL xen/qemu: qemu-system-x
 # process with the vector registers of whoever used the FPU last on that CPU: the dom0
 # register canary sees it in every COLO step, and it is what corrupted dom0 processes
 # (docs/real-xen.md, "dom0 corruption").  Eagerly switched, none.
+# dom0_mem=640M: with 512M, upstream `xl create -p` (about 100 MB while it builds a
+# guest) was OOM-killed beside a 146 MB live-save image in dom0's tmpfs, the canary's
+# 64 MiB and the rest (a fresh-clone CI run, 2026-12-02).
 FPU_ARG=spec-ctrl=eager-fpu
 [ "${XEN_LAZY_FPU:-0}" = 1 ] && FPU_ARG=
 XEN_ARGS="console=com1 com1=115200,8n1 loglvl=all guest_loglvl=all noreboot smap=0 bootscrub=0 conring_size=1m \
-dom0_mem=512M,max:512M dom0_max_vcpus=1 $FPU_ARG ${XEN_EXTRA_ARGS:-}"
+dom0_mem=640M,max:640M dom0_max_vcpus=1 $FPU_ARG ${XEN_EXTRA_ARGS:-}"
 # xcanary: MiB of the dom0 canary's resident buffer (dom0-init.sh; 0: no canary).
 DOM0_ARGS="console=hvc0 earlyprintk=xen loglevel=4 xplan=$PLAN xcanary=${XEN_CANARY_MB:-64} xcanarystrict=${XEN_CANARY_STRICT:-1}"
 # The transfer disk: dom0 writes saved images into it (@@EXPORT name offset_mb size),
