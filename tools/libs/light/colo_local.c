@@ -180,7 +180,8 @@ static int run_secondary(const char *backend, const struct colo_local_opts *opts
         scribble_fault(s.c.xch, opts->svm_domid);
         v.exact = !domain_digest(s.c.xch, opts->svm_domid, &m, &c) && m == s.mem &&
                   c == s.ctx;
-        v.differs = (m != s.mem ? COLO_DIFFERS_MEMORY : 0) | (c != s.ctx ? COLO_DIFFERS_CONTEXT : 0);
+        v.differs = (m != s.mem ? COLO_DIFFERS_MEMORY : 0) |
+                    (c != s.ctx ? COLO_DIFFERS_CONTEXT : 0);
     }
     if (write_exact(verdict_fd, &v, sizeof(v)))
         rc = -1;

@@ -7,7 +7,8 @@
 
 #include "xutil.h"
 
-#define DIGEST_BATCH 1024
+/* pfns mapped at once by the whole-domain walks (Xen's getpageframeinfo3 limit too) */
+#define MAP_BATCH 1024
 
 int snapshot_fill(xc_interface *xch, uint32_t domid, struct snapshot *snap)
 {
@@ -88,16 +89,16 @@ long snapshot_diff(const struct snapshot *a, const struct snapshot *b, uint64_t 
  * out, each page's pfn goes in with it), the context through xhv_hvm_state_digest. */
 int domain_digest(xc_interface *xch, uint32_t domid, uint64_t *mem_digest, uint64_t *ctx_digest)
 {
-    uint64_t pfns[DIGEST_BATCH], h = FNV1A_INIT;
-    void *pages[DIGEST_BATCH];
-    int errs[DIGEST_BATCH];
+    uint64_t pfns[MAP_BATCH], h = FNV1A_INIT;
+    void *pages[MAP_BATCH];
+    int errs[MAP_BATCH];
     xhv_dominfo_t info;
 
     if (xhv_domain_info(xch, domid, &info))
         return -1;
-    for (uint64_t base = 0; base < info.p2m_size; base += DIGEST_BATCH) {
-        size_t n = info.p2m_size - base < DIGEST_BATCH ? (size_t)(info.p2m_size - base)
-                                                        : DIGEST_BATCH;
+    for (uint64_t base = 0; base < info.p2m_size; base += MAP_BATCH) {
+        size_t n = info.p2m_size - base < MAP_BATCH ? (size_t)(info.p2m_size - base)
+                                                        : MAP_BATCH;
 
         for (size_t i = 0; i < n; i++)
             pfns[i] = base + i;
@@ -114,7 +115,6 @@ int domain_digest(xc_interface *xch, uint32_t domid, uint64_t *mem_digest, uint6
     return xhv_hvm_state_digest(xch, domid, ctx_digest);
 }
 
-#define CMP_BATCH 1024
 
 /* Where two differing pages first differ, and in how many bytes. */
 static size_t bytes_differing(const unsigned char *x, const unsigned char *y, size_t *first)
@@ -138,10 +138,10 @@ static size_t bytes_differing(const unsigned char *x, const unsigned char *y, si
 long domain_diff_pages(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *first_pfn)
 {
     xhv_dominfo_t ia, ib;
-    uint64_t n, pfns[CMP_BATCH], list[CMP_BATCH];
-    uint32_t ta[CMP_BATCH], tb[CMP_BATCH];
-    void *pa[CMP_BATCH], *pb[CMP_BATCH];
-    int ea[CMP_BATCH], eb[CMP_BATCH];
+    uint64_t n, pfns[MAP_BATCH], list[MAP_BATCH];
+    uint32_t ta[MAP_BATCH], tb[MAP_BATCH];
+    void *pa[MAP_BATCH], *pb[MAP_BATCH];
+    int ea[MAP_BATCH], eb[MAP_BATCH];
     long diff = 0;
     int shown = 0;
 
@@ -149,8 +149,8 @@ long domain_diff_pages(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *firs
     if (xhv_domain_info(xch, a, &ia) || xhv_domain_info(xch, b, &ib))
         return -1;
     n = ia.p2m_size > ib.p2m_size ? ia.p2m_size : ib.p2m_size;
-    for (uint64_t base = 0; base < n; base += CMP_BATCH) {
-        unsigned int k = (unsigned int)(n - base < CMP_BATCH ? n - base : CMP_BATCH), m = 0;
+    for (uint64_t base = 0; base < n; base += MAP_BATCH) {
+        unsigned int k = (unsigned int)(n - base < MAP_BATCH ? n - base : MAP_BATCH), m = 0;
 
         for (unsigned int i = 0; i < k; i++)
             pfns[i] = base + i;

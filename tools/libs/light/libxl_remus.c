@@ -144,14 +144,6 @@ int libxl_domain_remus_start(libxl_ctx *ctx, libxl_domain_remus_info *info, uint
     p->stop = (volatile int *)&ctx->remus_stop;
     p->at_checkpoint = at_checkpoint;
     p->checkpoint_sent = checkpoint_sent;
-    /* copy, resume, send (the engine's default limit) unless turned off, or unless the
-     * test comparison of the pair (secondary against this primary, after every applied
-     * checkpoint) needs the primary still stopped then */
-    if (libxl__setting_num(ctx, LIBXL__CHECKPOINT_STAGING, 1) &&
-        !libxl__setting_str(ctx, LIBXL__TEST_COLO_COMPARE)) {
-        h.resume_staged = pri_resume_staged;
-        hp.cbflags |= SHM_CBFLAG(SHM_RESUME_STAGED);
-    }
     p->timeout_ms = colo ? (unsigned int)libxl__setting_num(ctx, LIBXL__HEARTBEAT_TIMEOUT_MS,
                                                             10000) : 0;
     p->opaque = &rp;
@@ -159,9 +151,17 @@ int libxl_domain_remus_start(libxl_ctx *ctx, libxl_domain_remus_info *info, uint
         if ((rc = libxl__colo_save_setup(ctx, domid, p)))
             return rc;
         hp.stream_type = XC_STREAM_COLO;
-        hp.cbflags = SHM_CBFLAGS_SAVE_COLO | (hp.cbflags & SHM_CBFLAG(SHM_RESUME_STAGED));
+        hp.cbflags = SHM_CBFLAGS_SAVE_COLO;
         hp.back_fd = recv_fd;
         h.wait_checkpoint = pri_wait_checkpoint;
+    }
+    /* copy, resume, send (the engine's default limit) unless turned off, or unless the
+     * test comparison of the pair (secondary against this primary, after every applied
+     * checkpoint) needs the primary still stopped then */
+    if (libxl__setting_num(ctx, LIBXL__CHECKPOINT_STAGING, 1) &&
+        !libxl__setting_str(ctx, LIBXL__TEST_COLO_COMPARE)) {
+        h.resume_staged = pri_resume_staged;
+        hp.cbflags |= SHM_CBFLAG(SHM_RESUME_STAGED);
     }
     if (libxl__write_stream_start(send_fd)) {
         libxl__log(ctx, XTL_ERROR, errno, "libxl", "writing the libxl stream header");

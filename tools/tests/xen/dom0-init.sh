@@ -93,7 +93,7 @@ REGLOG=/run/regcanary.log
 : > $REGLOG
 note "dom0 cpu flags: $(for _f in avx avx2 xsave xsaveopt xsavec xsaves; do grep -q -w $_f /proc/cpuinfo && printf '%s ' $_f; done)"
 [ -x "$REGCANARY" ] && { "$REGCANARY" -l $REGLOG -s 2000000 & }
-reg_bad() { grep -c '^REG-BAD' $REGLOG; }
+reg_bad() { grep -c '^REG-BAD' "${1:-$REGLOG}"; }   # [LOG]
 
 LOGS=/var/log/xen/console
 CFG=/etc/xen/g1-pvh.cfg
@@ -517,7 +517,7 @@ s_dom0_canary_selftest() {
     echo "/init: line 0: dom0-canary-selftest: not found (a script error on purpose)" >&2
     # the register canary, with one register changed on purpose (its own log: not counted)
     "$REGCANARY" -i -n 1 -s 1000 -l /run/regcanary.selftest.log >/dev/null 2>&1
-    _rb=$(grep -c '^REG-BAD' /run/regcanary.selftest.log)
+    _rb=$(reg_bad /run/regcanary.selftest.log)
     _i=0
     while [ $_i -lt 60 ]; do
         canary_stat
