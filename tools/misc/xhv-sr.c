@@ -9,9 +9,15 @@
  *   xhv-sr [-b ...] restore [-p] FILE|- DOMAIN         fill an existing paused domain
  *                                                       (real Xen: `xl create -p` with the
  *                                                       guest's config); -p: leave paused
- *   xhv-sr [-b ...] remus [-i MS] [-n N] PRIMARY SECONDARY
+ *   xhv-sr [-b ...] remus [-i MS] [-n N] [-c] [-C CUT] PRIMARY SECONDARY
  *                           Remus into a paused SECONDARY in this host; when the primary
- *                           is lost the secondary resumes at the last whole checkpoint
+ *                           is lost the secondary resumes at the last whole checkpoint.
+ *                           -c: count the stream's records (@@REMUS records ...);
+ *                           -C N[:inside]: cut the stream after N whole records (or
+ *                           inside the next one): the stopped secondary must equal the
+ *                           primary's digest at the last checkpoint it applied (or
+ *                           refuse, before the first); then it is started
+ *                           (@@REMUS failover ...)
  *   xhv-sr [-b ...] colo [-i MS] [-n N] [-D] [-x] [-c] [-C CUT] PRIMARY SECONDARY
  *                           COLO pair: after every checkpoint both are stopped and
  *                           compared page by page.  -D: drop the back channel's dirty
@@ -52,6 +58,7 @@
 #include "colo_local.h"
 #include "domain_compare.h"
 #include "libxl_checkpoint.h"
+#include "remus_local.h"
 #include "xenguest_colo.h"
 #include "xutil.h"
 #include "xhv_sim.h"
@@ -68,7 +75,7 @@ static int usage(void)
             "usage: xhv-sr [-b sim|xen] list\n"
             "       xhv-sr [-b ...] save [-l] [-r] DOMAIN FILE|-\n"
             "       xhv-sr [-b ...] restore [-p] FILE|- DOMAIN\n"
-            "       xhv-sr [-b ...] remus [-i MS] [-n N] PRIMARY SECONDARY\n"
+            "       xhv-sr [-b ...] remus [-i MS] [-n N] [-c] [-C CUT] PRIMARY SECONDARY\n"
             "       xhv-sr [-b ...] colo [-i MS] [-n N] [-D] [-x] [-c] [-C CUT] PRIMARY SECONDARY\n"
             "       xhv-sr -b sim create [-p] [-r RATE] [-s ARG3] [-H HOST_INPUT] NAME PAGES "
             "PROGRAM\n"
@@ -328,6 +335,19 @@ static int cmd_restore(xc_interface *xch, int argc, char **argv)
 
 /* ---- Remus ----------------------------------------------------------------------- */
 
+/* Whatever happened to a pair, the primary keeps running (it may have stopped with the
+ * primary suspended). */
+static void keep_primary_running(xc_interface *xch, uint32_t domid)
+{
+    xhv_dominfo_t info;
+
+    if (!xhv_domain_info(xch, domid, &info) && info.shutdown &&
+        info.shutdown_reason == XHV_SHUTDOWN_suspend) {
+        fprintf(stderr, "xhv-sr: resuming the primary (left suspended)\n");
+        xhv_domain_resume(xch, domid, 1);
+    }
+}
+
 static void remus_at_checkpoint(unsigned int n, void *opaque)
 {
     (void)opaque;
@@ -335,71 +355,96 @@ static void remus_at_checkpoint(unsigned int n, void *opaque)
     fflush(stdout);
 }
 
+/* -C N[:inside] (Remus) or main:N[:inside] | back:N[:inside] (COLO): the channel, the
+ * whole records before the cut, and whether it falls inside the next one. */
+static int cut_arg(const char *s, int colo, int *channel, unsigned int *records, int *inside)
+{
+    const char *p = s;
+    char *end;
+    unsigned long n;
+
+    *channel = COLO_CUT_MAIN;
+    if (colo && !strncmp(p, "back:", 5))
+        *channel = COLO_CUT_BACK;
+    else if (colo && strncmp(p, "main:", 5))
+        goto bad;
+    if (colo)
+        p += 5;
+    errno = 0;
+    n = strtoul(p, &end, 10);
+    if (end == p || errno || *p == '-' || n > UINT_MAX)
+        goto bad;
+    *records = (unsigned int)n;
+    *inside = !strcmp(end, ":inside");
+    if (*end && !*inside)
+        goto bad;
+    return 0;
+ bad:
+    fprintf(stderr, colo ? "xhv-sr: -C %s: want main:N, back:N, main:N:inside or back:N:inside\n"
+                         : "xhv-sr: -C %s: want N or N:inside\n", s);
+    return -1;
+}
+
+static const char *differs_words(unsigned int differs)
+{
+    static const char *const w[] = { "", " memory-differs", " context-differs",
+                                      " memory-differs context-differs" };
+
+    return w[differs & 3];
+}
+
 static int cmd_remus(xc_interface *xch, int argc, char **argv)
 {
-    unsigned int interval = 1000, max = 0;
-    uint32_t pvm, svm;
-    int sv[2], rc, status;
-    pid_t child;
+    struct remus_local_opts o = { .interval_ms = 1000, .at_checkpoint = remus_at_checkpoint };
+    struct remus_local_result res;
+    int opt, ok, channel;
 
-    if ((rc = interval_count_opts(argc, argv, &interval, &max)))
-        return rc;
+    while ((opt = getopt(argc, argv, "i:n:cC:")) != -1) {
+        if (opt == 'i' || opt == 'n') {
+            if (uint_arg(opt, optarg, opt == 'i' ? &o.interval_ms : &o.checkpoints))
+                return 2;
+        } else if (opt == 'c')
+            o.count_records = 1;
+        else if (opt == 'C') {
+            if (cut_arg(optarg, 0, &channel, &o.cut_records, &o.cut_inside))
+                return 2;
+            o.cut = o.check_failover = 1;
+        } else
+            return usage();
+    }
     if (argc - optind != 2)
         return usage();
-    if (resolve(xch, argv[optind], &pvm) || resolve(xch, argv[optind + 1], &svm))
+    if (o.check_failover && (!o.checkpoints || o.checkpoints > REMUS_LOCAL_MAX_CHECKPOINTS)) {
+        fprintf(stderr, "xhv-sr: remus -C needs -n 1..%u\n", REMUS_LOCAL_MAX_CHECKPOINTS);
+        return 2;
+    }
+    if (resolve(xch, argv[optind], &o.pvm_domid) || resolve(xch, argv[optind + 1], &o.svm_domid))
         return 1;
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
-        return 1;
-    signal(SIGPIPE, SIG_IGN);
+    target_evtchns(xch, o.svm_domid, &o.store_evtchn, &o.console_evtchn);
     fflush(stdout);
-    child = fork();
-    if (child < 0)
-        return 1;
-    if (child == 0) {
-        /* The secondary: a restore that keeps applying whole checkpoints. */
-        xc_interface *x2 = xhv_open(xhv_backend_name(xch));
-        struct ckpt_secondary s = { .xch = x2, .domid = svm, .main_fd = sv[1],
-                                    .back_fd = -1 };
-        struct restore_callbacks cb = { .checkpoint = ckpt_secondary_checkpoint, .data = &s };
-        xen_pfn_t sg = 0, cg = 0;
-        unsigned int se, ce;
-
-        close(sv[0]);
-        if (!x2)
-            _exit(1);
-        target_evtchns(x2, svm, &se, &ce);
-        rc = xc_domain_restore(x2, sv[1], svm, se, &sg, 0, ce, &cg, 0, XC_STREAM_REMUS, &cb, -1);
-        if (rc) {
-            fprintf(stderr, "xhv-sr: remus secondary: restore failed: %s\n", strerror(errno));
-            _exit(1);
-        }
-        /* The stream broke (or ended): take over from the last whole checkpoint. */
-        if (start_restored(x2, svm)) {
-            fprintf(stderr, "xhv-sr: remus secondary: resume failed: %s\n", strerror(errno));
-            _exit(1);
-        }
-        printf("@@FAILOVER secondary=%u checkpoints=%u t=%.3f\n", svm, s.applied, clock_now_s());
-        fflush(stdout);
-        xhv_close(x2);
-        _exit(0);
-    }
-    close(sv[1]);
-    {
-        struct ckpt_primary p = { .xch = xch, .domid = pvm, .main_fd = sv[0], .recv_fd = -1,
-                                  .interval_ms = interval, .max_checkpoints = max,
-                                  .at_checkpoint = remus_at_checkpoint };
-        struct save_callbacks cb = { .suspend = ckpt_primary_suspend,
-                                     .postcopy = ckpt_primary_postcopy,
-                                     .checkpoint = ckpt_primary_checkpoint, .data = &p };
-
-        rc = xc_domain_save(xch, sv[0], pvm, XCFLAGS_LIVE, &cb, XC_STREAM_REMUS, -1);
-        printf("@@REMUS primary-ended rc=%d checkpoints=%u%s%s\n", rc, p.checkpoints,
-               p.err[0] ? " reason: " : "", p.err);
-        fflush(stdout);
-    }
-    close(sv[0]);
-    waitpid(child, &status, 0);
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : 1;
+    remus_local_run(xch, &o, &res);
+    keep_primary_running(xch, o.pvm_domid);
+    printf("@@REMUS primary-ended rc=%d checkpoints=%u%s%s\n", res.save_rc, res.checkpoints,
+           res.err[0] ? " reason: " : "", res.err);
+    if (o.count_records)
+        printf("@@REMUS records main=%u\n", res.main_records);
+    if (o.cut) {
+        /* before the first whole checkpoint there is nothing to take over: refused */
+        ok = res.applied ? res.restore_rc == 0 && res.failover_exact == 1 : res.restore_rc != 0;
+        printf("@@REMUS failover cut=%u%s checkpoint=%u exact=%d%s restore_rc=%d "
+               "main_records=%u => %s\n", o.cut_records, o.cut_inside ? ":inside" : "",
+               res.applied, res.failover_exact, differs_words(res.failover_differs),
+               res.restore_rc, res.main_records, ok ? "ok" : "WRONG");
+    } else
+        ok = res.restore_rc == 0;
+    if (!res.restore_rc && start_restored(xch, o.svm_domid)) {
+        fprintf(stderr, "xhv-sr: remus secondary: resume failed: %s\n", strerror(errno));
+        ok = 0;
+    } else if (!res.restore_rc)
+        printf("@@FAILOVER secondary=%u checkpoints=%u t=%.3f\n", o.svm_domid, res.applied,
+               clock_now_s());
+    fflush(stdout);
+    return ok ? 0 : 1;
 }
 
 /* ---- COLO ------------------------------------------------------------------------ */
@@ -422,36 +467,6 @@ static void colo_report(const struct colo_checkpoint_report *r, void *opaque)
     fflush(stdout);
 }
 
-/* -C main:N[:inside] | back:N[:inside] */
-static int cut_arg(const char *s, struct colo_local_opts *o)
-{
-    const char *p = s;
-    char *end;
-    unsigned long n;
-
-    if (!strncmp(p, "main:", 5))
-        o->cut_channel = COLO_CUT_MAIN;
-    else if (!strncmp(p, "back:", 5))
-        o->cut_channel = COLO_CUT_BACK;
-    else
-        goto bad;
-    p += 5;
-    errno = 0;
-    n = strtoul(p, &end, 10);
-    if (end == p || errno || *p == '-' || n > UINT_MAX)
-        goto bad;
-    o->cut_records = (unsigned int)n;
-    if (!strcmp(end, ":inside"))
-        o->cut_inside = 1;
-    else if (*end)
-        goto bad;
-    o->check_failover = 1;
-    return 0;
- bad:
-    fprintf(stderr, "xhv-sr: -C %s: want main:N, back:N, main:N:inside or back:N:inside\n", s);
-    return -1;
-}
-
 /* After a cut: the secondary's verdict, and the survivor running again (a suspended
  * one in its own context, one holding an applied checkpoint into that context). */
 static int colo_failover_verdict(xc_interface *xch, const struct colo_local_opts *o,
@@ -465,13 +480,11 @@ static int colo_failover_verdict(xc_interface *xch, const struct colo_local_opts
         ok = res->restore_rc != 0;         /* nothing to take over: refused */
     else
         ok = res->restore_rc == 0 && (p == COLO_SVM_RUNNING || res->failover_exact == 1);
-    printf("@@COLO failover cut=%s:%u%s phase=%s checkpoint=%u exact=%d%s%s restore_rc=%d "
+    printf("@@COLO failover cut=%s:%u%s phase=%s checkpoint=%u exact=%d%s restore_rc=%d "
            "main_records=%u back_records=%u => %s\n",
            o->cut_channel == COLO_CUT_MAIN ? "main" : "back", o->cut_records,
            o->cut_inside ? ":inside" : "", p >= 0 && p <= 2 ? phase[p] : "never-ran",
-           res->failover_checkpoint, res->failover_exact,
-           res->failover_differs & COLO_DIFFERS_MEMORY ? " memory-differs" : "",
-           res->failover_differs & COLO_DIFFERS_CONTEXT ? " context-differs" : "",
+           res->failover_checkpoint, res->failover_exact, differs_words(res->failover_differs),
            res->restore_rc, res->main_records,
            res->back_records, ok ? "ok" : "WRONG");
     if (p >= 0 && !xhv_domain_info(xch, o->svm_domid, &info) && (info.shutdown || info.paused) &&
@@ -501,8 +514,12 @@ static int cmd_colo(xc_interface *xch, int argc, char **argv)
         else if (opt == 'c')
             o.count_records = 1;
         else if (opt == 'C') {
-            if (cut_arg(optarg, &o))
+            int channel;
+
+            if (cut_arg(optarg, 1, &channel, &o.cut_records, &o.cut_inside))
                 return 2;
+            o.cut_channel = channel;
+            o.check_failover = 1;
         } else
             return usage();
     }
@@ -515,17 +532,7 @@ static int cmd_colo(xc_interface *xch, int argc, char **argv)
     o.opaque = &t;
     fflush(stdout);
     colo_local_run(xch, &o, &res);
-    /* Whatever happened, the primary keeps running (the pair may have stopped with it
-     * suspended). */
-    {
-        xhv_dominfo_t info;
-
-        if (!xhv_domain_info(xch, o.pvm_domid, &info) && info.shutdown &&
-            info.shutdown_reason == XHV_SHUTDOWN_suspend) {
-            fprintf(stderr, "xhv-sr: resuming the primary (left suspended)\n");
-            xhv_domain_resume(xch, o.pvm_domid, 1);
-        }
-    }
+    keep_primary_running(xch, o.pvm_domid);
     if (o.count_records)
         printf("@@COLO records main=%u back=%u\n", res.main_records, res.back_records);
     if (o.cut_channel != COLO_CUT_NONE) {

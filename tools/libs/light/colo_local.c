@@ -18,8 +18,8 @@
 #include "domain_compare.h"
 #include "libxl_checkpoint.h"
 #include "libxl_records.h"
+#include "record_proxy.h"
 #include "sr_stream_format.h"
-#include "xfault.h"
 #include "xhv_sim.h"
 #include "xutil.h"
 
@@ -126,24 +126,6 @@ static int svm_suspend(void *data)
     return 1;
 }
 
-/* XFAULT_SVM_SCRIBBLE: one byte of the stopped secondary changes before its failover
- * state is checked. */
-static void scribble_fault(xc_interface *xch, uint32_t domid)
-{
-    const struct xfault *f = xfault(XFAULT_SVM_SCRIBBLE);
-    uint64_t pfn;
-    void *page = NULL;
-    int err = 0;
-
-    if (!f)
-        return;
-    pfn = f->arg[0];
-    if (!xhv_map_foreign(xch, domid, PROT_READ | PROT_WRITE, &pfn, &page, &err, 1) && !err) {
-        ((volatile unsigned char *)page)[0] ^= 0x5a;
-        xhv_unmap_foreign(xch, domid, &page, 1);
-    }
-}
-
 static int run_secondary(const char *backend, const struct colo_local_opts *opts,
                          const struct snapshot *pvm_snap, int main_fd, int back_fd,
                          int report_fd, int verdict_fd)
@@ -177,119 +159,16 @@ static int run_secondary(const char *backend, const struct colo_local_opts *opts
         (s.phase == COLO_SVM_SUSPENDED || s.phase == COLO_SVM_APPLIED)) {
         uint64_t m = 0, c = 0;
 
-        scribble_fault(s.c.xch, opts->svm_domid);
+        domain_scribble_fault(s.c.xch, opts->svm_domid);
         v.exact = !domain_digest(s.c.xch, opts->svm_domid, &m, &c) && m == s.mem &&
                   c == s.ctx;
-        v.differs = (m != s.mem ? COLO_DIFFERS_MEMORY : 0) |
-                    (c != s.ctx ? COLO_DIFFERS_CONTEXT : 0);
+        v.differs = (m != s.mem ? DOMAIN_DIFFERS_MEMORY : 0) |
+                    (c != s.ctx ? DOMAIN_DIFFERS_CONTEXT : 0);
     }
     if (write_exact(verdict_fd, &v, sizeof(v)))
         rc = -1;
     xhv_close(s.c.xch);
     return rc ? 1 : 0;
-}
-
-/* Fault injection for tests: what a channel's proxy does to the records it forwards. */
-struct proxy_spec {
-    size_t raw_prefix;        /* bytes forwarded as they are first (the stream headers) */
-    int drop_dirty_list;      /* empty every dirty pfn list */
-    int cut;                  /* cut after cut_records whole records ... */
-    unsigned int cut_records;
-    int cut_inside;           /* ... in the middle of the next record */
-};
-
-static int forward(int from_fd, int to_fd, void *buf, size_t len)
-{
-    return read_exact(from_fd, buf, len) || write_exact(to_fd, buf, len) ? -1 : 0;
-}
-
-/* Forwards records from from_fd to to_fd until the channel ends or is cut; the count
- * of whole records forwarded goes to count_fd. */
-static int run_proxy(int from_fd, int to_fd, const struct proxy_spec *sp, int count_fd)
-{
-    unsigned char prefix[64];
-    uint32_t n = 0;
-    int rc = 0;
-
-    if (sp->raw_prefix > sizeof(prefix) ||
-        (sp->raw_prefix && forward(from_fd, to_fd, prefix, sp->raw_prefix)))
-        goto out;
-    for (;;) {
-        uint32_t hdr[2];
-        size_t padded;
-        char *body;
-
-        if (sp->cut && n == sp->cut_records && !sp->cut_inside)
-            break;   /* cut at this record boundary */
-        if (read_exact(from_fd, hdr, sizeof(hdr)))
-            break;
-        padded = (hdr[1] + 7u) & ~7u;
-        if (padded > REC_LENGTH_MAX) {
-            rc = 1;
-            break;
-        }
-        body = malloc(padded ? padded : 1);
-        if (!body || (padded && read_exact(from_fd, body, padded))) {
-            free(body);
-            rc = 1;
-            break;
-        }
-        if (sp->cut && n == sp->cut_records) {
-            /* inside the record: its header and half its body, then nothing */
-            if (!write_exact(to_fd, hdr, sizeof(hdr)))
-                write_exact(to_fd, body, padded / 2);
-            free(body);
-            break;
-        }
-        if (sp->drop_dirty_list && hdr[0] == REC_TYPE_CHECKPOINT_DIRTY_PFN_LIST) {
-            hdr[1] = 0;
-            padded = 0;
-        }
-        if (write_exact(to_fd, hdr, sizeof(hdr)) ||
-            (padded && write_exact(to_fd, body, padded))) {
-            free(body);
-            rc = 1;
-            break;
-        }
-        free(body);
-        n++;
-    }
- out:
-    /* A cut is both directions at once, as when the peer or the link dies. */
-    shutdown(from_fd, SHUT_RDWR);
-    shutdown(to_fd, SHUT_RDWR);
-    if (write_exact(count_fd, &n, sizeof(n)))
-        rc = 1;
-    return rc;
-}
-
-/* Puts a proxy between *fd (this side's end) and the peer: *fd becomes the end of a new
- * socketpair whose other end the proxy forwards to or from.  Returns its pid, -1. */
-static pid_t start_proxy(int *fd, int to_peer, const struct proxy_spec *sp, int count_fd,
-                         const int *close_in_child, int nclose)
-{
-    int sv[2];
-    pid_t pid;
-
-    if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv))
-        return -1;
-    pid = fork();
-    if (pid == 0) {
-        close(sv[0]);
-        for (int i = 0; i < nclose; i++)
-            if (close_in_child[i] >= 0 && close_in_child[i] != *fd)
-                close(close_in_child[i]);
-        _exit(to_peer ? run_proxy(sv[1], *fd, sp, count_fd)
-                      : run_proxy(*fd, sv[1], sp, count_fd));
-    }
-    close(sv[1]);
-    if (pid < 0) {
-        close(sv[0]);
-        return -1;
-    }
-    close(*fd);
-    *fd = sv[0];
-    return pid;
 }
 
 /* The PVM's snapshot for the comparison, in memory the forked secondary shares: the
@@ -348,16 +227,6 @@ static int pvm_wait_checkpoint(void *data)
     return ckpt_primary_wait_checkpoint(&pv->p);
 }
 
-static int read_count(int fd, unsigned int *n)
-{
-    uint32_t v;
-
-    if (fd < 0 || read_exact(fd, &v, sizeof(v)))
-        return -1;
-    *n = v;
-    return 0;
-}
-
 int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
                    struct colo_local_result *res)
 {
@@ -377,8 +246,8 @@ int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
                                                                    : ckpt_primary_resume_staged,
         .staging_mib = opts->staging_mib, .data = &pv,
     };
-    struct proxy_spec main_spec = { .raw_prefix = sizeof(struct sr_ihdr) + sizeof(struct sr_dhdr) };
-    struct proxy_spec back_spec = { .drop_dirty_list = opts->drop_dirty_list };
+    struct record_proxy_spec main_spec = { .raw_prefix = sizeof(struct sr_ihdr) + sizeof(struct sr_dhdr) };
+    struct record_proxy_spec back_spec = { .drop_dirty_list = opts->drop_dirty_list };
     int proxies = opts->drop_dirty_list || opts->count_records ||
                   opts->cut_channel != COLO_CUT_NONE;
     struct colo_checkpoint_report r;
@@ -391,7 +260,7 @@ int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
     res->failover_phase = -1;
     res->failover_exact = -1;
     if (opts->cut_channel == COLO_CUT_MAIN || opts->cut_channel == COLO_CUT_BACK) {
-        struct proxy_spec *cut = opts->cut_channel == COLO_CUT_MAIN ? &main_spec : &back_spec;
+        struct record_proxy_spec *cut = opts->cut_channel == COLO_CUT_MAIN ? &main_spec : &back_spec;
 
         cut->cut = 1;
         cut->cut_records = opts->cut_records;
@@ -432,9 +301,9 @@ int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
         int others[] = { report_pipe[0], verdict_pipe[0], main_count[0], back_count[0],
                          back_sv[0], main_sv[0] };
 
-        main_proxy = start_proxy(&p->main_fd, 1, &main_spec, main_count[1], others, 6);
+        main_proxy = record_proxy_start(&p->main_fd, 1, &main_spec, main_count[1], others, 6);
         others[5] = p->main_fd;
-        back_proxy = start_proxy(&p->recv_fd, 0, &back_spec, back_count[1], others, 6);
+        back_proxy = record_proxy_start(&p->recv_fd, 0, &back_spec, back_count[1], others, 6);
         close(main_count[1]);
         close(back_count[1]);
         main_count[1] = back_count[1] = -1;
@@ -472,8 +341,8 @@ int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
         waitpid(main_proxy, &status, 0);
     if (back_proxy > 0)
         waitpid(back_proxy, &status, 0);
-    read_count(main_count[0], &res->main_records);
-    read_count(back_count[0], &res->back_records);
+    record_proxy_count(main_count[0], &res->main_records);
+    record_proxy_count(back_count[0], &res->back_records);
     signal(SIGPIPE, old_sigpipe);
  out:
     for (int *fd = (int[]){ main_sv[0], back_sv[0], report_pipe[0], verdict_pipe[0],

@@ -77,11 +77,8 @@ struct colo_local_result {
     int failover_phase;
     unsigned int failover_checkpoint;
     int failover_exact;
-    unsigned int failover_differs;   /* when not exact: COLO_DIFFERS_* */
+    unsigned int failover_differs;   /* when not exact: DOMAIN_DIFFERS_* (domain_compare.h) */
 };
-
-#define COLO_DIFFERS_MEMORY  1u
-#define COLO_DIFFERS_CONTEXT 2u
 
 #define COLO_SVM_RUNNING   0   /* resumed after checkpoint failover_checkpoint */
 #define COLO_SVM_SUSPENDED 1   /* suspended for the next checkpoint, nothing applied */

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <sys/mman.h>
 
+#include "xfault.h"
 #include "xutil.h"
 
 /* pfns mapped at once by the whole-domain walks (Xen's getpageframeinfo3 limit too) */
@@ -85,36 +86,92 @@ long snapshot_diff(const struct snapshot *a, const struct snapshot *b, uint64_t 
     return diff;
 }
 
-/* Memory batch by batch (pages Xen reports as not RAM, which cannot be mapped, are left
- * out, each page's pfn goes in with it), the context through xhv_hvm_state_digest. */
-int domain_digest(xc_interface *xch, uint32_t domid, uint64_t *mem_digest, uint64_t *ctx_digest)
+int domain_ram_pfns(xc_interface *xch, uint32_t domid, uint64_t **pfns, size_t *n)
 {
-    uint64_t pfns[MAP_BATCH], h = FNV1A_INIT;
-    void *pages[MAP_BATCH];
-    int errs[MAP_BATCH];
+    uint64_t batch[MAP_BATCH], *list = NULL;
+    uint32_t types[MAP_BATCH];
     xhv_dominfo_t info;
+    size_t m = 0;
 
     if (xhv_domain_info(xch, domid, &info))
         return -1;
     for (uint64_t base = 0; base < info.p2m_size; base += MAP_BATCH) {
-        size_t n = info.p2m_size - base < MAP_BATCH ? (size_t)(info.p2m_size - base)
-                                                        : MAP_BATCH;
+        unsigned int k = (unsigned int)(info.p2m_size - base < MAP_BATCH ? info.p2m_size - base
+                                                                           : MAP_BATCH);
+        uint64_t *grown;
 
-        for (size_t i = 0; i < n; i++)
-            pfns[i] = base + i;
-        if (xhv_map_foreign(xch, domid, PROT_READ, pfns, pages, errs, n))
-            return -1;
-        for (size_t i = 0; i < n; i++)
-            if (!errs[i]) {
-                h = fnv1a_words(h, &pfns[i], sizeof(pfns[i]));
-                h = fnv1a_words(h, pages[i], XHV_PAGE_SIZE);
-            }
-        xhv_unmap_foreign(xch, domid, pages, n);
+        for (unsigned int i = 0; i < k; i++)
+            batch[i] = base + i;
+        if (xhv_get_pfn_type_batch(xch, domid, k, batch, types))
+            goto fail;
+        grown = realloc(list, (m + k) * sizeof(*list));
+        if (!grown)
+            goto fail;
+        list = grown;
+        for (unsigned int i = 0; i < k; i++)
+            if ((types[i] & XHV_PFINFO_XTAB) != XHV_PFINFO_XTAB)
+                list[m++] = batch[i];
     }
-    *mem_digest = h;
-    return xhv_hvm_state_digest(xch, domid, ctx_digest);
+    *pfns = list;
+    *n = m;
+    return 0;
+ fail:
+    free(list);
+    return -1;
 }
 
+int domain_digest_pfns(xc_interface *xch, uint32_t domid, const uint64_t *pfns, size_t n,
+                       uint64_t *mem_digest)
+{
+    static const uint64_t unmapped = UINT64_MAX;
+    uint64_t h = FNV1A_INIT;
+    void *pages[MAP_BATCH];
+    int errs[MAP_BATCH];
+
+    for (size_t base = 0; base < n; base += MAP_BATCH) {
+        size_t k = n - base < MAP_BATCH ? n - base : MAP_BATCH;
+
+        if (xhv_map_foreign(xch, domid, PROT_READ, pfns + base, pages, errs, k))
+            return -1;
+        for (size_t i = 0; i < k; i++) {
+            h = fnv1a_words(h, &pfns[base + i], sizeof(pfns[base + i]));
+            h = errs[i] ? fnv1a_words(h, &unmapped, sizeof(unmapped))
+                        : fnv1a_words(h, pages[i], XHV_PAGE_SIZE);
+        }
+        xhv_unmap_foreign(xch, domid, pages, k);
+    }
+    *mem_digest = h;
+    return 0;
+}
+
+int domain_digest(xc_interface *xch, uint32_t domid, uint64_t *mem_digest, uint64_t *ctx_digest)
+{
+    uint64_t *pfns = NULL;
+    size_t n = 0;
+    int rc = -1;
+
+    if (!domain_ram_pfns(xch, domid, &pfns, &n) &&
+        !domain_digest_pfns(xch, domid, pfns, n, mem_digest))
+        rc = xhv_hvm_state_digest(xch, domid, ctx_digest);
+    free(pfns);
+    return rc;
+}
+
+void domain_scribble_fault(xc_interface *xch, uint32_t domid)
+{
+    const struct xfault *f = xfault(XFAULT_SVM_SCRIBBLE);
+    uint64_t pfn;
+    void *page = NULL;
+    int err = 0;
+
+    if (!f)
+        return;
+    pfn = f->arg[0];
+    if (!xhv_map_foreign(xch, domid, PROT_READ | PROT_WRITE, &pfn, &page, &err, 1) && !err) {
+        ((volatile unsigned char *)page)[0] ^= 0x5a;
+        xhv_unmap_foreign(xch, domid, &page, 1);
+    }
+}
 
 /* Where two differing pages first differ, and in how many bytes. */
 static size_t bytes_differing(const unsigned char *x, const unsigned char *y, size_t *first)

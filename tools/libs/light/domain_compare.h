@@ -5,6 +5,7 @@
 #ifndef DOMAIN_COMPARE_H
 #define DOMAIN_COMPARE_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 #include "xhv.h"
@@ -31,8 +32,26 @@ long domain_diff_pages(xc_interface *xch, uint32_t a, uint32_t b, uint64_t *firs
 
 
 
-/* Digests of a stopped domain's memory and of its vcpu and platform state without what
- * runs on with time (xhv_hvm_state_digest): two of one stopped domain agree unless its
- * state changed; for comparing across hosts and over a failover. */
+/* Digests of a stopped domain's guest RAM (pages Xen reports as not RAM, XTAB, are
+ * left out; each page's pfn goes in with it) and of its vcpu and platform state without
+ * what runs on with time (xhv_hvm_state_digest): two of one stopped domain agree unless
+ * its state changed; for comparing across hosts and over a failover. */
 int domain_digest(xc_interface *xch, uint32_t domid, uint64_t *mem_digest, uint64_t *ctx_digest);
+
+/* The pfns of a domain's guest RAM (not XTAB), in *pfns (malloc'd, *n of them). */
+int domain_ram_pfns(xc_interface *xch, uint32_t domid, uint64_t **pfns, size_t *n);
+/* The memory digest of domain_digest over the given pfns only, so that a domain can be
+ * digested over another's RAM (a restored secondary's own XTAB pages, shared info and
+ * grant frames, are where the primary's were not sent); a pfn that cannot be mapped
+ * goes in as such. */
+int domain_digest_pfns(xc_interface *xch, uint32_t domid, const uint64_t *pfns, size_t n,
+                       uint64_t *mem_digest);
+
+/* What a failover check found different (colo_local.h, remus_local.h). */
+#define DOMAIN_DIFFERS_MEMORY  1u
+#define DOMAIN_DIFFERS_CONTEXT 2u
+
+/* The svm-scribble fault (xfault.h), for a negative control of the failover checks:
+ * when it is set, one byte of the given page of the stopped domain changes. */
+void domain_scribble_fault(xc_interface *xch, uint32_t domid);
 #endif

@@ -14,7 +14,7 @@ export SIMXEN_DIR=/dev/shm/xhvsrtest$$
 FAILS=0
 check() { local what=$1; shift; if "$@"; then echo "ok - $what"; else echo "not ok - $what"; FAILS=$((FAILS+1)); fi; }
 cleanup() {
-    for d in p1 t1 p2 s2 p3 s3 p4 s4 p5 p6 s6; do $SR destroy "$d" >/dev/null 2>&1; done
+    for d in p1 t1 p2 s2 p3 s3 p4 s4 p5 p6 s6 p7 s7; do $SR destroy "$d" >/dev/null 2>&1; done
     rm -rf "$SIMXEN_DIR" "$WORK"
 }
 trap cleanup EXIT
@@ -38,6 +38,38 @@ $SR create -p s3 $PAGES none > /dev/null
 $SR remus -i 100 -n 3 p3 s3 > "$WORK/remus.out" 2>&1
 check "remus: 3 checkpoints, then the secondary takes over" \
     eval '[ "$(grep -c "^@@REMUS checkpoint" "$WORK/remus.out")" = 3 ] && grep -q "^@@FAILOVER" "$WORK/remus.out"'
+
+# Remus cut on purpose (-C): the stopped secondary must equal the primary's digest at
+# the last checkpoint it applied; before the first there is nothing to take over.
+$SR create p7 $PAGES crcblocks -s 5 > /dev/null
+$SR create -p s7 $PAGES none > /dev/null
+$SR remus -i 100 -n 3 -c p7 s7 > "$WORK/remus-count.out" 2>&1
+rm_=$(sed -n 's/^@@REMUS records main=\([0-9]*\)$/\1/p' "$WORK/remus-count.out")
+check "remus -c counts the stream's records" eval '[ "${rm_:-0}" -gt 6 ]'
+remus_cut() { # CUT [FAULT]: a fresh secondary, the cut run; sets rc
+    $SR destroy s7 > /dev/null
+    $SR create -p s7 $PAGES none > /dev/null
+    COLO_FAULT=${2:-} $SR remus -i 100 -n 3 -C "$1" p7 s7 > "$WORK/remus-cut.out" 2>&1
+    rc=$?
+}
+remus_cut $((rm_ - 3))
+check "remus -C $((rm_ - 3)): the secondary takes over exactly at checkpoint 2" eval '[ $rc = 0 ] &&
+    grep -q "^@@REMUS failover cut=$((rm_ - 3)) checkpoint=2 exact=1 restore_rc=0 .*=> ok$" "$WORK/remus-cut.out"'
+$SR list > "$WORK/list4"
+check "remus -C: the survivor and the primary run" eval 'grep -q "^s7 .*running" "$WORK/list4" &&
+    grep -q "^p7 .*running" "$WORK/list4"'
+remus_cut $((rm_ - 3)):inside
+check "remus -C $((rm_ - 3)):inside: exactly checkpoint 2" eval '[ $rc = 0 ] &&
+    grep -q "checkpoint=2 exact=1 .*=> ok$" "$WORK/remus-cut.out"'
+remus_cut 2
+check "remus -C 2 (inside the first pass): refused, nothing to take over" eval '[ $rc = 0 ] &&
+    grep -q "^@@REMUS failover cut=2 checkpoint=0 exact=-1 restore_rc=-1 .*=> ok$" "$WORK/remus-cut.out"'
+remus_cut $((rm_ - 3)) svm-scribble=5
+check "remus -C with svm-scribble: the failover check reports it" eval '[ $rc = 1 ] &&
+    grep -q "exact=0 memory-differs .*=> WRONG$" "$WORK/remus-cut.out"'
+$SR remus -C 3 p7 s7 > "$WORK/remus-badcut.out" 2>&1
+rc=$?
+check "remus -C without -n is refused" eval '[ $rc = 2 ] && grep -q "needs -n" "$WORK/remus-badcut.out"'
 
 $SR create p2 $PAGES divergent -s 11 -H 1 > /dev/null
 $SR create -p -H 2 s2 $PAGES none > /dev/null
