@@ -484,6 +484,24 @@ triple_faults() {
                          else print d, "no-state" }
         END { if (want) print d, "no-state" }'
 }
+# The triple faults with the kernel symbol of each guest-kernel RIP: the guests boot
+# dom0's own kernel (/boot/vmlinuz), which is not relocated in either, so dom0's
+# /proc/kallsyms names the function (Debian ships no System.map outside its -dbg
+# package).  Text addresses all have 16 digits, so they compare as strings.
+triple_faults_named() {
+    triple_faults | while read -r _d _r; do
+        _a=$(echo "$_r" | sed -n 's/^0010:\[<\(ffffffff[0-9a-f]*\)>\]$/\1/p')
+        _s=
+        [ -n "$_a" ] && _s=$(awk -v a="$_a" '$2 ~ /^[tT]$/ && $1 <= a { b = $1; n = $3 }
+                                         END { if (n != "") print b, n }' /proc/kallsyms 2>/dev/null)
+        if [ -n "$_s" ] && [ "${_s%% *}" != 0000000000000000 ]; then
+            echo "$_d $_r (${_s#* }+0x$(printf %x $((0x$_a - 0x${_s%% *}))))"
+        else
+            echo "$_d $_r"
+        fi
+    done
+}
+
 # Guest deaths that are the emulator's, not the guest's or ours: at a triple fault Xen
 # dumps the vcpu state from the guest's VMCB; when that holds Xen's own context (CS
 # e008, RIP in Xen's text: seen at the instruction after Xen's VMRUN, RSP on Xen's
@@ -610,7 +628,7 @@ for s in $(echo "$XPLAN" | tr '+' ' '); do
         echo "@@BEGIN $s"
         "s_$s"
         [ "$STEP_FAILED" = 1 ] || break
-        _tf=$(triple_faults)
+        _tf=$(triple_faults_named)
         [ -z "$_tf" ] || note "$s: triple faults: $(echo "$_tf" | tr '\n' ';')"
         [ $_try = 1 ] || break
         _emu=$(emulator_faults)

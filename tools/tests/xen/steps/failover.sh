@@ -68,8 +68,13 @@ failover_instant() {
 # records, and on the back channel around the dirty list; Remus inside and between the
 # last checkpoint's records and once inside the first pass (f2: two records after the
 # stream's start).  The _full variants add the very end of the stream and more points.
-s_colo_failover() { failover_matrix colo_failover colo 2:inside,4,7:inside b2:inside; }
-s_colo_failover_full() { failover_matrix colo_failover colo 1,2:inside,4,7:inside,12 b1,b2:inside,b4; }
+# On the back channel a checkpoint after the first is SVM_SUSPENDED, the dirty list,
+# SVM_READY, SVM_RESUMED: b3 cuts before the last checkpoint's dirty list (the
+# secondary suspended), b2 right after it (the primary still sends the checkpoint, the
+# secondary applies it and finds the channel gone: applied), b2:inside inside
+# SVM_READY.
+s_colo_failover() { failover_matrix colo_failover colo 2:inside,4,7:inside b2,b3; }
+s_colo_failover_full() { failover_matrix colo_failover colo 1,2:inside,4,7:inside,12 b1,b2,b2:inside,b3,b4; }
 s_remus_cut() { failover_matrix remus_cut remus 2:inside,4,f2; }
 s_remus_cut_full() { failover_matrix remus_cut remus 1,2:inside,3,4,5:inside,7,12,f2,f5:inside; }
 
