@@ -243,6 +243,13 @@ check-nomigration:
 bench: all
 	./scripts/bench.sh
 
+# `make soak`: COLO for SOAK_CHECKPOINTS checkpoints (default 10000) through xl on the
+# simulated hypervisor (tools/tests/soak/soak.sh); `make check` runs 500
+# (tools/tests/scripts/test_soak_short.sh).
+SOAK_CHECKPOINTS ?= 10000
+soak: all
+	./tools/tests/soak/soak.sh $(SOAK_CHECKPOINTS)
+
 # `make check-xen`: boot Debian's Xen 4.17 under QEMU (TCG) and run the real-Xen plan
 # (tools/tests/xen/; installs QEMU itself, downloads Debian packages into build/).
 check-xen: all
@@ -286,7 +293,7 @@ check-deb: deb
 print-%:
 	@echo '$($*)'
 
-.PHONY: install installables deb check-deb two-host-demo all demo check check-nomigration check-asan check-xen check-xen-repeat bench clean
+.PHONY: install installables deb check-deb two-host-demo all demo check check-nomigration check-asan check-xen check-xen-repeat bench soak clean
 .SECONDARY:
 
 # `make check-minbase`: the README's Quick start in a fresh debootstrap'd minimal Debian 12
