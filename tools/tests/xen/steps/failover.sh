@@ -83,19 +83,19 @@ s_remus_cut_full() { failover_matrix remus_cut remus 1,2:inside,3,4,5:inside,7,1
 # next record; back cuts (COLO) are on the back channel.  Results STEP, STEP_ref,
 # STEP_1.., STEP_negative.
 failover_matrix() {
-    _st=$1; _mode=$2; shift
-    need ${_st} "xhv-sr in the image" command -v xhv-sr || return
-    need ${_st} "a running g1 guest" fresh_g1 || return
+    _fm_step=$1; _mode=$2; shift
+    need ${_fm_step} "xhv-sr in the image" command -v xhv-sr || return
+    need ${_fm_step} "a running g1 guest" fresh_g1 || return
     xl destroy g1s >/dev/null 2>&1
-    run ${_st}_ref_create 120 xl create -p $CFG "name=\"g1s\"" || return
-    run ${_st}_ref 300 $XSR $_mode -i 1000 -n 3 -c g1 g1s || { xl destroy g1s; return; }
-    _m=$(sed -n 's/^@@[A-Z]* records main=\([0-9]*\).*/\1/p' /tmp/${_st}_ref.out)
-    _b=$(sed -n 's/^@@COLO records main=[0-9]* back=\([0-9]*\)$/\1/p' /tmp/${_st}_ref.out)
+    run ${_fm_step}_ref_create 120 xl create -p $CFG "name=\"g1s\"" || return
+    run ${_fm_step}_ref 300 $XSR $_mode -i 1000 -n 3 -c g1 g1s || { xl destroy g1s; return; }
+    _m=$(sed -n 's/^@@[A-Z]* records main=\([0-9]*\).*/\1/p' /tmp/${_fm_step}_ref.out)
+    _b=$(sed -n 's/^@@COLO records main=[0-9]* back=\([0-9]*\)$/\1/p' /tmp/${_fm_step}_ref.out)
     [ $_mode = remus ] && _b=0
     xl destroy g1s >/dev/null 2>&1
     [ -n "$_m" ] && [ -n "$_b" ] && [ "$_m" -gt 12 ] && { [ $_mode = remus ] || [ "$_b" -gt 4 ]; } ||
-        { failmark ${_st} "the reference run counted no records (main '$_m', back '$_b')"; return; }
-    note "${_st}: reference run: $_m main-stream records, $_b back-channel records"
+        { failmark ${_fm_step} "the reference run counted no records (main '$_m', back '$_b')"; return; }
+    note "${_fm_step}: reference run: $_m main-stream records, $_b back-channel records"
     _pre=; [ $_mode = colo ] && _pre=main:
     _cuts=
     for _k in $(echo "$2" | tr ',' ' '); do
@@ -110,19 +110,19 @@ failover_matrix() {
     _i=0; _bad=0; _seen=; _stopcut=
     for _c in $_cuts; do
         _i=$((_i + 1))
-        failover_instant "${_st}_$_i" $_mode "$_c" || _bad=$((_bad + 1))
+        failover_instant "${_fm_step}_$_i" $_mode "$_c" || _bad=$((_bad + 1))
         case " $_seen " in *" $FO_PHASE "*) ;; *) _seen="$_seen $FO_PHASE" ;; esac
         case "$FO_PHASE" in suspended|applied|checkpoint-*) [ -n "$_stopcut" ] || _stopcut=$_c ;; esac
     done
     _t=$(now)
     if [ -n "$_stopcut" ]; then
-        failover_instant ${_st}_negative $_mode "$_stopcut" svm-scribble=4096
+        failover_instant ${_fm_step}_negative $_mode "$_stopcut" svm-scribble=4096
     else
-        failmark ${_st}_negative "no instant met the secondary stopped (phases:$_seen)"
+        failmark ${_fm_step}_negative "no instant met the secondary stopped (phases:$_seen)"
     fi
     if [ $_bad = 0 ] && [ -n "$_stopcut" ]; then
-        mark ${_st} OK "$_t" "$_i instants, every failover ok; phases met:$_seen"
+        mark ${_fm_step} OK "$_t" "$_i instants, every failover ok; phases met:$_seen"
     else
-        mark ${_st} FAIL "$_t" "$_bad of $_i instants wrong; phases met:$_seen"
+        mark ${_fm_step} FAIL "$_t" "$_bad of $_i instants wrong; phases met:$_seen"
     fi
 }
