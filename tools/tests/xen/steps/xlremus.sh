@@ -15,7 +15,13 @@
 #   ours_xl_colo_equal                     the receiver compared the pair page by page
 #                                          after every applied checkpoint (both stopped;
 #                                          LIBXL_TEST_COLO_COMPARE): all equal, >= 3
-xl_ha_step() { # STEP SENDER-FLAGS RECEIVER-FLAGS [VAR: receiver gets VAR=<g1's domid>]
+#   ours_xl_colo_helper_kill               the same pair, but the primary's save helper
+#                                          is killed (SIGKILL) instead of the domain:
+#   ..._one_copy                           the primary still runs, so the receiver must
+#                                          give its copy up: exactly one g1 runs, the
+#                                          primary (same domid), no g1--incoming
+#   ..._guest_alive                        and it counts on
+xl_ha_step() { # STEP SENDER-FLAGS RECEIVER-FLAGS [VAR: receiver gets VAR=<g1's domid>] [helper]
     need "$1" "xl-colo in the image" command -v xl-colo || return
     need "$1" "a running g1 guest" fresh_g1 || return
     mkdir -p /run/colo
@@ -35,6 +41,10 @@ xl_ha_step() { # STEP SENDER-FLAGS RECEIVER-FLAGS [VAR: receiver gets VAR=<g1's 
     _n=$(count_lines '^(Remus|COLO): checkpoint [0-9]' "/tmp/$1.out")
     if [ "$_n" -ge 3 ]; then mark "$1" OK "$_t" "$_n checkpoints; secondary $(xl domid g1--incoming 2>&1)"
     else mark "$1" FAIL "$_t" "$_n checkpoints: $(tail -n 1 "/tmp/$1.out")"; fi
+    if [ "${5:-}" = helper ]; then
+        xl_helper_killed "$1" $_rp
+        return
+    fi
     xl pause g1; sleep 1
     set -- "$1" $(lastcnt "g1 g1--incoming")
     _t=$(now)
@@ -62,5 +72,31 @@ xl_ha_step() { # STEP SENDER-FLAGS RECEIVER-FLAGS [VAR: receiver gets VAR=<g1's 
         else mark "$1_equal" FAIL "$_t" "$_c equal comparisons; ${_bad:-fewer than 3}"; fi
     fi
 }
+# The primary's save helper dies (SIGKILL), the primary lives: our xl resumes it
+# unprotected, and the receiver, seeing the stream end while the primary still runs on
+# this host, gives its copy up.  STEP XL-REMUS-PID.
+xl_helper_killed() {
+    _pd=$(xl domid g1)
+    set -- "$1" "$2" $(lastcnt g1)
+    _t=$(now)
+    _hp=$(for _p in /proc/[0-9]*; do
+              tr '\0' ' ' 2>/dev/null < "$_p/cmdline" | grep -q '^[^ ]*libxl-save-helper --save-domain ' &&
+                  echo "${_p#/proc/}"
+          done | head -n 1)
+    [ -n "$_hp" ] && kill -9 "$_hp"
+    _i=0; while kill -0 "$2" 2>/dev/null && [ $_i -lt 120 ]; do sleep 0.5; _i=$((_i+1)); done
+    kill "$2" 2>/dev/null; wait "$2" 2>/dev/null
+    sed "s/^/[$1] /" "/tmp/$1.out" | tail -n 12
+    if [ -z "$_hp" ]; then
+        mark "$1_one_copy" FAIL "$_t" "no save helper to kill"
+    elif [ "$(xl list | awk '$1=="g1"' | wc -l)" = 1 ] && [ "$(xl domid g1)" = "$_pd" ] &&
+         ! xl domid g1--incoming >/dev/null 2>&1; then
+        mark "$1_one_copy" OK "$_t" "helper $_hp killed; g1 is still domain $_pd, no copy left"
+    else
+        mark "$1_one_copy" FAIL "$_t" "helper $_hp killed; after: $(xl list | awk 'NR>1{print $1 "/" $2}' | tr '\n' ' ')"
+    fi
+    alive "$1_guest_alive" g1 "$3"
+}
 s_ours_xl_remus() { xl_ha_step ours_xl_remus "" "-r"; }
 s_ours_xl_colo() { xl_ha_step ours_xl_colo "-c" "--colo" LIBXL_TEST_COLO_COMPARE; }
+s_ours_xl_colo_helper_kill() { xl_ha_step ours_xl_colo_helper_kill "-c" "--colo" "" helper; }
