@@ -100,7 +100,7 @@ static void check_back_channel(unsigned int checkpoints)
         if (lseek(back_fd, 0, SEEK_CUR) == end)
             break;
         if (n > 0) {
-            if (libxl__expect_state(back_fd, COLO_CHECKPOINT_SVM_SUSPENDED))
+            if (libxl__expect_state(back_fd, COLO_CHECKPOINT_SVM_SUSPENDED, NULL, 0))
                 fuzz_fail("back channel, checkpoint %u: no SVM_SUSPENDED", n + 1);
             if (lseek(back_fd, 0, SEEK_CUR) == end)
                 break;
@@ -110,9 +110,9 @@ static void check_back_channel(unsigned int checkpoints)
             if (lseek(back_fd, 0, SEEK_CUR) == end)
                 break;
         }
-        if (libxl__expect_state(back_fd, COLO_CHECKPOINT_SVM_READY))
+        if (libxl__expect_state(back_fd, COLO_CHECKPOINT_SVM_READY, NULL, 0))
             fuzz_fail("back channel, checkpoint %u: no SVM_READY", n + 1);
-        if (libxl__expect_state(back_fd, COLO_CHECKPOINT_SVM_RESUMED))
+        if (libxl__expect_state(back_fd, COLO_CHECKPOINT_SVM_RESUMED, NULL, 0))
             fuzz_fail("back channel, checkpoint %u: no SVM_RESUMED", n + 1);
     }
     if (n > checkpoints)
