@@ -90,7 +90,7 @@ static void capture(void *opaque, enum xhv_loglevel level, int errnoval, const c
 
     (void)opaque;
     (void)context;
-    if (level < XHV_LOG_ERROR)
+    if (level < XHV_LOG_INFO)
         return;
     snprintf(logbuf + n, sizeof(logbuf) - n, "%s%s%s%s", n ? " | " : "", msg,
              errnoval ? ": " : "", errnoval ? strerror(errnoval) : "");
@@ -143,8 +143,10 @@ void stream_restore(xc_interface *xch, uint32_t domid, xc_stream_type_t type,
     snprintf(o->log, sizeof(o->log), "%s", logbuf);
     if (target_state_take(xch, domid, &after)) {
         snprintf(o->change, sizeof(o->change), "the target's state cannot be read");
-    } else
+    } else {
         o->unchanged = target_state_same(&before, &after, o->change, sizeof(o->change));
+        o->context_unchanged = target_context_same(&before, &after);
+    }
     target_state_free(&before);
     target_state_free(&after);
 }

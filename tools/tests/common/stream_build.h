@@ -31,8 +31,9 @@ void stream_put_checkpoint_end(void);
 /* What restoring stream_buf[0..stream_len) did to the target. */
 struct restore_outcome {
     int rc, err;                 /* xc_domain_restore's result and errno */
-    char log[4096];              /* the restorer's ERROR messages, " | " between */
+    char log[4096];              /* the restorer's messages (INFO and above), " | " between */
     int unchanged;               /* the target is as it was before */
+    int context_unchanged;       /* ... at least its vcpu context, HVM params and TSC */
     char change[160];            /* else: the first difference */
 };
 /* Installs the logger that fills outcome.log (once per handle). */
@@ -41,7 +42,7 @@ void stream_capture_log(xc_interface *xch);
  * domid, comparing the target with its state before. */
 void stream_restore(xc_interface *xch, uint32_t domid, xc_stream_type_t type,
                     struct restore_outcome *o);
-/* The ERROR messages logged since stream_log_begin (also by calls outside
+/* The messages (INFO and above) logged since stream_log_begin (also by calls outside
  * stream_restore, on a handle given to stream_capture_log). */
 void stream_log_begin(void);
 const char *stream_log(void);

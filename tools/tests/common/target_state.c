@@ -82,6 +82,15 @@ int target_state_same(const struct target_state *a, const struct target_state *b
     return 1;
 }
 
+int target_context_same(const struct target_state *a, const struct target_state *b)
+{
+    return a->snap.ctx_len == b->snap.ctx_len &&
+           !memcmp(a->snap.ctx, b->snap.ctx, (size_t)a->snap.ctx_len) &&
+           !memcmp(a->params, b->params, sizeof(a->params)) && a->tsc_mode == b->tsc_mode &&
+           a->tsc_nsec == b->tsc_nsec && a->tsc_khz == b->tsc_khz &&
+           a->tsc_incarnation == b->tsc_incarnation;
+}
+
 void target_state_free(struct target_state *s)
 {
     snapshot_free(&s->snap);

@@ -26,6 +26,8 @@ int target_state_take(xc_interface *xch, uint32_t domid, struct target_state *s)
 /* 1 when a and b are equal; else 0, with the first difference named in what. */
 int target_state_same(const struct target_state *a, const struct target_state *b, char *what,
                       size_t whatlen);
+/* 1 when a and b have the same vcpu context, HVM params and TSC (memory aside). */
+int target_context_same(const struct target_state *a, const struct target_state *b);
 void target_state_free(struct target_state *s);
 
 #endif
