@@ -122,12 +122,10 @@ static int remus_checkpoint_cb(void *data)
     return XGR_CHECKPOINT_SUCCESS;
 }
 
-void stream_restore(xc_interface *xch, uint32_t domid, xc_stream_type_t type,
-                    struct restore_outcome *o)
+void stream_restore_fd(xc_interface *xch, uint32_t domid, xc_stream_type_t type, int fd,
+                       struct restore_callbacks *cb, int back_fd, struct restore_outcome *o)
 {
     struct target_state before, after;
-    int fd = test_bytes_fd(stream_buf, stream_len);
-    struct restore_callbacks cb = { .checkpoint = remus_checkpoint_cb, .data = &fd };
     xen_pfn_t s, c;
 
     memset(o, 0, sizeof(*o));
@@ -137,9 +135,8 @@ void stream_restore(xc_interface *xch, uint32_t domid, xc_stream_type_t type,
     }
     stream_log_begin();
     errno = 0;
-    o->rc = xc_domain_restore(xch, fd, domid, 1, &s, 0, 2, &c, 0, type, &cb, -1);
+    o->rc = xc_domain_restore(xch, fd, domid, 1, &s, 0, 2, &c, 0, type, cb, back_fd);
     o->err = errno;
-    close(fd);
     snprintf(o->log, sizeof(o->log), "%s", logbuf);
     if (target_state_take(xch, domid, &after)) {
         snprintf(o->change, sizeof(o->change), "the target's state cannot be read");
@@ -149,6 +146,16 @@ void stream_restore(xc_interface *xch, uint32_t domid, xc_stream_type_t type,
     }
     target_state_free(&before);
     target_state_free(&after);
+}
+
+void stream_restore(xc_interface *xch, uint32_t domid, xc_stream_type_t type,
+                    struct restore_outcome *o)
+{
+    int fd = test_bytes_fd(stream_buf, stream_len);
+    struct restore_callbacks cb = { .checkpoint = remus_checkpoint_cb, .data = &fd };
+
+    stream_restore_fd(xch, domid, type, fd, &cb, -1, o);
+    close(fd);
 }
 
 int outcome_rejected(const struct restore_outcome *o, int err, const char *msg)

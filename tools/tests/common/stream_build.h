@@ -46,6 +46,9 @@ void stream_restore(xc_interface *xch, uint32_t domid, xc_stream_type_t type,
  * stream_restore, on a handle given to stream_capture_log). */
 void stream_log_begin(void);
 const char *stream_log(void);
+/* The same from fd with the caller's callbacks and back channel. */
+void stream_restore_fd(xc_interface *xch, uint32_t domid, xc_stream_type_t type, int fd,
+                       struct restore_callbacks *cb, int back_fd, struct restore_outcome *o);
 /* rc -1 with errno err and msg among the messages. */
 int outcome_rejected(const struct restore_outcome *o, int err, const char *msg);
 
