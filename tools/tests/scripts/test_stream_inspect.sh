@@ -203,7 +203,7 @@ check "Remus with a bad PAGE_DATA in checkpoint 3: rejected whole, with the rest
     bash -c "[ $IRC = 1 ] && grep -q 'reserved bits set' '$WORK/i.out' && grep -q 'Checkpoint 3 rejected at record 0 (0x00000001, Page data): nothing applied' '$WORK/i.out'"
 inspect "$WORK/remus-tail.xl"
 check "Remus with 3 stray bytes after its last checkpoint: rc $IRC, says so" \
-    bash -c "[ $IRC = 1 ] && tail -1 '$WORK/i.out' | grep -q 'INCOMPLETE.*ends inside a record header'"
+    bash -c "[ $IRC = 1 ] && tail -1 '$WORK/i.out' | grep -q 'INCOMPLETE.*Stream truncated inside a record header (3 of 8 bytes)'"
 
 # ---- COLO and its back channel ----
 inspect "$WORK/colo.xl"
