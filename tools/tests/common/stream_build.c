@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "guest.h"
 #include "sr_stream_format.h"
 #include "target_state.h"
 #include "test.h"
@@ -161,4 +162,21 @@ void stream_restore(xc_interface *xch, uint32_t domid, xc_stream_type_t type,
 int outcome_rejected(const struct restore_outcome *o, int err, const char *msg)
 {
     return o->rc == -1 && o->err == err && strstr(o->log, msg) != NULL;
+}
+
+int stream_target(xc_interface *xch, const char *name, uint64_t pages, uint8_t *ctx,
+                  size_t ctxlen, uint32_t *target)
+{
+    uint32_t src = test_create_guest(xch, "ctxsrc", "incrementer", pages, 1, 1000);
+    int n;
+
+    *target = test_create_target(xch, name, pages, 1);
+    xhv_domain_pause(xch, src);
+    n = xhv_hvm_getcontext(xch, src, ctx, ctxlen);
+    xhv_domain_destroy(xch, src);
+    if (n <= 0 || xhv_hvm_setcontext(xch, *target, ctx, (size_t)n)) {
+        fprintf(stderr, "stream_target: no vcpu context for %s\n", name);
+        exit(2);
+    }
+    return n;
 }

@@ -36,6 +36,11 @@ struct restore_outcome {
     int context_unchanged;       /* ... at least its vcpu context, HVM params and TSC */
     char change[160];            /* else: the first difference */
 };
+/* An empty, paused target domain of `pages` pages with a real vcpu context (taken from
+ * a guest made for the purpose), which is also copied to ctx: its length (exits 2 if
+ * there is none). */
+int stream_target(xc_interface *xch, const char *name, uint64_t pages, uint8_t *ctx,
+                  size_t ctxlen, uint32_t *target);
 /* Installs the logger that fills outcome.log (once per handle). */
 void stream_capture_log(xc_interface *xch);
 /* Restores the stream as `type` (Remus: CHECKPOINT_END read after each CHECKPOINT) into

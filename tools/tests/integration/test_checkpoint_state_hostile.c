@@ -12,6 +12,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include "colo_svm_stub.h"
 #include "guest.h"
 #include "libxl_checkpoint.h"
 #include "libxl_records.h"
@@ -23,25 +24,6 @@
 
 static xc_interface *xch;
 static uint32_t target;
-
-/* libxl's secondary callbacks that would run the SVM, replaced by their back-channel
- * records only: the SVM stays paused, so that its memory is what the stream made it. */
-static int postcopy(void *data)
-{
-    struct ckpt_secondary *s = data;
-
-    if (libxl__write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_READY) ||
-        libxl__write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_RESUMED))
-        return 2;
-    return 1;
-}
-
-static int suspend(void *data)
-{
-    struct ckpt_secondary *s = data;
-
-    return libxl__write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_SUSPENDED) ? 2 : 1;
-}
 
 static void put_checkpoint(int value, const uint8_t *ctx, int ctx_len)
 {
@@ -59,8 +41,9 @@ static void colo_restore(size_t len, struct ckpt_secondary *s, struct restore_ou
 {
     int sv[2], fd;
     struct restore_callbacks cb = {
-        .checkpoint = ckpt_secondary_checkpoint, .postcopy = postcopy,
-        .wait_checkpoint = ckpt_secondary_wait_checkpoint, .suspend = suspend, .data = s,
+        .checkpoint = ckpt_secondary_checkpoint, .postcopy = test_colo_postcopy,
+        .wait_checkpoint = ckpt_secondary_wait_checkpoint, .suspend = test_colo_suspend,
+        .data = s,
     };
 
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, sv))
@@ -104,20 +87,7 @@ int main(void)
 
     xch = test_open();
     stream_capture_log(xch);
-    target = test_create_target(xch, "cpstate", PAGES, 1);
-    {   /* a real context, for the target and for the streams */
-        uint32_t src = test_create_guest(xch, "ctxsrc", "incrementer", PAGES, 1, 1000);
-
-        xhv_domain_pause(xch, src);
-        n = xhv_hvm_getcontext(xch, src, ctx, sizeof(ctx));
-        if (n > 0)
-            xhv_hvm_setcontext(xch, target, ctx, (size_t)n);
-        xhv_domain_destroy(xch, src);
-    }
-    if (n <= 0) {
-        CHECK(0, "the target has a context to put in streams");
-        return test_done();
-    }
+    n = stream_target(xch, "cpstate", PAGES, ctx, sizeof(ctx), &target);
     stream_start();
     put_checkpoint(0x11, ctx, n);
     cp1 = stream_len;

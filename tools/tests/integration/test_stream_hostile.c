@@ -42,6 +42,16 @@ static void reject(int err, const char *msg, const char *what)
     reject_as(XC_STREAM_PLAIN, err, msg, what);
 }
 
+/* A plain stream of one record (then END) is refused with err and msg. */
+static void one_record(uint32_t type, const void *body, uint32_t len, int err, const char *msg,
+                       const char *what)
+{
+    stream_start();
+    stream_put_record(type, body, len);
+    stream_put_record(REC_TYPE_END, NULL, 0);
+    reject(err, msg, what);
+}
+
 static void hostile_headers(void)
 {
     struct sr_dhdr *dh = (struct sr_dhdr *)(stream_buf + sizeof(struct sr_ihdr));
@@ -99,20 +109,14 @@ static void hostile_framing(void)
     reject(EBADMSG, "Record (0x00000001, Page data) length 4294967295 exceeds max",
            "PAGE_DATA length 4 GiB - 1");
 
-    stream_start();
-    stream_put_record(0x7000, "abcdefgh", 8);
-    stream_put_record(REC_TYPE_END, NULL, 0);
-    reject(EBADMSG, "Unknown mandatory record 0x00007000 (Reserved), 8 bytes",
-           "unknown mandatory record 0x7000");
-    stream_start();
-    stream_put_record(REC_TYPE_VERIFY, NULL, 0);
-    stream_put_record(REC_TYPE_END, NULL, 0);
-    reject(EOPNOTSUPP, "VERIFY (debug) streams are not supported", "VERIFY record");
+    one_record(0x7000, "abcdefgh", 8, EBADMSG,
+               "Unknown mandatory record 0x00007000 (Reserved), 8 bytes",
+               "unknown mandatory record 0x7000");
+    one_record(REC_TYPE_VERIFY, NULL, 0, EOPNOTSUPP, "VERIFY (debug) streams are not supported",
+               "VERIFY record");
 
-    stream_start();
-    stream_put_record(REC_TYPE_CHECKPOINT, NULL, 0);
-    stream_put_record(REC_TYPE_END, NULL, 0);
-    reject(EBADMSG, "CHECKPOINT record found in a plain stream", "CHECKPOINT in a plain stream");
+    one_record(REC_TYPE_CHECKPOINT, NULL, 0, EBADMSG,
+               "CHECKPOINT record found in a plain stream", "CHECKPOINT in a plain stream");
 
     stream_start();
     {
@@ -125,6 +129,16 @@ static void hostile_framing(void)
     reject(EBADMSG, msg, "dirty pfn list on the main stream");
 }
 
+/* A plain stream of one PAGE_DATA (count entries, data_pages pages) is refused. */
+static void page_data_case(const uint64_t *pfns, uint32_t count, uint32_t data_pages,
+                           const char *msg, const char *what)
+{
+    stream_start();
+    stream_put_page_data(pfns, count, data_pages);
+    stream_put_record(REC_TYPE_END, NULL, 0);
+    reject(EBADMSG, msg, what);
+}
+
 /* PAGE_DATA whose length disagrees with its count and types, or whose entries are bad. */
 static void hostile_page_data(void)
 {
@@ -132,25 +146,15 @@ static void hostile_page_data(void)
     char msg[200];
     uint32_t i;
 
-    stream_start();
-    stream_put_page_data(pfns, 0, 0);
-    stream_put_record(REC_TYPE_END, NULL, 0);
-    reject(EBADMSG, "PAGE_DATA record with no pages", "PAGE_DATA with count 0");
-
-    stream_start();
+    page_data_case(pfns, 0, 0, "PAGE_DATA record with no pages", "PAGE_DATA with count 0");
     for (i = 0; i < 1025; i++)
         pfns[i] = ((uint64_t)PT_XTAB << 60) | i;
-    stream_put_page_data(pfns, 1025, 0);
-    stream_put_record(REC_TYPE_END, NULL, 0);
-    reject(EBADMSG, "PAGE_DATA record with 1025 pages, more than a batch (1024)",
-           "PAGE_DATA with 1025 pfns");
+    page_data_case(pfns, 1025, 0, "PAGE_DATA record with 1025 pages, more than a batch (1024)",
+                   "PAGE_DATA with 1025 pfns");
 
-    stream_start();
-    stream_put_record(REC_TYPE_PAGE_DATA, "\1\0\0\0", 4);
-    stream_put_record(REC_TYPE_END, NULL, 0);
-    reject(EBADMSG, "PAGE_DATA record truncated: length 4, header needs 8",
-           "PAGE_DATA shorter than its header");
-
+    one_record(REC_TYPE_PAGE_DATA, "\1\0\0\0", 4, EBADMSG,
+               "PAGE_DATA record truncated: length 4, header needs 8",
+               "PAGE_DATA shorter than its header");
     stream_start();
     {
         uint32_t body[4] = { 2, 0, 1, 0 };   /* count 2, room for one pfn */
@@ -161,73 +165,41 @@ static void hostile_page_data(void)
     reject(EBADMSG, "PAGE_DATA record truncated: length 16, 2 pfns need 24",
            "PAGE_DATA count 2 with one pfn");
 
-    stream_start();
     pfns[0] = 1;
-    stream_put_page_data(pfns, 1, 0);   /* a NOTAB page without its data */
-    stream_put_record(REC_TYPE_END, NULL, 0);
-    reject(EBADMSG, "PAGE_DATA record length 16, expected 4112 for 1 pfns with 1 pages of data",
-           "PAGE_DATA: a NOTAB page without its data");
-
-    stream_start();
-    pfns[0] = 1;
-    stream_put_page_data(pfns, 1, 2);   /* ... with a page too many */
-    stream_put_record(REC_TYPE_END, NULL, 0);
-    reject(EBADMSG, "PAGE_DATA record length 8208, expected 4112 for 1 pfns with 1 pages of data",
-           "PAGE_DATA: a NOTAB page with two pages of data");
-
-    stream_start();
-    pfns[0] = ((uint64_t)PT_XTAB << 60) | 1;
-    stream_put_page_data(pfns, 1, 1);   /* XTAB carries no data */
-    stream_put_record(REC_TYPE_END, NULL, 0);
-    reject(EBADMSG, "PAGE_DATA record length 4112, expected 16 for 1 pfns with 0 pages of data",
-           "PAGE_DATA: an XTAB entry with a page of data");
-
-    stream_start();
+    page_data_case(pfns, 1, 0, "PAGE_DATA record length 16, expected 4112 for 1 pfns with 1 "
+                   "pages of data", "PAGE_DATA: a NOTAB page without its data");
+    page_data_case(pfns, 1, 2, "PAGE_DATA record length 8208, expected 4112 for 1 pfns with 1 "
+                   "pages of data", "PAGE_DATA: a NOTAB page with two pages of data");
+    pfns[0] = ((uint64_t)PT_XTAB << 60) | 1;   /* XTAB carries no data */
+    page_data_case(pfns, 1, 1, "PAGE_DATA record length 4112, expected 16 for 1 pfns with 0 "
+                   "pages of data", "PAGE_DATA: an XTAB entry with a page of data");
     pfns[0] = 2;
     pfns[1] = ((uint64_t)PT_XALLOC << 60) | 3;   /* XALLOC: populated, no data */
     pfns[2] = ((uint64_t)PT_BROKEN << 60) | 4;
-    stream_put_page_data(pfns, 3, 3);
-    stream_put_record(REC_TYPE_END, NULL, 0);
-    reject(EBADMSG, "PAGE_DATA record length 12320, expected 4128 for 3 pfns with 1 pages of data",
-           "PAGE_DATA: NOTAB, XALLOC, BROKEN with three pages of data");
+    page_data_case(pfns, 3, 3, "PAGE_DATA record length 12320, expected 4128 for 3 pfns with 1 "
+                   "pages of data", "PAGE_DATA: NOTAB, XALLOC, BROKEN with three pages of data");
 
-    stream_start();
     pfns[0] = (5ULL << 60) | 1;
-    stream_put_page_data(pfns, 1, 1);
-    stream_put_record(REC_TYPE_END, NULL, 0);
-    reject(EBADMSG, "PAGE_DATA entry 0: pfn 0x1 has unknown type 0x5", "PAGE_DATA type 5");
-
-    stream_start();
+    page_data_case(pfns, 1, 1, "PAGE_DATA entry 0: pfn 0x1 has unknown type 0x5",
+                   "PAGE_DATA type 5");
     pfns[0] = ((uint64_t)PT_L1TAB << 60) | 1;
-    stream_put_page_data(pfns, 1, 1);
-    stream_put_record(REC_TYPE_END, NULL, 0);
-    reject(EBADMSG, "PAGE_DATA entry 0: page-table type 0x1 in an HVM stream",
-           "PAGE_DATA: an L1 page table in an HVM stream");
-
-    stream_start();
+    page_data_case(pfns, 1, 1, "PAGE_DATA entry 0: page-table type 0x1 in an HVM stream",
+                   "PAGE_DATA: an L1 page table in an HVM stream");
     pfns[0] = (1ULL << 55) | 1;
-    stream_put_page_data(pfns, 1, 1);
-    stream_put_record(REC_TYPE_END, NULL, 0);
-    reject(EBADMSG, "PAGE_DATA entry 0 (0x80000000000001): reserved bits set",
-           "PAGE_DATA reserved pfn bits");
+    page_data_case(pfns, 1, 1, "PAGE_DATA entry 0 (0x80000000000001): reserved bits set",
+                   "PAGE_DATA reserved pfn bits");
 
     /* pfn >= p2m size: exactly the size, and the largest pfn the format can carry, the
      * bad entry after a good one (the good one must not be written either). */
-    stream_start();
     pfns[0] = p2m_size;
-    stream_put_page_data(pfns, 1, 1);
-    stream_put_record(REC_TYPE_END, NULL, 0);
     snprintf(msg, sizeof(msg), "PAGE_DATA entry 0: pfn %#llx is beyond the p2m size %#llx",
              (unsigned long long)p2m_size, (unsigned long long)p2m_size);
-    reject(EBADMSG, msg, "PAGE_DATA pfn == p2m size");
-    stream_start();
+    page_data_case(pfns, 1, 1, msg, "PAGE_DATA pfn == p2m size");
     pfns[0] = 0;
     pfns[1] = PAGE_DATA_PFN_MASK;
-    stream_put_page_data(pfns, 2, 2);
-    stream_put_record(REC_TYPE_END, NULL, 0);
     snprintf(msg, sizeof(msg), "PAGE_DATA entry 1: pfn 0xfffffffffffff is beyond the p2m size "
              "%#llx", (unsigned long long)p2m_size);
-    reject(EBADMSG, msg, "PAGE_DATA pfn 2^52-1 after a valid pfn");
+    page_data_case(pfns, 2, 2, msg, "PAGE_DATA pfn 2^52-1 after a valid pfn");
 }
 
 /* Records of the guest type, and those that may come once. */
@@ -255,21 +227,15 @@ static void hostile_records(void)
     reject(EBADMSG, "HVM_PARAMS entry 1: param index 99 out of range",
            "HVM_PARAMS: a valid param, then index 99");
 
-    stream_start();
-    stream_put_record(REC_TYPE_X86_TSC_INFO, "12345678", 8);
-    stream_put_record(REC_TYPE_END, NULL, 0);
-    reject(EBADMSG, "X86_TSC_INFO record length 8, expected 24", "TSC_INFO of 8 bytes");
-    stream_start();
-    stream_put_record(REC_TYPE_HVM_CONTEXT, NULL, 0);
-    stream_put_record(REC_TYPE_END, NULL, 0);
-    reject(EBADMSG, "HVM_CONTEXT record length 0 out of range (1..1048576)",
-           "HVM_CONTEXT of length 0");
+    one_record(REC_TYPE_X86_TSC_INFO, "12345678", 8, EBADMSG,
+               "X86_TSC_INFO record length 8, expected 24", "TSC_INFO of 8 bytes");
+    one_record(REC_TYPE_HVM_CONTEXT, NULL, 0, EBADMSG,
+               "HVM_CONTEXT record length 0 out of range (1..1048576)",
+               "HVM_CONTEXT of length 0");
 
     /* One-time records, twice. */
-    stream_start();
-    stream_put_record(REC_TYPE_STATIC_DATA_END, NULL, 0);
-    stream_put_record(REC_TYPE_END, NULL, 0);
-    reject(EBADMSG, "Multiple STATIC_DATA_END records", "second STATIC_DATA_END");
+    one_record(REC_TYPE_STATIC_DATA_END, NULL, 0, EBADMSG, "Multiple STATIC_DATA_END records",
+               "second STATIC_DATA_END");
 
     stream_start();
     stream_len -= 8;   /* the policies belong before STATIC_DATA_END */
@@ -285,12 +251,9 @@ static void hostile_records(void)
     stream_put_record(REC_TYPE_STATIC_DATA_END, NULL, 0);
     stream_put_record(REC_TYPE_END, NULL, 0);
     reject(EBADMSG, "Duplicate x86 MSR policy record", "second X86_MSR_POLICY");
-    stream_start();
-    stream_put_record(REC_TYPE_X86_CPUID_POLICY, leaves, sizeof(leaves));
-    stream_put_record(REC_TYPE_END, NULL, 0);
-    reject(EBADMSG, "x86 CPUID policy record after STATIC_DATA_END",
-           "X86_CPUID_POLICY after the static data");
-
+    one_record(REC_TYPE_X86_CPUID_POLICY, leaves, sizeof(leaves), EBADMSG,
+               "x86 CPUID policy record after STATIC_DATA_END",
+               "X86_CPUID_POLICY after the static data");
 }
 
 /* PV one-time records: the simulator has no PV domain to restore into, so the
@@ -591,27 +554,16 @@ int main(void)
 
     xch = test_open();
     stream_capture_log(xch);
-    target = test_create_target(xch, "hostile", PAGES, 1);
+    n = stream_target(xch, "hostile", PAGES, ctx, sizeof(ctx), &target);
     xhv_domain_info(xch, target, &info);
     p2m_size = info.p2m_size;
-    {   /* a real context, for the target and for the streams */
-        uint32_t src = test_create_guest(xch, "ctxsrc", "incrementer", PAGES, 1, 1000);
-
-        xhv_domain_pause(xch, src);
-        n = xhv_hvm_getcontext(xch, src, ctx, sizeof(ctx));
-        if (n > 0)
-            xhv_hvm_setcontext(xch, target, ctx, (size_t)n);
-        xhv_domain_destroy(xch, src);
-    }
-    CHECK(n > 0, "target has a context to put in streams");
     hostile_headers();
     hostile_framing();
     hostile_page_data();
     hostile_records();
     hostile_pv_records();
     accepted_edges();
-    if (n > 0)
-        hostile_checkpoints(ctx, n);
+    hostile_checkpoints(ctx, n);
     hostile_back_channel();
     dirty_list_too_long();
     xhv_domain_destroy(xch, target);

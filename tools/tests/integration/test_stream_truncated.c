@@ -180,21 +180,9 @@ int main(void)
 
     xch = test_open();
     stream_capture_log(xch);
-    target = test_create_target(xch, "truncated", PAGES, 1);
-    {   /* a real context, for the target and for the streams */
-        uint32_t src = test_create_guest(xch, "ctxsrc", "incrementer", PAGES, 1, 1000);
-
-        xhv_domain_pause(xch, src);
-        n = xhv_hvm_getcontext(xch, src, ctx, sizeof(ctx));
-        if (n > 0)
-            xhv_hvm_setcontext(xch, target, ctx, (size_t)n);
-        xhv_domain_destroy(xch, src);
-    }
-    CHECK(n > 0, "the target has a context to put in streams");
-    if (n > 0) {
-        plain_cuts(ctx, n);
-        remus_cuts(ctx, n);
-    }
+    n = stream_target(xch, "truncated", PAGES, ctx, sizeof(ctx), &target);
+    plain_cuts(ctx, n);
+    remus_cuts(ctx, n);
     xhv_domain_destroy(xch, target);
     xhv_close(xch);
     return test_done();
