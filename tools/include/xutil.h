@@ -15,6 +15,9 @@
 /* ---- fd I/O: 0, or -1 with errno set; a read that meets EOF first fails with errno 0
  * (so that callers tell a clean end of stream from a truncated one). ---- */
 int read_exact(int fd, void *buf, size_t len);
+/* read_exact that also says how many bytes arrived before an EOF (*got): a reader of
+ * records tells a stream that ended between records from one cut inside a header. */
+int read_exact_got(int fd, void *buf, size_t len, size_t *got);
 int write_exact(int fd, const void *buf, size_t len);
 /* The vectors are consumed (advanced) as data moves. */
 int readv_exact(int fd, struct iovec *iov, int iovcnt);

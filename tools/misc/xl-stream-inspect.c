@@ -85,17 +85,6 @@ static const char *libxc_name(uint32_t type)
     return type & REC_TYPE_OPTIONAL ? "unknown optional" : "unknown";
 }
 
-static const char *state_name(uint32_t id)
-{
-    switch (id) {
-    case COLO_CHECKPOINT_NEW: return "NEW";
-    case COLO_CHECKPOINT_SVM_SUSPENDED: return "SVM_SUSPENDED";
-    case COLO_CHECKPOINT_SVM_READY: return "SVM_READY";
-    case COLO_CHECKPOINT_SVM_RESUMED: return "SVM_RESUMED";
-    default: return "unknown id";
-    }
-}
-
 static uint64_t padded(uint32_t len)
 {
     return ((uint64_t)len + 7) & ~(uint64_t)7;
@@ -329,7 +318,7 @@ static int read_libxl(struct libxl_rec *rec, char *err, size_t errlen)
         uint32_t id;
 
         memcpy(&id, rec->body, 4);
-        printf(": %s (%u)", state_name(id), id);
+        printf(": %s (%u)", libxl__checkpoint_state_str(id), id);
     } else if ((rec->type == LIBXL_REC_EMULATOR_CONTEXT ||
                 rec->type == LIBXL_REC_EMULATOR_XENSTORE_DATA) && rec->length >= 8) {
         uint32_t id[2];
@@ -408,14 +397,15 @@ static int cb_wait_checkpoint(void *data)
             }
             return 2;
         }
-        r = rec.type & LIBXL_REC_OPTIONAL ? 1 : libxl__check_state_rec(&rec, &type, &id);
+        r = rec.type & LIBXL_REC_OPTIONAL ? 1
+            : libxl__check_state_rec(&rec, &type, &id, err, sizeof(err));
         libxl__free_rec(&rec);
     } while (r == 1);
     if (r || type != LIBXL_REC_CHECKPOINT_STATE || id != COLO_CHECKPOINT_NEW) {
         printf("   !! libxl: expected CHECKPOINT_STATE NEW on the main stream: the secondary "
                "fails over\n");
-        note_error("expected CHECKPOINT_STATE NEW, got libxl record %#x (%s)%s", type,
-                   libxl__rec_type_str(type), r ? " of a bad length" : "");
+        note_error("expected CHECKPOINT_STATE NEW, got libxl record %#x (%s)%s%s", type,
+                   libxl__rec_type_str(type), r ? ": " : "", r ? err : "");
         S.at_boundary = false;
         return 2;
     }
@@ -662,14 +652,16 @@ static int walk_back(void)
                                                       : err);
                     goto bad;
                 }
-                r = rec.type & LIBXL_REC_OPTIONAL ? 1 : libxl__check_state_rec(&rec, &type, &id);
+                r = rec.type & LIBXL_REC_OPTIONAL ? 1
+                    : libxl__check_state_rec(&rec, &type, &id, err, sizeof(err));
                 libxl__free_rec(&rec);
             } while (r == 1);
             if (r || type != LIBXL_REC_CHECKPOINT_STATE || id != cycle[step]) {
-                note_error("expected CHECKPOINT_STATE %s, got libxl record %#x (%s)%s%s",
-                           state_name(cycle[step]), type, libxl__rec_type_str(type),
-                           r ? " of a bad length" : "",
-                           type == LIBXL_REC_CHECKPOINT_STATE && !r ? state_name(id) : "");
+                note_error("expected CHECKPOINT_STATE %s, got libxl record %#x (%s)%s%s%s",
+                           libxl__checkpoint_state_str(cycle[step]), type,
+                           libxl__rec_type_str(type), r ? ": " : "", r ? err : "",
+                           type == LIBXL_REC_CHECKPOINT_STATE && !r
+                               ? libxl__checkpoint_state_str(id) : "");
                 S.first_error_off = at;
                 goto bad;
             }

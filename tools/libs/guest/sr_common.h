@@ -77,6 +77,11 @@ struct sr_restore_ops {
     int (*setup)(struct sr_context *ctx);
     /* 0 handled, RECORD_NOT_PROCESSED, or -1. */
     int (*process_record)(struct sr_context *ctx, struct sr_record *rec);
+    /* The checks process_record would make, without side effects: 0, RECORD_NOT_PROCESSED
+     * (not a record of this type), or -1.  Run on every record of a buffered checkpoint
+     * before any of it is applied.  NULL: the guest type's streams are never buffered
+     * (plain only), its records are checked as they are processed. */
+    int (*check_record)(struct sr_context *ctx, const struct sr_record *rec);
     int (*static_data_complete)(struct sr_context *ctx, unsigned int *missing);
     /* Apply the state gathered so far (context, params): end of stream or checkpoint. */
     int (*stream_complete)(struct sr_context *ctx);
@@ -219,10 +224,14 @@ extern const struct sr_restore_ops restore_ops_x86_pv;
 
 /* ---- x86 records shared by the x86 guest types (sr_x86.c) ---- */
 int write_x86_tsc_info(struct sr_context *ctx);
+/* check_*: the record's own checks, without side effects (0, or -1 logged with errno);
+ * handle_*: check, then apply or keep it. */
+int check_x86_tsc_info(struct sr_context *ctx, const struct sr_record *rec);
 int handle_x86_tsc_info(struct sr_context *ctx, struct sr_record *rec);
 /* Save: the domain's policy as X86_CPUID_POLICY / X86_MSR_POLICY (none without one). */
 int write_x86_cpu_policy_records(struct sr_context *ctx);
 /* Restore: check and keep a policy record; apply what was kept (missing: XGR_SDD_*). */
+int check_x86_cpu_policy_record(struct sr_context *ctx, const struct sr_record *rec);
 int handle_x86_cpu_policy_record(struct sr_context *ctx, struct sr_record *rec);
 int apply_x86_cpu_policy(struct sr_context *ctx, unsigned int *missing);
 void free_x86_cpu_policy(struct sr_context *ctx);

@@ -281,11 +281,7 @@ static int handle_static_data_end(struct sr_context *ctx)
     unsigned int missing = 0;
     struct restore_callbacks *cb = ctx->restore.callbacks;
 
-    if (ctx->restore.seen_static_data_end) {
-        ERROR("Multiple STATIC_DATA_END records");
-        errno = EBADMSG;
-        return -1;
-    }
+    /* A second one was refused by check_record. */
     ctx->restore.seen_static_data_end = true;
     if (ctx->restore.ops->static_data_complete(ctx, &missing))
         return -1;
@@ -312,15 +308,32 @@ static int page_data_allowed(struct sr_context *ctx)
     return handle_static_data_end(ctx);   /* v2: inferred here */
 }
 
+/* A record no part of the restorer knows: skipped when optional, else refused. */
+static int unknown_record(struct sr_context *ctx, const struct sr_record *rec)
+{
+    if (rec->type & REC_TYPE_OPTIONAL)
+        return 0;
+    ERROR("Unknown mandatory record 0x%08x (%s), %u bytes", rec->type,
+          rec_type_to_str(rec->type), rec->length);
+    errno = EBADMSG;
+    return -1;
+}
+
 /*
- * Validate a record as it would be processed, without side effects.  Used on a
- * buffered checkpoint before any of it is applied.
+ * The checks of a record that need only the record and the state before it, without
+ * side effects: 0 it would be accepted, -1 refused (logged, errno).  Every record of a
+ * buffered checkpoint goes through them before any of it is applied, so that a bad
+ * record anywhere in a checkpoint leaves all of it unapplied.
  */
-static int validate_record(struct sr_context *ctx, struct sr_record *rec)
+static int check_record(struct sr_context *ctx, const struct sr_record *rec)
 {
     uint32_t nr_data;
+    int rc;
 
     switch (rec->type) {
+    case REC_TYPE_END:
+    case REC_TYPE_CHECKPOINT:
+        return 0;
     case REC_TYPE_PAGE_DATA:
         return validate_page_data(ctx, rec, &nr_data);
     case REC_TYPE_STATIC_DATA_END:
@@ -330,24 +343,6 @@ static int validate_record(struct sr_context *ctx, struct sr_record *rec)
             return -1;
         }
         return 0;
-    default:
-        return 0;   /* guest-type records are checked when processed */
-    }
-}
-
-static int process_record(struct sr_context *ctx, struct sr_record *rec)
-{
-    int rc;
-
-    switch (rec->type) {
-    case REC_TYPE_END:
-        return 0;
-    case REC_TYPE_PAGE_DATA:
-        return page_data_allowed(ctx) ? -1 : apply_page_data(ctx, rec);
-    case REC_TYPE_STATIC_DATA_END:
-        return handle_static_data_end(ctx);
-    case REC_TYPE_CHECKPOINT:
-        return handle_checkpoint(ctx);
     case REC_TYPE_CHECKPOINT_DIRTY_PFN_LIST:
         ERROR("%s record on the main stream: it belongs to the back channel only",
               rec_type_to_str(rec->type));
@@ -358,17 +353,36 @@ static int process_record(struct sr_context *ctx, struct sr_record *rec)
         errno = EOPNOTSUPP;
         return -1;
     default:
+        if (!ctx->restore.ops->check_record)
+            return 0;   /* checked as it is processed */
+        rc = ctx->restore.ops->check_record(ctx, rec);
+        return rc == RECORD_NOT_PROCESSED ? unknown_record(ctx, rec) : rc;
+    }
+}
+
+static int process_record(struct sr_context *ctx, struct sr_record *rec)
+{
+    int rc;
+
+    if (check_record(ctx, rec))
+        return -1;
+    switch (rec->type) {
+    case REC_TYPE_END:
+        return 0;
+    case REC_TYPE_PAGE_DATA:
+        return page_data_allowed(ctx) ? -1 : apply_page_data(ctx, rec);
+    case REC_TYPE_STATIC_DATA_END:
+        return handle_static_data_end(ctx);
+    case REC_TYPE_CHECKPOINT:
+        return handle_checkpoint(ctx);
+    default:
         rc = ctx->restore.ops->process_record(ctx, rec);
         if (rc != RECORD_NOT_PROCESSED)
             return rc;
-        if (rec->type & REC_TYPE_OPTIONAL) {
-            DPRINTF("Ignoring optional record 0x%08x (%u bytes)", rec->type, rec->length);
-            return 0;
-        }
-        ERROR("Unknown mandatory record 0x%08x (%s), %u bytes", rec->type,
-              rec_type_to_str(rec->type), rec->length);
-        errno = EBADMSG;
-        return -1;
+        if (unknown_record(ctx, rec))
+            return -1;
+        DPRINTF("Ignoring optional record 0x%08x (%u bytes)", rec->type, rec->length);
+        return 0;
     }
 }
 
@@ -421,7 +435,7 @@ static int apply_buffered_checkpoint(struct sr_context *ctx)
     int rc = -1;
 
     for (i = 0; i < r->nr_buffered; i++) {
-        if (validate_record(ctx, &r->buffered[i])) {
+        if (check_record(ctx, &r->buffered[i])) {
             ERROR("Checkpoint %u rejected at record %u (0x%08x, %s): nothing applied",
                   r->checkpoints + 1, i, r->buffered[i].type,
                   rec_type_to_str(r->buffered[i].type));

@@ -27,16 +27,23 @@ static int hvm_setup(struct sr_context *ctx)
     return 0;
 }
 
-static int handle_hvm_context(struct sr_context *ctx, struct sr_record *rec)
+static int check_hvm_context(struct sr_context *ctx, const struct sr_record *rec)
 {
-    void *copy;
-
     if (rec->length == 0 || rec->length > HVM_CONTEXT_MAX) {
         ERROR("HVM_CONTEXT record length %u out of range (1..%u)", rec->length,
               HVM_CONTEXT_MAX);
         errno = EBADMSG;
         return -1;
     }
+    return 0;
+}
+
+static int handle_hvm_context(struct sr_context *ctx, struct sr_record *rec)
+{
+    void *copy;
+
+    if (check_hvm_context(ctx, rec))
+        return -1;
     copy = malloc(rec->length);
     if (!copy) {
         errno = ENOMEM;
@@ -50,7 +57,7 @@ static int handle_hvm_context(struct sr_context *ctx, struct sr_record *rec)
     return 0;
 }
 
-static int handle_hvm_params(struct sr_context *ctx, struct sr_record *rec)
+static int check_hvm_params(struct sr_context *ctx, const struct sr_record *rec)
 {
     const struct sr_hvm_params *hdr = rec->data;
     const struct sr_hvm_params_entry *entry;
@@ -76,6 +83,18 @@ static int handle_hvm_params(struct sr_context *ctx, struct sr_record *rec)
             return -1;
         }
     }
+    return 0;
+}
+
+static int handle_hvm_params(struct sr_context *ctx, struct sr_record *rec)
+{
+    const struct sr_hvm_params *hdr = rec->data;
+    const struct sr_hvm_params_entry *entry = (const struct sr_hvm_params_entry *)(hdr + 1);
+    uint32_t i;
+
+    /* All of it is checked before any param is set. */
+    if (check_hvm_params(ctx, rec))
+        return -1;
     for (i = 0; i < hdr->count; i++) {
         switch (entry[i].index) {
         case HVM_PARAM_PAE_ENABLED:
@@ -108,6 +127,23 @@ static int hvm_process_record(struct sr_context *ctx, struct sr_record *rec)
     case REC_TYPE_X86_CPUID_POLICY:
     case REC_TYPE_X86_MSR_POLICY:
         return handle_x86_cpu_policy_record(ctx, rec);
+    default:
+        return RECORD_NOT_PROCESSED;
+    }
+}
+
+static int hvm_check_record(struct sr_context *ctx, const struct sr_record *rec)
+{
+    switch (rec->type) {
+    case REC_TYPE_X86_TSC_INFO:
+        return check_x86_tsc_info(ctx, rec);
+    case REC_TYPE_HVM_CONTEXT:
+        return check_hvm_context(ctx, rec);
+    case REC_TYPE_HVM_PARAMS:
+        return check_hvm_params(ctx, rec);
+    case REC_TYPE_X86_CPUID_POLICY:
+    case REC_TYPE_X86_MSR_POLICY:
+        return check_x86_cpu_policy_record(ctx, rec);
     default:
         return RECORD_NOT_PROCESSED;
     }
@@ -162,6 +198,7 @@ const struct sr_restore_ops restore_ops_x86_hvm = {
     .pfn_is_valid = hvm_pfn_is_valid,
     .setup = hvm_setup,
     .process_record = hvm_process_record,
+    .check_record = hvm_check_record,
     .static_data_complete = hvm_static_data_complete,
     .stream_complete = hvm_stream_complete,
     .cleanup = hvm_cleanup,

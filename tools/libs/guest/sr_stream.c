@@ -80,10 +80,16 @@ int write_split_record(struct sr_context *ctx, int fd, struct sr_record *rec,
 
 int read_record_header(struct sr_context *ctx, int fd, struct sr_rhdr *rhdr)
 {
-    if (read_exact(fd, rhdr, sizeof(*rhdr))) {
-        if (errno == 0) {
+    size_t got;
+
+    if (read_exact_got(fd, rhdr, sizeof(*rhdr), &got)) {
+        if (errno == 0 && got == 0) {
             errno = ENODATA;
             DPRINTF("End of stream at a record boundary");
+        } else if (errno == 0) {
+            ERROR("Stream truncated inside a record header (%zu of %zu bytes)", got,
+                  sizeof(*rhdr));
+            errno = EPIPE;
         } else
             PERROR("Failed to read record header");
         return -1;

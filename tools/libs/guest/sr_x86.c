@@ -30,15 +30,23 @@ int write_x86_tsc_info(struct sr_context *ctx)
     return write_record(ctx, ctx->fd, &rec);
 }
 
+int check_x86_tsc_info(struct sr_context *ctx, const struct sr_record *rec)
+{
+    if (rec->length != sizeof(struct sr_tsc_info)) {
+        ERROR("X86_TSC_INFO record length %u, expected %zu", rec->length,
+              sizeof(struct sr_tsc_info));
+        errno = EBADMSG;
+        return -1;
+    }
+    return 0;
+}
+
 int handle_x86_tsc_info(struct sr_context *ctx, struct sr_record *rec)
 {
     const struct sr_tsc_info *tsc = rec->data;
 
-    if (rec->length != sizeof(*tsc)) {
-        ERROR("X86_TSC_INFO record length %u, expected %zu", rec->length, sizeof(*tsc));
-        errno = EBADMSG;
+    if (check_x86_tsc_info(ctx, rec))
         return -1;
-    }
     if (!ctx->restore.check_only && xhv_tsc_info_set(ctx->xch, ctx->domid, tsc->mode, tsc->nsec, tsc->khz,
                          tsc->incarnation)) {
         PERROR("Unable to set TSC information");
@@ -90,12 +98,12 @@ int write_x86_cpu_policy_records(struct sr_context *ctx)
     return rc;
 }
 
-int handle_x86_cpu_policy_record(struct sr_context *ctx, struct sr_record *rec)
+int check_x86_cpu_policy_record(struct sr_context *ctx, const struct sr_record *rec)
 {
     bool cpuid = rec->type == REC_TYPE_X86_CPUID_POLICY;
     uint32_t size = cpuid ? XHV_CPUID_LEAF_SIZE : XHV_MSR_ENTRY_SIZE;
     uint32_t max = cpuid ? MAX_CPUID_LEAVES : MAX_MSR_ENTRIES;
-    struct sr_x86_policy *p = &ctx->x86_policy;
+    const struct sr_x86_policy *p = &ctx->x86_policy;
 
     if (rec->length == 0 || rec->length % size || rec->length / size > max) {
         ERROR("%s record length %u invalid (a multiple of %u, at most %u entries)",
@@ -108,6 +116,24 @@ int handle_x86_cpu_policy_record(struct sr_context *ctx, struct sr_record *rec)
         errno = EBADMSG;
         return -1;
     }
+    /* The policy is applied when the static data is complete: one arriving later would
+     * be kept and never applied. */
+    if (ctx->restore.seen_static_data_end) {
+        ERROR("%s record after STATIC_DATA_END", rec_type_to_str(rec->type));
+        errno = EBADMSG;
+        return -1;
+    }
+    return 0;
+}
+
+int handle_x86_cpu_policy_record(struct sr_context *ctx, struct sr_record *rec)
+{
+    bool cpuid = rec->type == REC_TYPE_X86_CPUID_POLICY;
+    uint32_t size = cpuid ? XHV_CPUID_LEAF_SIZE : XHV_MSR_ENTRY_SIZE;
+    struct sr_x86_policy *p = &ctx->x86_policy;
+
+    if (check_x86_cpu_policy_record(ctx, rec))
+        return -1;
     /* Taken over from the record: applied when the static data is complete. */
     if (cpuid) {
         p->leaves = rec->data;

@@ -41,13 +41,14 @@ static int wait_readable(int fd, unsigned int ms)
 /* A back-channel record from the secondary, within the timeout (its heartbeat). */
 static int expect_svm(struct ckpt_primary *p, uint32_t id, const char *name)
 {
+    char why[160];
+
     if (wait_readable(p->recv_fd, p->timeout_ms)) {
         FAIL(p, "secondary lost: no %s within %u ms", name, p->timeout_ms);
         return -1;
     }
-    if (libxl__expect_state(p->recv_fd, id)) {
-        FAIL(p, "secondary lost: back channel: waiting for %s: %s", name,
-             errno ? strerror(errno) : "end of stream");
+    if (libxl__expect_state(p->recv_fd, id, why, sizeof(why))) {
+        FAIL(p, "secondary lost: back channel: waiting for %s: %s", name, why);
         return -1;
     }
     return 0;
@@ -245,14 +246,14 @@ int ckpt_secondary_postcopy(void *data)
 int ckpt_secondary_wait_checkpoint(void *data)
 {
     struct ckpt_secondary *s = data;
+    char why[160];
 
     if (wait_readable(s->main_fd, s->timeout_ms)) {
         FAIL(s, "primary lost: no new checkpoint within %u ms", s->timeout_ms);
         return 2;
     }
-    if (libxl__expect_state(s->main_fd, COLO_CHECKPOINT_NEW)) {
-        FAIL(s, "primary lost: main stream: waiting for CHECKPOINT_STATE NEW: %s",
-             errno ? strerror(errno) : "end of stream");
+    if (libxl__expect_state(s->main_fd, COLO_CHECKPOINT_NEW, why, sizeof(why))) {
+        FAIL(s, "primary lost: main stream: waiting for CHECKPOINT_STATE NEW: %s", why);
         return 2;
     }
     return 1;

@@ -96,13 +96,19 @@ int libxl__read_rec(int fd, struct libxl_rec *rec, char *err, size_t errlen)
     uint32_t hdr[2];
     size_t padded;
     uint8_t *body = NULL;
+    size_t got;
 
     memset(rec, 0, sizeof(*rec));
-    if (read_exact(fd, hdr, sizeof(hdr))) {
-        if (errno == 0)
-            errno = ENODATA;   /* end of stream */
-        seterr(err, errlen, "reading a libxl record header: %s",
-               errno == ENODATA ? "end of stream" : strerror(errno));
+    if (read_exact_got(fd, hdr, sizeof(hdr), &got)) {
+        if (errno == 0 && got == 0) {
+            errno = ENODATA;   /* end of stream, between records */
+            seterr(err, errlen, "reading a libxl record header: end of stream");
+        } else if (errno == 0) {
+            errno = EPIPE;
+            seterr(err, errlen, "libxl stream truncated inside a record header (%zu of %zu "
+                   "bytes)", got, sizeof(hdr));
+        } else
+            seterr(err, errlen, "reading a libxl record header: %s", strerror(errno));
         return -1;
     }
     if (hdr[1] > LIBXL_REC_LENGTH_MAX) {
@@ -288,13 +294,24 @@ int libxl__read_records_until(int fd, uint32_t until, char *err, size_t errlen)
     }
 }
 
-int libxl__read_record(int fd, uint32_t *type, uint32_t *id)
+const char *libxl__checkpoint_state_str(uint32_t id)
+{
+    switch (id) {
+    case COLO_CHECKPOINT_NEW: return "NEW";
+    case COLO_CHECKPOINT_SVM_SUSPENDED: return "SVM_SUSPENDED";
+    case COLO_CHECKPOINT_SVM_READY: return "SVM_READY";
+    case COLO_CHECKPOINT_SVM_RESUMED: return "SVM_RESUMED";
+    default: return "unknown id";
+    }
+}
+
+static int read_state_rec(int fd, uint32_t *type, uint32_t *id, char *err, size_t errlen)
 {
     struct libxl_rec rec;
     int r;
 
     for (;;) {
-        if (libxl__read_rec(fd, &rec, NULL, 0))
+        if (libxl__read_rec(fd, &rec, err, errlen))
             return -1;
         if (rec.type & LIBXL_REC_OPTIONAL) {
             libxl__free_rec(&rec);
@@ -302,31 +319,53 @@ int libxl__read_record(int fd, uint32_t *type, uint32_t *id)
         }
         break;
     }
-    r = libxl__check_state_rec(&rec, type, id);
+    r = libxl__check_state_rec(&rec, type, id, err, errlen);
     libxl__free_rec(&rec);
     return r;
 }
 
-int libxl__check_state_rec(const struct libxl_rec *rec, uint32_t *type, uint32_t *id)
+int libxl__read_record(int fd, uint32_t *type, uint32_t *id)
+{
+    return read_state_rec(fd, type, id, NULL, 0);
+}
+
+int libxl__check_state_rec(const struct libxl_rec *rec, uint32_t *type, uint32_t *id,
+                           char *err, size_t errlen)
 {
     *type = rec->type;
-    if (rec->type == LIBXL_REC_CHECKPOINT_STATE) {
-        if (rec->length != 4) {
-            errno = EBADMSG;
-            return -1;
-        }
-        memcpy(id, rec->body, 4);
+    if (rec->type != LIBXL_REC_CHECKPOINT_STATE)
+        return 0;
+    if (rec->length != 4) {
+        seterr(err, errlen, "CHECKPOINT_STATE record of length %u (4 expected)", rec->length);
+        errno = EBADMSG;
+        return -1;
+    }
+    memcpy(id, rec->body, 4);
+    /* An id no state machine step knows would otherwise read as "not the one expected"
+     * and hide that the peer speaks something else. */
+    if (*id > COLO_CHECKPOINT_SVM_RESUMED) {
+        seterr(err, errlen, "CHECKPOINT_STATE with unknown id %u", *id);
+        errno = EBADMSG;
+        return -1;
     }
     return 0;
 }
 
-int libxl__expect_state(int fd, uint32_t id)
+int libxl__expect_state(int fd, uint32_t id, char *err, size_t errlen)
 {
     uint32_t type = 0, got = 0;
 
-    if (libxl__read_record(fd, &type, &got))
+    if (read_state_rec(fd, &type, &got, err, errlen))
         return -1;
-    if (type != LIBXL_REC_CHECKPOINT_STATE || got != id) {
+    if (type != LIBXL_REC_CHECKPOINT_STATE) {
+        seterr(err, errlen, "expected CHECKPOINT_STATE %s, got libxl record %#x (%s)",
+               libxl__checkpoint_state_str(id), type, libxl__rec_type_str(type));
+        errno = EBADMSG;
+        return -1;
+    }
+    if (got != id) {
+        seterr(err, errlen, "expected CHECKPOINT_STATE %s, got %s",
+               libxl__checkpoint_state_str(id), libxl__checkpoint_state_str(got));
         errno = EBADMSG;
         return -1;
     }

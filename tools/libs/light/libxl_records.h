@@ -75,15 +75,19 @@ int libxl__read_records_until(int fd, uint32_t until, char *err, size_t errlen);
 /* The checks of those readers on one record already read: libxl__check_start_rec 1 for
  * the LIBXC_CONTEXT that starts the libxc stream, 0 for a record skipped, -1 (EBADMSG,
  * err says why); libxl__check_rec_until 1 for `until`, 0 for a record skipped, -1;
- * libxl__check_state_rec 0 with type and (for CHECKPOINT_STATE) id, -1 (EBADMSG). */
+ * libxl__check_state_rec 0 with type and (for CHECKPOINT_STATE, of length 4 and a known
+ * id) id, -1 (EBADMSG, err says why). */
 int libxl__check_start_rec(const struct libxl_rec *rec, char *err, size_t errlen);
 int libxl__check_rec_until(const struct libxl_rec *rec, uint32_t until, char *err,
                            size_t errlen);
-int libxl__check_state_rec(const struct libxl_rec *rec, uint32_t *type, uint32_t *id);
+int libxl__check_state_rec(const struct libxl_rec *rec, uint32_t *type, uint32_t *id,
+                           char *err, size_t errlen);
+const char *libxl__checkpoint_state_str(uint32_t id);
 
 /* Read one record; 0 on success with type and (for CHECKPOINT_STATE) id. */
 int libxl__read_record(int fd, uint32_t *type, uint32_t *id);
-/* Read a CHECKPOINT_STATE record and require the given id. */
-int libxl__expect_state(int fd, uint32_t id);
+/* Read a CHECKPOINT_STATE record and require the given id; -1 with errno (EBADMSG, or
+ * as libxl__read_rec) and, when err is given, what was wrong. */
+int libxl__expect_state(int fd, uint32_t id, char *err, size_t errlen);
 
 #endif

@@ -331,24 +331,31 @@ int libxl__save_helper_dispatch(const struct save_helper_params *p,
         want_reply = 1;
         break;
     }
-    case SHM_RESTORE_RESULTS:
-        res->store_gfn = shm_get_u64(&r);
-        res->console_gfn = shm_get_u64(&r);
+    case SHM_RESTORE_RESULTS: {
+        /* Taken into the result only once the whole message parsed. */
+        uint64_t store_gfn = shm_get_u64(&r), console_gfn = shm_get_u64(&r);
+
         if (r.bad || r.p != r.end)
             break;
+        res->store_gfn = store_gfn;
+        res->console_gfn = console_gfn;
         res->results_seen = 1;
         if (h->restore_results)
             h->restore_results(res->store_gfn, res->console_gfn, h->data);
         break;
-    case SHM_COMPLETE:
-        res->retval = shm_get_int(&r);
-        res->errnoval = shm_get_int(&r);
+    }
+    case SHM_COMPLETE: {
+        int retval = shm_get_int(&r), errnoval = shm_get_int(&r);
+
         if (r.bad || r.p != r.end)
             break;
+        res->retval = retval;
+        res->errnoval = errnoval;
         res->complete_seen = 1;
         want_reply = 1;
         v = 0;
         break;
+    }
     }
     if (r.bad || r.p != r.end) {
         seterr(res, "libxl-save-helper sent a malformed message: %s (%u) with %zu bytes of "

@@ -15,6 +15,25 @@ int read_exact(int fd, void *buf, size_t len)
     return readv_exact(fd, &iov, 1);
 }
 
+int read_exact_got(int fd, void *buf, size_t len, size_t *got)
+{
+    *got = 0;
+    while (*got < len) {
+        ssize_t n = read(fd, (char *)buf + *got, len - *got);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            return -1;
+        if (n == 0) {
+            errno = 0;
+            return -1;
+        }
+        *got += (size_t)n;
+    }
+    return 0;
+}
+
 int write_exact(int fd, const void *buf, size_t len)
 {
     struct iovec iov = { .iov_base = (void *)buf, .iov_len = len };

@@ -53,7 +53,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (n > 0) {
             uint64_t merged = ~0ULL, had;
 
-            if (libxl__expect_state(fd, COLO_CHECKPOINT_SVM_SUSPENDED))
+            if (libxl__expect_state(fd, COLO_CHECKPOINT_SVM_SUSPENDED, NULL, 0))
                 break;
             memcpy(before, bitmap, sizeof(bitmap));
             had = count_bits(bitmap, FUZZ_P2M_SIZE);
@@ -70,8 +70,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (before[i] & ~bitmap[i])
                     fuzz_fail("merge cleared a dirty page");
         }
-        if (libxl__expect_state(fd, COLO_CHECKPOINT_SVM_READY) ||
-            libxl__expect_state(fd, COLO_CHECKPOINT_SVM_RESUMED))
+        if (libxl__expect_state(fd, COLO_CHECKPOINT_SVM_READY, NULL, 0) ||
+            libxl__expect_state(fd, COLO_CHECKPOINT_SVM_RESUMED, NULL, 0))
             break;
     }
     /* libxl's record reader on its own, from the start (unknown optional records are

@@ -74,7 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         }
         /* COLO: the primary's NEW comes before the next checkpoint's records. */
         if (pread(fd, &type, 4, lseek(fd, 0, SEEK_CUR)) == 4 &&
-            type == LIBXL_REC_CHECKPOINT_STATE && libxl__expect_state(fd, COLO_CHECKPOINT_NEW))
+            type == LIBXL_REC_CHECKPOINT_STATE && libxl__expect_state(fd, COLO_CHECKPOINT_NEW, NULL, 0))
             return 0;
     }
     if (r == 1) {

@@ -17,6 +17,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "colo_svm_stub.h"
 #include "fuzz.h"
 #include "guest.h"
 #include "libxl_checkpoint.h"
@@ -63,25 +64,6 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     return 0;
 }
 
-/* The secondary's libxl callbacks without running the SVM (postcopy would unpause it,
- * suspend wait for it to suspend): the back-channel records are the same. */
-static int colo_postcopy(void *data)
-{
-    struct ckpt_secondary *s = data;
-
-    if (libxl__write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_READY) ||
-        libxl__write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_RESUMED))
-        return 2;
-    return 1;
-}
-
-static int colo_suspend(void *data)
-{
-    struct ckpt_secondary *s = data;
-
-    return libxl__write_checkpoint_state(s->back_fd, COLO_CHECKPOINT_SVM_SUSPENDED) ? 2 : 1;
-}
-
 /* The primary reads what the secondary wrote, in the order it expects it (libxl's
  * ckpt_primary_postcopy / _suspend and the engine's merge of the dirty pfn list); the
  * secondary may have stopped anywhere, but only at a record boundary. */
@@ -100,7 +82,7 @@ static void check_back_channel(unsigned int checkpoints)
         if (lseek(back_fd, 0, SEEK_CUR) == end)
             break;
         if (n > 0) {
-            if (libxl__expect_state(back_fd, COLO_CHECKPOINT_SVM_SUSPENDED))
+            if (libxl__expect_state(back_fd, COLO_CHECKPOINT_SVM_SUSPENDED, NULL, 0))
                 fuzz_fail("back channel, checkpoint %u: no SVM_SUSPENDED", n + 1);
             if (lseek(back_fd, 0, SEEK_CUR) == end)
                 break;
@@ -110,9 +92,9 @@ static void check_back_channel(unsigned int checkpoints)
             if (lseek(back_fd, 0, SEEK_CUR) == end)
                 break;
         }
-        if (libxl__expect_state(back_fd, COLO_CHECKPOINT_SVM_READY))
+        if (libxl__expect_state(back_fd, COLO_CHECKPOINT_SVM_READY, NULL, 0))
             fuzz_fail("back channel, checkpoint %u: no SVM_READY", n + 1);
-        if (libxl__expect_state(back_fd, COLO_CHECKPOINT_SVM_RESUMED))
+        if (libxl__expect_state(back_fd, COLO_CHECKPOINT_SVM_RESUMED, NULL, 0))
             fuzz_fail("back channel, checkpoint %u: no SVM_RESUMED", n + 1);
     }
     if (n > checkpoints)
@@ -137,9 +119,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         fuzz_memfd_reset(back_fd);
         s.colo = 1;
         s.back_fd = back_fd;
-        cb.postcopy = colo_postcopy;
+        cb.postcopy = test_colo_postcopy;
         cb.wait_checkpoint = ckpt_secondary_wait_checkpoint;
-        cb.suspend = colo_suspend;
+        cb.suspend = test_colo_suspend;
     }
     errno = 0;
     rc = xc_domain_restore(xch, main_fd, target, 1, &store, 0, 2, &console, 0, FUZZ_STREAM,

@@ -171,7 +171,7 @@ inspect "$WORK/ckpt-in-plain.libxc" -t plain
 check "CHECKPOINT in a stream told plain: refused with the restorer's message" \
     bash -c "[ $IRC = 1 ] && grep -q 'REFUSED.*CHECKPOINT record found in a plain stream' '$WORK/i.out'"
 inspect "$WORK/cut-hdr.libxc"
-check "cut inside a record header: refused (rc $IRC)" bash -c "[ $IRC = 1 ] && grep -q 'Stream ended before its END record' '$WORK/i.out'"
+check "cut inside a record header: refused, saying so (rc $IRC)" bash -c "[ $IRC = 1 ] && grep -q 'Stream truncated inside a record header (3 of 8 bytes)' '$WORK/i.out'"
 inspect "$WORK/badxl.xl" -f xl
 check "a spoilt xl magic, told xl: xl restore's message, rc $IRC" \
     bash -c "[ $IRC = 1 ] && grep -q 'not an xl save file or migration stream (bad magic)' '$WORK/i.out'"
@@ -203,7 +203,7 @@ check "Remus with a bad PAGE_DATA in checkpoint 3: rejected whole, with the rest
     bash -c "[ $IRC = 1 ] && grep -q 'reserved bits set' '$WORK/i.out' && grep -q 'Checkpoint 3 rejected at record 0 (0x00000001, Page data): nothing applied' '$WORK/i.out'"
 inspect "$WORK/remus-tail.xl"
 check "Remus with 3 stray bytes after its last checkpoint: rc $IRC, says so" \
-    bash -c "[ $IRC = 1 ] && tail -1 '$WORK/i.out' | grep -q 'INCOMPLETE.*ends inside a record header'"
+    bash -c "[ $IRC = 1 ] && tail -1 '$WORK/i.out' | grep -q 'INCOMPLETE.*Stream truncated inside a record header (3 of 8 bytes)'"
 
 # ---- COLO and its back channel ----
 inspect "$WORK/colo.xl"

@@ -25,6 +25,21 @@ static int until(const void *p, size_t n, uint32_t type, char *err, size_t errle
     return rc;
 }
 
+/* libxl__expect_state(id) on the first n bytes of p: fails with err and msg (err 0: succeeds). */
+static int expect(const void *p, size_t n, uint32_t id, int err, const char *msg, char *why,
+                  size_t whylen)
+{
+    int fd = test_bytes_fd(p, n), rc;
+
+    why[0] = 0;
+    errno = 0;
+    rc = libxl__expect_state(fd, id, why, whylen);
+    close(fd);
+    if (!err)
+        return rc == 0;
+    return rc == -1 && errno == err && strstr(why, msg);
+}
+
 int main(void)
 {
     char err[512];
@@ -60,6 +75,20 @@ int main(void)
               "bad ident rejected: %s", err);
         close(fd);
     }
+    /* The stream header cut at each field: ident, version, options. */
+    {
+        static const uint8_t h[16] = "LibxlFmt\0\0\0\2\0\0\0";
+
+        for (size_t n = 0; n < 16; n += n < 8 ? 8 : 4) {
+            fd = test_bytes_fd(h, n);
+            errno = 0;
+            rc = libxl__read_stream_header(fd, err, sizeof(err));
+            CHECK(rc == -1 && errno == EPIPE &&
+                      !strcmp(err, "reading the libxl stream header: end of stream"),
+                  "libxl stream header cut after %zu bytes: EPIPE, %s", n, err);
+            close(fd);
+        }
+    }
     /* CHECKPOINT_STATE: length 4 on the wire, padded to 8. */
     {
         char path[] = "/tmp/libxl-cs-XXXXXX";
@@ -75,15 +104,37 @@ int main(void)
         CHECK(libxl__read_record(fd, &type, &id) == 0 && type == 5 && id == 2, "reads back");
         close(fd);
         uint32_t bad[4] = { 5, 8, 2, 0 };
-        fd = test_bytes_fd(bad, sizeof(bad));
-        CHECK(libxl__read_record(fd, &type, &id) && errno == EBADMSG,
-              "CHECKPOINT_STATE of length 8 rejected");
-        close(fd);
+        CHECK(expect(bad, sizeof(bad), 2, EBADMSG, "CHECKPOINT_STATE record of length 8 (4 "
+                     "expected)", err, sizeof(err)), "CHECKPOINT_STATE of length 8: %s", err);
         uint32_t empty[2] = { 5, 0 };
-        fd = test_bytes_fd(empty, sizeof(empty));
-        CHECK(libxl__read_record(fd, &type, &id) && errno == EBADMSG,
-              "CHECKPOINT_STATE of length 0 rejected (upstream dereferences it)");
+        CHECK(expect(empty, sizeof(empty), 2, EBADMSG, "CHECKPOINT_STATE record of length 0 (4 "
+                     "expected)", err, sizeof(err)),
+              "CHECKPOINT_STATE of length 0 (upstream dereferences it): %s", err);
+        uint32_t unknown[4] = { 5, 4, 7, 0 };
+        CHECK(expect(unknown, sizeof(unknown), 2, EBADMSG, "CHECKPOINT_STATE with unknown id 7",
+                     err, sizeof(err)), "CHECKPOINT_STATE with unknown id 7: %s", err);
+        fd = test_bytes_fd(unknown, sizeof(unknown));
+        CHECK(libxl__read_record(fd, &type, &id) == -1 && errno == EBADMSG,
+              "  ... refused by libxl__read_record too");
         close(fd);
+        uint32_t other[4] = { 5, 4, 1, 0 };
+        CHECK(expect(other, sizeof(other), 2, EBADMSG, "expected CHECKPOINT_STATE SVM_READY, got "
+                     "SVM_SUSPENDED", err, sizeof(err)), "another state than expected: %s", err);
+        uint32_t end[2] = { LIBXL_REC_END, 0 };
+        CHECK(expect(end, sizeof(end), 2, EBADMSG, "expected CHECKPOINT_STATE SVM_READY, got "
+                     "libxl record 0 (END)", err, sizeof(err)), "another record: %s", err);
+        /* Cut at every field boundary: header, type, length, id, padding. */
+        uint32_t ok[4] = { 5, 4, 2, 0 };
+        CHECK(expect(ok, 0, 2, ENODATA, "reading a libxl record header: end of stream", err,
+                     sizeof(err)), "no record at all: ENODATA, %s", err);
+        CHECK(expect(ok, 4, 2, EPIPE, "libxl stream truncated inside a record header (4 of 8 "
+                     "bytes)", err, sizeof(err)), "cut after the type: EPIPE, %s", err);
+        CHECK(expect(ok, 8, 2, EPIPE, "reading the body of libxl record CHECKPOINT_STATE: Broken "
+                     "pipe", err, sizeof(err)), "cut after the header: EPIPE, %s", err);
+        CHECK(expect(ok, 12, 2, EPIPE, "reading the body of libxl record CHECKPOINT_STATE: "
+                     "Broken pipe", err, sizeof(err)), "cut after the id, before the padding: "
+              "EPIPE, %s", err);
+        CHECK(expect(ok, 16, 2, 0, "", err, sizeof(err)), "the whole record is SVM_READY");
         uint32_t opt[6] = { 0x80000123, 4, 7, 0, 5, 4 };
         uint32_t seq[8];
         memcpy(seq, opt, sizeof(opt));
@@ -138,9 +189,25 @@ int main(void)
         uint32_t ckend[2] = { LIBXL_REC_CHECKPOINT_END, 0 };
         CHECK(until(ckend, sizeof(ckend), LIBXL_REC_END, err, sizeof(err)) &&
               strstr(err, "CHECKPOINT_END"), "CHECKPOINT_END in a plain stream rejected: %s", err);
-        uint32_t trunc[3] = { LIBXL_REC_EMULATOR_CONTEXT, 16, 2 };
-        rc = until(trunc, sizeof(trunc), LIBXL_REC_END, err, sizeof(err));
-        CHECK(rc && errno == EPIPE, "a record cut inside its body: EPIPE (%s)", err);
+        /* EMULATOR_CONTEXT {id 2, index 0, "state"}: cut after its type, its length, the
+         * emulator id, the index, inside its body and inside its padding (13 bytes, padded to
+         * 16: the record ends at 24). */
+        static const size_t cuts[] = { 4, 8, 12, 16, 18, 21 };
+        for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+            const char *want = cuts[i] < 8 ? "libxl stream truncated inside a record header (4 "
+                               "of 8 bytes)" : "reading the body of libxl record "
+                               "EMULATOR_CONTEXT: Broken pipe";
+
+            e[2] = 2;
+            errno = 0;
+            rc = until(emu, cuts[i], LIBXL_REC_END, err, sizeof(err));
+            CHECK(rc == -1 && errno == EPIPE && !strcmp(err, want),
+                  "a libxl record cut after %zu bytes: EPIPE, %s", cuts[i], err);
+        }
+        errno = 0;
+        rc = until(emu, 24, LIBXL_REC_END, err, sizeof(err));
+        CHECK(rc == -1 && errno == ENODATA && strstr(err, "end of stream"),
+              "a libxl stream ending at a record boundary before END: ENODATA, %s", err);
     }
     /* Save-helper message decoding. */
     {
