@@ -33,15 +33,19 @@ static void sleep_ms(long ms)
 }
 
 /* A domain left suspended (shut down for a checkpoint) or paused runs again: fast is
- * the suspend-cancel resume of a domain in its own context. */
-static void run_again(xc_interface *xch, uint32_t domid, int fast)
+ * the suspend-cancel resume of a domain in its own context.  Returns 1 if it was
+ * resumed (a new self-check follows), 0 if it was only unpaused or already ran (a
+ * secondary that has its first checkpoint and never ran is paused, not suspended). */
+static int run_again(xc_interface *xch, uint32_t domid, int fast)
 {
     xhv_dominfo_t d;
+    int resumed = 0;
 
     if (!xhv_domain_info(xch, domid, &d) && d.shutdown)
-        xhv_domain_resume(xch, domid, fast);
+        resumed = !xhv_domain_resume(xch, domid, fast);
     if (!xhv_domain_info(xch, domid, &d) && d.paused)
         xhv_domain_unpause(xch, domid);
+    return resumed;
 }
 
 /* The guest runs and its self-checks (one per resume) pass, a new one included when
@@ -93,9 +97,9 @@ static int run_cut(xc_interface *xch, int send_suspended, int channel, unsigned 
         ok = res->restore_rc == 0 &&
              (phase == COLO_SVM_RUNNING || res->failover_exact == 1);
         xhv_sim_status(xch, opts.svm_domid, &st);
-        run_again(xch, opts.svm_domid, phase != COLO_SVM_APPLIED);
         svm_ok = survives(xch, opts.svm_domid,
-                          phase == COLO_SVM_RUNNING ? UINT64_MAX : st.resumes);
+                          run_again(xch, opts.svm_domid, phase != COLO_SVM_APPLIED)
+                              ? st.resumes : UINT64_MAX);
         ok = ok && svm_ok;
         if (phase >= 0 && phase <= 2)
             t->by_phase[phase]++;
