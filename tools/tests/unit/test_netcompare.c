@@ -193,7 +193,8 @@ static size_t build(uint8_t *f, const struct spec *s)
         put16(f + l4 + 6, s->seq);
         break;
     }
-    memcpy(f + l4 + hl, s->data, s->dlen);
+    if (s->dlen)
+        memcpy(f + l4 + hl, s->data, s->dlen);
     if (s->v6) {
         f[l3] = 0x60;
         f[l3 + 3] = (uint8_t)s->ipid; /* flow label */
