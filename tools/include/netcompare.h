@@ -41,7 +41,7 @@ enum netcompare_class {
 /* A flow as the sender sees it: src is the sending guest for outbound frames.  No
  * padding, so that keys compare and hash as bytes. */
 struct netcompare_flow {
-    uint8_t family;          /* 4 or 6; 0 for the byte-compare queue */
+    uint8_t family;          /* 4 or 6 */
     uint8_t proto;           /* IP protocol number */
     uint16_t vlan;           /* 802.1Q VID, or NETCOMPARE_NO_VLAN */
     uint8_t src[16], dst[16]; /* IPv4 addresses in the first 4 bytes, the rest zero */
@@ -52,7 +52,7 @@ _Static_assert(sizeof(struct netcompare_flow) == 40, "netcompare_flow has no pad
 struct netcompare_pkt {
     enum netcompare_class cls;
     const char *why;         /* OTHER and MALFORMED: what made it so (static text) */
-    struct netcompare_flow flow;
+    struct netcompare_flow flow; /* TCP, UDP, ICMP; for the others as far as parsed */
     uint32_t l3_off;         /* IP header */
     uint32_t l4_off;         /* TCP/UDP/ICMP header */
     uint32_t data_off;       /* payload */
