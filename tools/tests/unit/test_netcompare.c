@@ -656,6 +656,18 @@ static void test_timeout(void)
     netcompare_free(nc);
 }
 
+/* n primary UDP frames carrying data, spread over the given number of flows (source
+ * ports 1000, 1001, ...). */
+static void feed_flows(netcompare *nc, int n, int flows, const char *data)
+{
+    for (int i = 0; i < n; i++) {
+        struct spec p = udp_spec(data);
+
+        p.sport = (uint16_t)(1000 + i % flows);
+        feed(nc, NETCOMPARE_PRIMARY, &p);
+    }
+}
+
 static void test_limits(void)
 {
     struct netcompare_limits lim = { .flow_max_frames = 4, .flow_max_bytes = 400, .max_frames = 10,
@@ -689,11 +701,7 @@ static void test_limits(void)
     netcompare_checkpoint(nc);
 
     /* flows: 3 */
-    for (int i = 0; i < 4; i++) {
-        p = udp_spec("f");
-        p.sport = (uint16_t)(1000 + i);
-        feed(nc, NETCOMPARE_PRIMARY, &p);
-    }
+    feed_flows(nc, 4, 4, "f");
     netcompare_get_stats(nc, &st);
     CHECK(st.held_frames == 3 && st.flows == 3 && strstr(netcompare_reason(nc), "3 flows"),
           "3 flows: the 4th flow's frame dropped (%s)", netcompare_reason(nc));
@@ -703,20 +711,12 @@ static void test_limits(void)
     netcompare_checkpoint(nc);
 
     /* in all: 10 frames, 700 bytes, over three flows */
-    for (int i = 0; i < 12; i++) {
-        p = udp_spec("t");
-        p.sport = (uint16_t)(1000 + i % 3);
-        feed(nc, NETCOMPARE_PRIMARY, &p);
-    }
+    feed_flows(nc, 12, 3, "t");
     netcompare_get_stats(nc, &st);
     CHECK(st.held_frames == 10 && strstr(netcompare_reason(nc), "frames held in all"),
           "10 frames in all (%s)", netcompare_reason(nc));
     netcompare_checkpoint(nc);
-    for (int i = 0; i < 7; i++) {
-        p = udp_spec("a longer payload that makes the frame well over a hundred bytes long ..");
-        p.sport = (uint16_t)(1000 + i % 3);
-        feed(nc, NETCOMPARE_PRIMARY, &p);
-    }
+    feed_flows(nc, 7, 3, "a longer payload that makes the frame well over a hundred bytes long ..");
     netcompare_get_stats(nc, &st);
     CHECK(st.held_frames == 6 && st.held_bytes <= 700 && strstr(netcompare_reason(nc), "bytes held in all"),
           "700 bytes in all: %u frames, %llu bytes (%s)", st.held_frames,
