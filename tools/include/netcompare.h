@@ -155,7 +155,8 @@ int netcompare_input(netcompare *nc, enum netcompare_side side, const uint8_t *f
 
 /* Checks the held frames against the timeout (call it at least every timeout_ns / 2). */
 void netcompare_poll(netcompare *nc);
-/* When the oldest held frame times out (UINT64_MAX if nothing is held). */
+/* When the oldest held frame times out (UINT64_MAX if nothing is held, or a timeout
+ * was already reported since the last checkpoint). */
 uint64_t netcompare_deadline(const netcompare *nc);
 
 /* NETCOMPARE_WANT_* bits since the last checkpoint, 0 if none. */

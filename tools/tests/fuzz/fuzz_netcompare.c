@@ -8,8 +8,9 @@
  *   0 the primary's frame, 1 the secondary's, 2 an inbound frame (mirrored), 3 the clock
  *   advances by the next 16 bits in ms, 4 a checkpoint, 5 a failover to the side in the
  *   next byte's bit 0 (the rest of the input is then rewritten by the returned table).
- * After each operation the handle's counters must be within its limits, every parse must
- * give offsets inside the frame, and a rewritten frame must parse as the original did.
+ * After each operation the handle's counters must be within its limits, a reason and a
+ * deadline must be there exactly when due, every parse must give offsets inside the
+ * frame, and a rewritten frame must parse as the original did.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +87,12 @@ static void check_bounds(const netcompare *nc, const struct netcompare_limits *l
     if (!failed_over && released != st.matched + st.released_at_checkpoint)
         fuzz_fail("%llu frames released, %llu counted", (unsigned long long)released,
                   (unsigned long long)(st.matched + st.released_at_checkpoint));
+    if (!netcompare_wanted(nc) != !*netcompare_reason(nc))
+        fuzz_fail("wanted %#x with reason \"%s\"", netcompare_wanted(nc), netcompare_reason(nc));
+    if ((netcompare_deadline(nc) == UINT64_MAX) !=
+        (!st.held_frames || (netcompare_wanted(nc) & NETCOMPARE_WANT_TIMEOUT)))
+        fuzz_fail("deadline %llu with %u frames held", (unsigned long long)netcompare_deadline(nc),
+                  st.held_frames);
     if (mirror && (st.held_frames || netcompare_wanted(nc)))
         fuzz_fail("mirror mode: %u frames held, wanted %#x (%s)", st.held_frames,
                   netcompare_wanted(nc), netcompare_reason(nc));

@@ -227,6 +227,17 @@ def ip4(proto, l4, src=G, dst=R, vlan=None):
         eth += struct.pack('>HH', 0x8100, vlan)
     f = eth + b'\x08\x00' + h + bytes(l4)
     return f.ljust(60, b'\0')
+G6, R6 = bytes([0xfd] + [0] * 14 + [2]), bytes([0xfd] + [0] * 14 + [9])
+def ip6(proto, l4, src=G6, dst=R6):
+    l4 = bytearray(l4)
+    at = {6: 16, 17: 6, 58: 2}[proto]
+    pseudo = src + dst + struct.pack('>IxxxB', len(l4), proto)
+    l4[at:at + 2] = struct.pack('>H', csum(pseudo + bytes(l4)))
+    h = struct.pack('>IHBB16s16s', 0x60000000, len(l4), proto, 64, src, dst)
+    return (b'\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x86\xdd' + h + bytes(l4)).ljust(60, b'\0')
+def tcp6(seq, ack, flags, data=b'', sport=80, dport=40000, **kw):
+    return ip6(6, struct.pack('>HHIIBBHHH', sport, dport, seq & 0xffffffff, ack, 5 << 4, flags,
+                              29200, 0, 0) + data, **kw)
 def tcp(seq, ack, flags, data=b'', sport=80, dport=40000, opts=b'', **kw):
     l4 = struct.pack('>HHIIBBHHH', sport, dport, seq & 0xffffffff, ack, (20 + len(opts)) // 4 << 4,
                      flags, 29200, 0, 0) + opts + data
@@ -261,6 +272,12 @@ w('limits', 2, b''.join(P(udp(b'%d' % i, 1000 + i % 4)) for i in range(8)) + TIC
 w('failover', 0, P(tcp(500, 9, 0x12)) + S(tcp(90000, 9, 0x12)) + S(tcp(90001, 9, 0x18, b'data'))
   + P(udp(b'lost')) + b'\x05\x01' + op(0, tcp(90014, 9, 0x18, b'more'))
   + op(1, tcp_in(9, 518, 0x10, opts=SACK)))
+w('ipv6', 0, P(tcp6(1, 0, 2)) + S(tcp6(99, 0, 2)) + op(2, tcp6(7, 2, 0x12, sport=40000, dport=80,
+  src=R6, dst=G6)) + P(tcp6(2, 8, 0x18, b'six')) + S(tcp6(100, 8, 0x18, b'six'))
+  + P(ip6(17, struct.pack('>HHHH', 53, 5353, 10, 0) + b'v6')) + S(ip6(17, struct.pack('>HHHH', 53, 5353, 10, 0) + b'v7'))
+  + P(ip6(58, struct.pack('>BBHHH', 128, 0, 0, 1, 1) + b'ping')) + S(ip6(58, struct.pack('>BBHHH', 128, 0, 0, 1, 1) + b'ping'))
+  + P(tcp6(5, 0, 0x10)[:14] + struct.pack('>IHBB16s16s', 0x60000000, 8, 0, 64, G6, R6) + b'\x06' + b'\0' * 7)
+  + CKPT)
 w('malformed', 0, P(tcp(1, 2, 0x10)[:30]) + S(tcp(1, 2, 0x10)[:30])
   + P(tcp(1, 2, 0x10, opts=b'\x08\x0a\0\0')) + S(tcp(1, 2, 0x10, opts=b'\x08\x0a\0\0'))
   + IN(tcp_in(1, 2, 0x10)[:50]))
