@@ -96,7 +96,8 @@ netcompare *netcompare_new(const struct netcompare_limits *lim, const struct net
     nc->conn_off = calloc(nc->lim.max_conns, sizeof(*nc->conn_off));
     if (!nc->flow || !nc->conn_off)
         goto fail;
-    if (nc_table_init(&nc->flows, nc->lim.max_flows) || nc_table_init(&nc->conns, nc->lim.max_conns)) {
+    if (nc_table_init(&nc->flows, nc->lim.max_flows) ||
+        nc_table_init(&nc->conns, nc->lim.max_conns)) {
         err = errno;
         goto fail;
     }
@@ -210,7 +211,8 @@ static void match(netcompare *nc, uint32_t idx)
 }
 
 /* The flow slot for pkt, or NC_NONE (the limit is reported). */
-static uint32_t flow_slot(netcompare *nc, const struct netcompare_pkt *pkt, enum netcompare_side side)
+static uint32_t flow_slot(netcompare *nc, const struct netcompare_pkt *pkt,
+                          enum netcompare_side side)
 {
     uint32_t idx;
 
@@ -257,7 +259,8 @@ int netcompare_input(netcompare *nc, enum netcompare_side side, const uint8_t *f
         errno = ESHUTDOWN;
         goto out;
     }
-    if (len > NETCOMPARE_MAX_FRAME || (side != NETCOMPARE_PRIMARY && side != NETCOMPARE_SECONDARY)) {
+    if (len > NETCOMPARE_MAX_FRAME ||
+        (side != NETCOMPARE_PRIMARY && side != NETCOMPARE_SECONDARY)) {
         errno = len > NETCOMPARE_MAX_FRAME ? EMSGSIZE : EINVAL;
         goto out;
     }

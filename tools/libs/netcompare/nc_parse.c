@@ -190,7 +190,8 @@ static int ipv6(const uint8_t *f, size_t len, struct netcompare_pkt *pkt)
     if (plen == 0)
         return set(pkt, NETCOMPARE_OTHER, "IPv6 jumbogram or empty payload");
     if (h[6] != PROTO_TCP && h[6] != PROTO_UDP && h[6] != PROTO_ICMPV6)
-        return set(pkt, NETCOMPARE_OTHER, "IPv6 extension header or protocol not compared by field");
+        return set(pkt, NETCOMPARE_OTHER,
+                   "IPv6 extension header or protocol not compared by field");
     return transport(f, pkt);
 }
 

@@ -35,11 +35,12 @@ static void check_parse(const uint8_t *f, size_t len, struct netcompare_pkt *pkt
 {
     netcompare_parse(f, len, pkt);
     if (!pkt->why != (pkt->cls != NETCOMPARE_OTHER && pkt->cls != NETCOMPARE_MALFORMED))
-        fuzz_fail("class %s with%s a reason", netcompare_class_name(pkt->cls), pkt->why ? "" : "out");
+        fuzz_fail("class %s with%s a reason", netcompare_class_name(pkt->cls),
+                  pkt->why ? "" : "out");
     if (pkt->cls > NETCOMPARE_ICMP)
         return;
-    if (!(pkt->l3_off < pkt->l4_off && pkt->l4_off <= pkt->data_off && pkt->data_off <= pkt->ip_end &&
-          pkt->ip_end <= len))
+    if (!(pkt->l3_off < pkt->l4_off && pkt->l4_off <= pkt->data_off &&
+          pkt->data_off <= pkt->ip_end && pkt->ip_end <= len))
         fuzz_fail("offsets %u %u %u %u outside a frame of %zu", pkt->l3_off, pkt->l4_off,
                   pkt->data_off, pkt->ip_end, len);
     if (pkt->ts_off && (pkt->ts_off <= pkt->l4_off || pkt->ts_off + 8 > pkt->data_off))
@@ -55,8 +56,8 @@ static void check_rewrite(const uint8_t *a, const uint8_t *b, size_t len)
 
     check_parse(a, len, &p);
     check_parse(b, len, &q);
-    if (p.cls != q.cls || p.l4_off != q.l4_off || p.data_off != q.data_off || p.ip_end != q.ip_end ||
-        p.ts_off != q.ts_off || p.sack_blocks != q.sack_blocks)
+    if (p.cls != q.cls || p.l4_off != q.l4_off || p.data_off != q.data_off ||
+        p.ip_end != q.ip_end || p.ts_off != q.ts_off || p.sack_blocks != q.sack_blocks)
         fuzz_fail("rewriting changed the frame's structure");
     if (p.cls == NETCOMPARE_TCP && memcmp(a + p.data_off, b + p.data_off, len - p.data_off))
         fuzz_fail("rewriting changed the payload");
@@ -135,9 +136,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Mirror mode holds nothing between operations, so only a frame bigger than a limit
      * could reach one: it gets room for any frame. */
     if ((mode & 2) && !mirror)
-        lim = (struct netcompare_limits){ .max_flows = 3, .flow_max_frames = 3, .flow_max_bytes = 300,
-                                          .max_frames = 6, .max_bytes = 500, .max_conns = 2,
-                                          .timeout_ns = 50000000 };
+        lim = (struct netcompare_limits){.max_flows = 3,
+                                         .flow_max_frames = 3,
+                                         .flow_max_bytes = 300,
+                                         .max_frames = 6,
+                                         .max_bytes = 500,
+                                         .max_conns = 2,
+                                         .timeout_ns = 50000000};
     else
         lim = (struct netcompare_limits){ .max_flows = 64, .flow_max_frames = 64,
                                           .flow_max_bytes = 1u << 20, .max_frames = 256,
@@ -166,8 +171,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (netcompare_input(nc, NETCOMPARE_PRIMARY, frame, got) ||
                     netcompare_input(nc, NETCOMPARE_SECONDARY, frame, got))
                     fuzz_fail("netcompare_input failed");
-            } else if (netcompare_input(nc, op % 6 ? NETCOMPARE_SECONDARY : NETCOMPARE_PRIMARY, frame,
-                                        got)) {
+            } else if (netcompare_input(nc, op % 6 ? NETCOMPARE_SECONDARY : NETCOMPARE_PRIMARY,
+                                        frame, got)) {
                 fuzz_fail("netcompare_input failed");
             }
             break;
@@ -192,7 +197,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             break;
         case 5:
             take(&in, &side, 1);
-            if (netcompare_failover(nc, side & 1 ? NETCOMPARE_SECONDARY : NETCOMPARE_PRIMARY, &tab, &n))
+            if (netcompare_failover(nc, side & 1 ? NETCOMPARE_SECONDARY : NETCOMPARE_PRIMARY, &tab,
+                                    &n))
                 fuzz_fail("netcompare_failover failed");
             failed_over = 1;
             netcompare_get_stats(nc, &st);

@@ -597,12 +597,14 @@ static void test_failover(void)
     /* the survivor's path keeps applying the table */
     s = tcp_spec(90014, 9, ACK | PSH, "more");
     n = build(f, &s);
-    CHECK(netcompare_rewrite(tab, ntab, NETCOMPARE_OUT, f, n) == 1 && get32(f + 14 + 20 + 4) == 514 &&
-          tcp_csum_ok(f), "outbound: seq 90014 -> 514, checksum correct");
+    CHECK(netcompare_rewrite(tab, ntab, NETCOMPARE_OUT, f, n) == 1 &&
+              get32(f + 14 + 20 + 4) == 514 && tcp_csum_ok(f),
+          "outbound: seq 90014 -> 514, checksum correct");
     in = inbound(tcp_spec(9, 518, ACK, NULL));
     n = build(f, &in);
-    CHECK(netcompare_rewrite(tab, ntab, NETCOMPARE_IN, f, n) == 1 && get32(f + 14 + 20 + 8) == 90018 &&
-          tcp_csum_ok(f), "inbound: ack 518 -> 90018, checksum correct");
+    CHECK(netcompare_rewrite(tab, ntab, NETCOMPARE_IN, f, n) == 1 &&
+              get32(f + 14 + 20 + 8) == 90018 && tcp_csum_ok(f),
+          "inbound: ack 518 -> 90018, checksum correct");
     in.sport = 1;
     n = build(f, &in);
     memcpy(g, f, n);
@@ -644,8 +646,9 @@ static void test_timeout(void)
     CHECK(!netcompare_wanted(nc), "at 100 ms: not yet");
     fake_ns += 1;
     netcompare_poll(nc);
-    CHECK(netcompare_wanted(nc) == NETCOMPARE_WANT_TIMEOUT && strstr(netcompare_reason(nc), "timeout on udp") &&
-          out.n == 0 && netcompare_deadline(nc) == UINT64_MAX,
+    CHECK(netcompare_wanted(nc) == NETCOMPARE_WANT_TIMEOUT &&
+              strstr(netcompare_reason(nc), "timeout on udp") && out.n == 0 &&
+              netcompare_deadline(nc) == UINT64_MAX,
           "past 100 ms: checkpoint needed (%s), nothing released, no further deadline",
           netcompare_reason(nc));
     netcompare_checkpoint(nc);
@@ -681,8 +684,9 @@ static void test_limits(void)
     for (int i = 0; i < 5; i++)
         feed(nc, NETCOMPARE_PRIMARY, &p);
     netcompare_get_stats(nc, &st);
-    CHECK(st.held_frames == 4 && st.limit_drops[0] == 1 && netcompare_wanted(nc) == NETCOMPARE_WANT_LIMIT &&
-          strstr(netcompare_reason(nc), "frames held on the flow"),
+    CHECK(st.held_frames == 4 && st.limit_drops[0] == 1 &&
+              netcompare_wanted(nc) == NETCOMPARE_WANT_LIMIT &&
+              strstr(netcompare_reason(nc), "frames held on the flow"),
           "4 frames a flow: the 5th dropped, checkpoint needed (%s)", netcompare_reason(nc));
     netcompare_checkpoint(nc);
     CHECK(out.n == 4 && held(nc) == 0, "the checkpoint releases the 4 held, not the dropped one");
@@ -691,7 +695,8 @@ static void test_limits(void)
     for (int i = 0; i < 7; i++)
         feed(nc, NETCOMPARE_SECONDARY, &p);
     netcompare_get_stats(nc, &st);
-    CHECK(st.held_frames == 4 && st.limit_drops[1] == 3, "per-flow frames on the secondary's side too");
+    CHECK(st.held_frames == 4 && st.limit_drops[1] == 3,
+          "per-flow frames on the secondary's side too");
     netcompare_checkpoint(nc);
     p.data = "a longer payload that makes the frame well over a hundred bytes long ...... ....";
     p.dlen = strlen(p.data);
@@ -708,8 +713,11 @@ static void test_limits(void)
     CHECK(st.held_frames == 3 && st.flows == 3 && strstr(netcompare_reason(nc), "3 flows"),
           "3 flows: the 4th flow's frame dropped (%s)", netcompare_reason(nc));
     /* the byte queue is not a flow slot */
-    CHECK(netcompare_input(nc, NETCOMPARE_PRIMARY, (const uint8_t *)"\xff\xff\xff\xff\xff\xff\0\0\0\0\0\0\x08\x06", 14) == 0 &&
-          held(nc) == 4, "the byte-compare queue is there when the flows are full");
+    CHECK(netcompare_input(nc, NETCOMPARE_PRIMARY,
+                           (const uint8_t *)"\xff\xff\xff\xff\xff\xff\0\0\0\0\0\0\x08\x06",
+                           14) == 0 &&
+              held(nc) == 4,
+          "the byte-compare queue is there when the flows are full");
     netcompare_checkpoint(nc);
 
     /* in all: 10 frames, 700 bytes, over three flows */
@@ -720,7 +728,8 @@ static void test_limits(void)
     netcompare_checkpoint(nc);
     feed_flows(nc, 7, 3, "a longer payload that makes the frame well over a hundred bytes long ..");
     netcompare_get_stats(nc, &st);
-    CHECK(st.held_frames == 6 && st.held_bytes <= 700 && strstr(netcompare_reason(nc), "bytes held in all"),
+    CHECK(st.held_frames == 6 && st.held_bytes <= 700 &&
+              strstr(netcompare_reason(nc), "bytes held in all"),
           "700 bytes in all: %u frames, %llu bytes (%s)", st.held_frames,
           (unsigned long long)st.held_bytes, netcompare_reason(nc));
     netcompare_checkpoint(nc);
@@ -806,7 +815,8 @@ static void test_malformed(void)
     } while (0)
     MUTATE(18, 0x44, NETCOMPARE_MALFORMED, "header length below 5", "IHL 4");
     MUTATE(18, 0x40, NETCOMPARE_MALFORMED, "header length below 5", "IHL 0");
-    MUTATE(18, 0x4f, NETCOMPARE_MALFORMED, "truncated TCP", "IHL 15: IP options swallow the TCP header");
+    MUTATE(18, 0x4f, NETCOMPARE_MALFORMED, "truncated TCP",
+           "IHL 15: IP options swallow the TCP header");
     MUTATE(18, 0x65, NETCOMPARE_MALFORMED, "other IP version", "version 6 in an IPv4 ethertype");
     MUTATE(21, 0x10, NETCOMPARE_MALFORMED, "below the header length", "total length 16");
     MUTATE(21, 0xff, NETCOMPARE_MALFORMED, "past the frame", "total length past the frame");
@@ -821,14 +831,16 @@ static void test_malformed(void)
     memcpy(g, f, full);
     g[38 + 20 + 2] = 5;
     g[38 + 20 + 3] = 12;
-    CHECK(is(g, full, NETCOMPARE_MALFORMED, "SACK option of the wrong length"), "SACK option of length 12");
+    CHECK(is(g, full, NETCOMPARE_MALFORMED, "SACK option of the wrong length"),
+          "SACK option of length 12");
     memcpy(g, f, full);
     g[18] = 0x4f;
     CHECK(is(g, 18 + 40, NETCOMPARE_MALFORMED, "header length past the frame"),
           "IHL 15 in a frame with 40 bytes of IP");
     MUTATE(38 + 20 + 12, 8, NETCOMPARE_MALFORMED, NULL, "a second option overrunning");
     MUTATE(18 + 7, 0x10, NETCOMPARE_OTHER, "fragment", "an IPv4 fragment: byte-compared");
-    MUTATE(18 + 6, 0x20, NETCOMPARE_OTHER, "fragment", "an IPv4 first fragment (MF): byte-compared");
+    MUTATE(18 + 6, 0x20, NETCOMPARE_OTHER, "fragment",
+           "an IPv4 first fragment (MF): byte-compared");
     MUTATE(18 + 9, 47, NETCOMPARE_OTHER, "not compared by field", "GRE: byte-compared");
     MUTATE(16, 0x05, NETCOMPARE_OTHER, "802.3", "an 802.3 length field");
     MUTATE(17, 0x06, NETCOMPARE_OTHER, "not IP", "ARP");
@@ -861,8 +873,10 @@ static void test_malformed(void)
     for (n = 14; n < 14 + 40; n++)
         ok &= is(f, n, NETCOMPARE_MALFORMED, "truncated IPv6");
     CHECK(ok, "IPv6 truncated anywhere in its header: malformed");
-    MUTATE(14 + 5, 0xff, NETCOMPARE_MALFORMED, "payload length past", "IPv6 payload length past the frame");
-    MUTATE(14 + 6, 0, NETCOMPARE_OTHER, "extension header", "IPv6 hop-by-hop header: byte-compared");
+    MUTATE(14 + 5, 0xff, NETCOMPARE_MALFORMED, "payload length past",
+           "IPv6 payload length past the frame");
+    MUTATE(14 + 6, 0, NETCOMPARE_OTHER, "extension header",
+           "IPv6 hop-by-hop header: byte-compared");
     MUTATE(14, 0x40, NETCOMPARE_MALFORMED, "other IP version", "version 4 in an IPv6 ethertype");
     memcpy(g, f, full);
     g[14 + 4] = g[14 + 5] = 0;
