@@ -101,7 +101,13 @@ DISKREP_OBJS := $(DISKREP_SRCS:.c=.o)
 tools/libs/diskrep/libdiskrep.a: $(DISKREP_OBJS)
 	$(call Q,AR,$@)rm -f $@; $(AR) rcs $@ $^
 
-LIBS := tools/libs/diskrep/libdiskrep.a tools/libs/light/libxenlight-colo.a tools/libs/guest/libxenguest-colo.a tools/libs/ctrl/libxhv.a xen/libsimxen.a \
+# ---- COLO packet comparison core (docs/colo-proxy.md) -----------------------------------
+NETCOMPARE_SRCS := $(wildcard tools/libs/netcompare/*.c)
+NETCOMPARE_OBJS := $(NETCOMPARE_SRCS:.c=.o)
+tools/libs/netcompare/libnetcompare.a: $(NETCOMPARE_OBJS)
+	$(call Q,AR,$@)rm -f $@; $(AR) rcs $@ $^
+
+LIBS := tools/libs/netcompare/libnetcompare.a tools/libs/diskrep/libdiskrep.a tools/libs/light/libxenlight-colo.a tools/libs/guest/libxenguest-colo.a tools/libs/ctrl/libxhv.a xen/libsimxen.a \
         tools/libs/util/libxutil.a
 
 # ---- libxl API as a shared library, libxl-save-helper, xl ---------------------------------
@@ -210,7 +216,7 @@ config/config.mk:
 	./scripts/install-deps.sh
 	./configure
 
-%.o: %.c config/config.mk $(PATHS_STAMP) $(wildcard tools/include/*.h xen/include/*.h tools/libs/guest/*.h tools/libs/light/*.h tools/libs/diskrep/*.h tools/tests/common/*.h tools/xl/*.h)
+%.o: %.c config/config.mk $(PATHS_STAMP) $(wildcard tools/include/*.h xen/include/*.h tools/libs/guest/*.h tools/libs/light/*.h tools/libs/diskrep/*.h tools/libs/netcompare/*.h tools/tests/common/*.h tools/xl/*.h)
 	$(call Q,CC,$@)$(CC) $(CPPFLAGS) $(CFLAGS) -c -o $@ $<
 
 # `make demo`: the README's first command.

@@ -13,18 +13,18 @@ FUZZ_SMOKE_SECONDS ?= 10
 FUZZ_BUILD         := build/fuzz
 FUZZ_SRC           := tools/tests/fuzz
 FUZZ_ALL_TARGETS   := restore_plain restore_remus restore_colo backchannel libxl_stream \
-                      save_msgs colo_proxy xl_config xl_savefile diskrep
+                      save_msgs colo_proxy xl_config xl_savefile diskrep netcompare
 FUZZ_TARGETS       ?= $(FUZZ_ALL_TARGETS)
 FUZZ_SAN    := -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 FUZZ_CFLAGS := -std=c11 -Wall -Wextra -Werror -D_GNU_SOURCE -pthread -g -O1 $(FUZZ_SAN)
 FUZZ_CPPFLAGS = $(CPPFLAGS) -I$(FUZZ_SRC) -Itools/xl -DTEST_BUILD_ROOT='"$(CURDIR)"'
 
 # The project's code, instrumented for coverage.
-FUZZ_PROJ_SRCS := $(SIMXEN_SRCS) $(UTIL_SRCS) $(CTRL_SRCS) $(GUEST_SRCS) $(LIGHT_SRCS) $(DISKREP_SRCS) \
+FUZZ_PROJ_SRCS := $(SIMXEN_SRCS) $(UTIL_SRCS) $(CTRL_SRCS) $(GUEST_SRCS) $(LIGHT_SRCS) $(DISKREP_SRCS) $(NETCOMPARE_SRCS) \
                   tools/xl/xl_config.c tools/xl/xl_savefile.c $(TEST_COMMON_SRCS)
 FUZZ_PROJ_OBJS := $(FUZZ_PROJ_SRCS:%.c=$(FUZZ_BUILD)/%.o)
 FUZZ_HDRS := $(wildcard tools/include/*.h xen/include/*.h tools/libs/guest/*.h \
-               tools/libs/light/*.h tools/libs/diskrep/*.h tools/tests/common/*.h tools/xl/*.h \
+               tools/libs/light/*.h tools/libs/diskrep/*.h tools/libs/netcompare/*.h tools/tests/common/*.h tools/xl/*.h \
                $(FUZZ_SRC)/*.h)
 $(FUZZ_BUILD)/%.o: %.c config/config.mk $(PATHS_STAMP) $(FUZZ_HDRS)
 	@mkdir -p $(dir $@)
@@ -40,6 +40,8 @@ $(FUZZ_BUILD)/h/restore_remus.o: FUZZ_HARNESS_DEFS := -DFUZZ_STREAM=XC_STREAM_RE
 $(FUZZ_BUILD)/h/restore_colo.o:  FUZZ_HARNESS_DEFS := -DFUZZ_STREAM=XC_STREAM_COLO
 # The replication harness checks the library's output with its wire parser.
 $(FUZZ_BUILD)/h/diskrep.o: FUZZ_HARNESS_DEFS := -Itools/libs/diskrep
+# The packet harness checks rewritten frames with the library's own parser.
+$(FUZZ_BUILD)/h/netcompare.o: FUZZ_HARNESS_DEFS := -Itools/libs/netcompare
 fuzz_harness_src = $(FUZZ_SRC)/fuzz_$(if $(filter restore_%,$(1)),restore,$(1)).c
 define FUZZ_TARGET_RULES
 $(FUZZ_BUILD)/h/$(1).o: $(call fuzz_harness_src,$(1)) $(FUZZ_HDRS) config/config.mk $(wildcard tools/misc/colo-proxy.c)

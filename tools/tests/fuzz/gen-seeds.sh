@@ -24,7 +24,7 @@ cleanup() {
 trap cleanup EXIT
 mkdir -p "$SIMXEN_DIR"
 for t in restore_plain restore_remus restore_colo backchannel libxl_stream save_msgs colo_proxy \
-         xl_config xl_savefile diskrep; do
+         xl_config xl_savefile diskrep netcompare; do
     rm -rf "${OUT:?}/$t"
     mkdir -p "$OUT/$t"
 done
@@ -201,6 +201,86 @@ for blk in range(8):
 w('hidden-fill', 0, s.msg(5))
 w('answers', 1, Stream().hello().ack(3).ack(5))
 w('answer-error', 1, Stream().hello().msg(7, struct.pack('<II', 20, 4) + b'full'))
+PY
+# ---- the packet comparison core (fuzz_netcompare.c): byte 0 = mode (bit 0 mirror, bit 1
+# small limits), then operations; Ethernet frames built from the wire layouts ----
+python3 - "$OUT/netcompare" <<'PY'
+import struct, sys
+out = sys.argv[1]
+def csum(b):
+    if len(b) % 2:
+        b += b'\0'
+    s = sum(struct.unpack('>%dH' % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xffff) + (s >> 16)
+    return ~s & 0xffff
+G, R = bytes([10, 0, 0, 2]), bytes([10, 0, 0, 9])
+def ip4(proto, l4, src=G, dst=R, vlan=None):
+    h = struct.pack('>BBHHHBBH4s4s', 0x45, 0, 20 + len(l4), 1, 0x4000, 64, proto, 0, src, dst)
+    h = h[:10] + struct.pack('>H', csum(h)) + h[12:]
+    l4 = bytearray(l4)
+    at = {6: 16, 17: 6, 1: 2}[proto]
+    pseudo = src + dst + struct.pack('>BBH', 0, proto, len(l4)) if proto != 1 else b''
+    l4[at:at + 2] = struct.pack('>H', csum(pseudo + bytes(l4)))
+    eth = b'\x02\0\0\0\0\x02\x02\0\0\0\0\x01'
+    if vlan is not None:
+        eth += struct.pack('>HH', 0x8100, vlan)
+    f = eth + b'\x08\x00' + h + bytes(l4)
+    return f.ljust(60, b'\0')
+G6, R6 = bytes([0xfd] + [0] * 14 + [2]), bytes([0xfd] + [0] * 14 + [9])
+def ip6(proto, l4, src=G6, dst=R6):
+    l4 = bytearray(l4)
+    at = {6: 16, 17: 6, 58: 2}[proto]
+    pseudo = src + dst + struct.pack('>IxxxB', len(l4), proto)
+    l4[at:at + 2] = struct.pack('>H', csum(pseudo + bytes(l4)))
+    h = struct.pack('>IHBB16s16s', 0x60000000, len(l4), proto, 64, src, dst)
+    return (b'\x02\0\0\0\0\x02\x02\0\0\0\0\x01\x86\xdd' + h + bytes(l4)).ljust(60, b'\0')
+def tcp6(seq, ack, flags, data=b'', sport=80, dport=40000, **kw):
+    return ip6(6, struct.pack('>HHIIBBHHH', sport, dport, seq & 0xffffffff, ack, 5 << 4, flags,
+                              29200, 0, 0) + data, **kw)
+def tcp(seq, ack, flags, data=b'', sport=80, dport=40000, opts=b'', **kw):
+    l4 = struct.pack('>HHIIBBHHH', sport, dport, seq & 0xffffffff, ack, (20 + len(opts)) // 4 << 4,
+                     flags, 29200, 0, 0) + opts + data
+    return ip4(6, l4, **kw)
+def tcp_in(seq, ack, flags, data=b'', opts=b''):
+    return tcp(seq, ack, flags, data, sport=40000, dport=80, opts=opts, src=R, dst=G)
+def udp(data, sport=53):
+    return ip4(17, struct.pack('>HHHH', sport, 5353, 8 + len(data), 0) + data)
+def icmp(data):
+    return ip4(1, struct.pack('>BBHHH', 8, 0, 0, 0x1234, 1) + data)
+def op(code, frame):
+    return bytes([code]) + struct.pack('<H', len(frame)) + frame
+P, S, IN = (lambda f: op(0, f)), (lambda f: op(1, f)), (lambda f: op(2, f))
+TICK = lambda ms: b'\x03' + struct.pack('<H', ms)
+CKPT = b'\x04'
+TS = b'\x01\x01\x08\x0a' + struct.pack('>II', 1, 2)
+SACK = b'\x01\x01\x05\x0a' + struct.pack('>II', 8100, 8200)
+def w(name, mode, body):
+    open('%s/%s' % (out, name), 'wb').write(bytes([mode]) + body)
+# the guest as a server: SYN-ACKs with other ISNs, data, the peer's ACK with SACK
+server = IN(tcp_in(5000, 0, 2)) + P(tcp(77, 5001, 0x12)) + S(tcp(123456789, 5001, 0x12)) \
+    + IN(tcp_in(5001, 78, 0x10, opts=SACK)) + P(tcp(78, 5001, 0x18, b'reply', opts=TS)) \
+    + S(tcp(123456790, 5001, 0x18, b'reply', opts=TS))
+w('server-isn', 0, server + CKPT + P(tcp(83, 5006, 0x10)) + S(tcp(83, 5006, 0x10)))
+w('mismatch-udp-icmp', 0, P(udp(b'answer=1')) + S(udp(b'answer=2')) + P(icmp(b'ping'))
+  + S(icmp(b'ping')) + P(udp(b'x', 99)) + TICK(4000) + CKPT)
+w('mirror', 1, P(tcp(1, 2, 0x18, b'hello', vlan=5)) + P(udp(b'q')) + P(icmp(b'p'))
+  + P(b'\xff' * 6 + b'\0' * 6 + b'\x08\x06' + b'\0' * 46) + P(tcp(1, 2, 0x10)[:40]))
+w('limits', 2, b''.join(P(udp(b'%d' % i, 1000 + i % 4)) for i in range(8)) + TICK(100)
+  + CKPT + P(tcp(10, 0, 2)) + S(tcp(20, 0, 2)) + P(tcp(10, 0, 2, sport=81))
+  + S(tcp(30, 0, 2, sport=81)) + P(tcp(10, 0, 2, sport=82)) + S(tcp(40, 0, 2, sport=82)))
+w('failover', 0, P(tcp(500, 9, 0x12)) + S(tcp(90000, 9, 0x12)) + S(tcp(90001, 9, 0x18, b'data'))
+  + P(udp(b'lost')) + b'\x05\x01' + op(0, tcp(90014, 9, 0x18, b'more'))
+  + op(1, tcp_in(9, 518, 0x10, opts=SACK)))
+w('ipv6', 0, P(tcp6(1, 0, 2)) + S(tcp6(99, 0, 2)) + op(2, tcp6(7, 2, 0x12, sport=40000, dport=80,
+  src=R6, dst=G6)) + P(tcp6(2, 8, 0x18, b'six')) + S(tcp6(100, 8, 0x18, b'six'))
+  + P(ip6(17, struct.pack('>HHHH', 53, 5353, 10, 0) + b'v6')) + S(ip6(17, struct.pack('>HHHH', 53, 5353, 10, 0) + b'v7'))
+  + P(ip6(58, struct.pack('>BBHHH', 128, 0, 0, 1, 1) + b'ping')) + S(ip6(58, struct.pack('>BBHHH', 128, 0, 0, 1, 1) + b'ping'))
+  + P(tcp6(5, 0, 0x10)[:14] + struct.pack('>IHBB16s16s', 0x60000000, 8, 0, 64, G6, R6) + b'\x06' + b'\0' * 7)
+  + CKPT)
+w('malformed', 0, P(tcp(1, 2, 0x10)[:30]) + S(tcp(1, 2, 0x10)[:30])
+  + P(tcp(1, 2, 0x10, opts=b'\x08\x0a\0\0')) + S(tcp(1, 2, 0x10, opts=b'\x08\x0a\0\0'))
+  + IN(tcp_in(1, 2, 0x10)[:50]))
 PY
 ls -l "$OUT"/*/ | awk '$5 > 65536 {print "gen-seeds: large seed:", $0}'
 du -sh "$OUT"
