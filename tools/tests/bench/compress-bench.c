@@ -18,7 +18,7 @@
 static int measure(xc_interface *xch, const char *program, uint64_t rate, int compress,
                    double *bytes, double *pages)
 {
-    struct remus_pair_opts o = { .program = program, .pages = 16384, .rate = rate, .checkpoints = CHECKPOINTS, .interval_ms = 20,
+    struct remus_pair_opts o = { .program = program, .pages = 4096, .rate = rate, .checkpoints = CHECKPOINTS, .interval_ms = 20,
                                  .compress = compress, .back_channel = 1 };
     struct remus_pair_result r;
     uint64_t b = 0, p = 0;
@@ -54,7 +54,7 @@ int main(void)
             rc = 1;
             continue;
         }
-        printf("ckpt-bytes      %-15s Remus, 64 MiB: per checkpoint %9.0f B (%5.0f pages) "
+        printf("ckpt-bytes      %-15s Remus, 16 MiB: per checkpoint %9.0f B (%5.0f pages) "
                "plain, %9.0f B (%5.0f pages) compressed: bytes/page ratio %.3f\n", w[i].name,
                raw, rawp, cmp, cmpp, raw && cmpp ? (cmp / cmpp) / (raw / rawp) : 0);
     }
