@@ -21,7 +21,6 @@ struct primary {
     uint32_t domid;
     int fd;
     unsigned int n, want, interval_ms;
-    int resumed;
     struct snapshot last;
     int have_last;
 };
@@ -43,23 +42,9 @@ static int snapshot_and_resume(struct primary *p)
     return xhv_domain_resume(p->xch, p->domid, 1) == 0 ? 1 : -1;
 }
 
-static int p_resume_staged(void *data)
-{
-    struct primary *p = data;
-
-    p->resumed = 1;
-    return snapshot_and_resume(p);
-}
-
 static int p_postcopy(void *data)
 {
-    struct primary *p = data;
-
-    if (p->resumed) {
-        p->resumed = 0;
-        return 1;
-    }
-    return snapshot_and_resume(p);
+    return snapshot_and_resume(data);
 }
 
 static int p_checkpoint(void *data)
@@ -167,7 +152,7 @@ int remus_pair_run(xc_interface *xch, const struct remus_pair_opts *o,
 {
     struct primary p = { .xch = xch, .want = o->checkpoints, .interval_ms = o->interval_ms };
     struct save_callbacks cb = { .suspend = p_suspend, .postcopy = p_postcopy,
-                                 .checkpoint = p_checkpoint, .resume_staged = p_resume_staged,
+                                 .checkpoint = p_checkpoint,
                                  .checkpoint_compress = o->compress, .data = &p };
     int main_a[2], main_b[2], back[2] = { -1, -1 }, status = 0;
     struct tee t = { 0 };

@@ -2,6 +2,7 @@
  * A live Remus pair on the simulated hypervisor for engine tests and the compression
  * bench: the primary saves in this process, the secondary restores in a child, and a
  * thread between them captures the main stream so that its records can be counted.
+ * Checkpoints are sent while the primary is suspended (no staging).
  */
 #ifndef TEST_REMUS_PAIR_H
 #define TEST_REMUS_PAIR_H
