@@ -23,6 +23,7 @@ struct primary {
     unsigned int n, want, interval_ms;
     struct snapshot last;
     int have_last;
+    struct remus_pair_result *keep;   /* every snapshot goes here too */
 };
 
 static int p_suspend(void *data)
@@ -38,6 +39,9 @@ static int snapshot_and_resume(struct primary *p)
     if (p->have_last)
         snapshot_free(&p->last);
     p->have_last = snapshot_take(p->xch, p->domid, &p->last) == 0;
+    if (p->keep && p->keep->nr_snaps < REMUS_PAIR_MAX_CHECKPOINTS &&
+        snapshot_take(p->xch, p->domid, &p->keep->snaps[p->keep->nr_snaps]) == 0)
+        p->keep->nr_snaps++;
     p->n++;
     return xhv_domain_resume(p->xch, p->domid, 1) == 0 ? 1 : -1;
 }
@@ -162,6 +166,7 @@ int remus_pair_run(xc_interface *xch, const struct remus_pair_opts *o,
 
     memset(res, 0, sizeof(*res));
     res->diff = -1;
+    p.keep = o->keep ? res : NULL;
     p.domid = test_create_guest(xch, "pair-pvm", o->program, o->pages, o->prog_arg, o->rate);
     target = test_create_target(xch, "pair-svm", o->pages, o->prog_arg);
     if (socketpair(AF_UNIX, SOCK_STREAM, 0, main_a) || socketpair(AF_UNIX, SOCK_STREAM, 0, main_b) ||
@@ -214,8 +219,21 @@ int remus_pair_run(xc_interface *xch, const struct remus_pair_opts *o,
         }
         res->selfcheck_ok = st.resumes && st.selfchecks_passed && !st.selfchecks_failed;
     }
-    free(t.buf);
+    if (o->keep) {
+        res->stream = t.buf;
+        res->stream_len = t.len;
+    } else
+        free(t.buf);
     xhv_domain_destroy(xch, target);
     xhv_domain_destroy(xch, p.domid);
     return res->save_rc == 0 && res->restore_rc == 0 ? 0 : -1;
+}
+
+void remus_pair_free(struct remus_pair_result *res)
+{
+    for (unsigned int i = 0; i < res->nr_snaps; i++)
+        snapshot_free(&res->snaps[i]);
+    res->nr_snaps = 0;
+    free(res->stream);
+    res->stream = NULL;
 }

@@ -9,6 +9,7 @@
 
 #include <stdint.h>
 
+#include "domain_compare.h"
 #include "xhv.h"
 
 #define REMUS_PAIR_MAX_CHECKPOINTS 64
@@ -21,6 +22,7 @@ struct remus_pair_opts {
     int back_channel;             /* the primary gets one (Remus hears answers there) */
     int silent_secondary;         /* the restorer is not given it: it never answers, as
                                      a restorer that does not know compression */
+    int keep;                     /* keep the stream and every checkpoint's snapshot */
 };
 
 struct remus_pair_result {
@@ -32,9 +34,16 @@ struct remus_pair_result {
     unsigned int page_data, compressed, offers;   /* records of each type */
     long diff;                    /* secondary vs the primary's last checkpoint, or -1 */
     int selfcheck_ok;             /* the secondary, run after failover, checks itself */
+    /* With keep: the main stream as sent, and the primary at checkpoint n in snaps[n-1]
+     * (remus_pair_free releases them). */
+    uint8_t *stream;
+    size_t stream_len;
+    struct snapshot snaps[REMUS_PAIR_MAX_CHECKPOINTS];
+    unsigned int nr_snaps;
 };
 
 int remus_pair_run(xc_interface *xch, const struct remus_pair_opts *o,
                    struct remus_pair_result *res);
+void remus_pair_free(struct remus_pair_result *res);
 
 #endif
