@@ -10,6 +10,7 @@
 #include <zlib.h>
 
 #include "sr_xor_rle.h"
+#include "test.h"
 
 #define PAGE  XOR_RLE_PAGE
 #define N     4096
@@ -18,10 +19,7 @@ static uint64_t prng = 0x2545f4914f6cdd1dULL;
 
 static uint8_t rnd(void)
 {
-    prng ^= prng << 13;
-    prng ^= prng >> 7;
-    prng ^= prng << 17;
-    return (uint8_t)prng;
+    return test_rand8(&prng);
 }
 
 static double now(void)

@@ -21,6 +21,7 @@ struct primary {
     uint32_t domid;
     int fd;
     unsigned int n, want, interval_ms;
+    int resumed;
     struct snapshot last;
     int have_last;
     struct remus_pair_result *keep;   /* every snapshot goes here too */
@@ -46,9 +47,21 @@ static int snapshot_and_resume(struct primary *p)
     return xhv_domain_resume(p->xch, p->domid, 1) == 0 ? 1 : -1;
 }
 
+/* Staged, the guest was resumed (and its state kept) before the checkpoint was sent;
+ * postcopy then has nothing left to do. */
+static int p_resume_staged(void *data)
+{
+    ((struct primary *)data)->resumed = 1;
+    return snapshot_and_resume(data);
+}
+
 static int p_postcopy(void *data)
 {
-    return snapshot_and_resume(data);
+    struct primary *p = data;
+    int was = p->resumed;
+
+    p->resumed = 0;
+    return was ? 1 : snapshot_and_resume(p);
 }
 
 static int p_checkpoint(void *data)
@@ -141,14 +154,18 @@ static void count(const struct tee *t, struct remus_pair_result *res)
     res->checkpoints = whole;
 }
 
-static int run_secondary(uint32_t target, int fd, int back_fd)
+int remus_pair_restore(xc_interface *xch, int fd, uint32_t target, int back_fd)
 {
-    xc_interface *xch = test_open();
     struct restore_callbacks rcb = { .checkpoint = s_checkpoint, .data = &fd };
     xen_pfn_t store, console;
 
     return xc_domain_restore(xch, fd, target, 1, &store, 0, 2, &console, 0, XC_STREAM_REMUS,
-                             &rcb, back_fd) == 0 ? 0 : 1;
+                             &rcb, back_fd);
+}
+
+static int run_secondary(uint32_t target, int fd, int back_fd)
+{
+    return remus_pair_restore(test_open(), fd, target, back_fd) == 0 ? 0 : 1;
 }
 
 int remus_pair_run(xc_interface *xch, const struct remus_pair_opts *o,
@@ -157,6 +174,7 @@ int remus_pair_run(xc_interface *xch, const struct remus_pair_opts *o,
     struct primary p = { .xch = xch, .want = o->checkpoints, .interval_ms = o->interval_ms };
     struct save_callbacks cb = { .suspend = p_suspend, .postcopy = p_postcopy,
                                  .checkpoint = p_checkpoint,
+                                 .resume_staged = o->staged ? p_resume_staged : NULL,
                                  .checkpoint_compress = o->compress, .data = &p };
     int main_a[2], main_b[2], back[2] = { -1, -1 }, status = 0;
     struct tee t = { 0 };

@@ -2,7 +2,7 @@
  * A live Remus pair on the simulated hypervisor for engine tests and the compression
  * bench: the primary saves in this process, the secondary restores in a child, and a
  * thread between them captures the main stream so that its records can be counted.
- * Checkpoints are sent while the primary is suspended (no staging).
+ * Checkpoints are sent while the primary is suspended unless staged.
  */
 #ifndef TEST_REMUS_PAIR_H
 #define TEST_REMUS_PAIR_H
@@ -23,6 +23,7 @@ struct remus_pair_opts {
     int silent_secondary;         /* the restorer is not given it: it never answers, as
                                      a restorer that does not know compression */
     int keep;                     /* keep the stream and every checkpoint's snapshot */
+    int staged;                   /* copy, resume, send (save_callbacks.resume_staged) */
 };
 
 struct remus_pair_result {
@@ -45,5 +46,8 @@ struct remus_pair_result {
 int remus_pair_run(xc_interface *xch, const struct remus_pair_opts *o,
                    struct remus_pair_result *res);
 void remus_pair_free(struct remus_pair_result *res);
+/* The secondary's side: a Remus restore of fd into target (libxl's CHECKPOINT_END read
+ * after each CHECKPOINT), answering an offer on back_fd (-1: none). */
+int remus_pair_restore(xc_interface *xch, int fd, uint32_t target, int back_fd);
 
 #endif

@@ -4,7 +4,8 @@
  * after the first, and still ends exactly equal to the primary's last checkpoint and
  * passes its own self-check; a secondary that cannot answer (no back channel, as any
  * restorer that does not know the record) gets plain PAGE_DATA only; random pages,
- * which do not compress, still arrive whole.  Compressed or not, every pair must end
+ * which do not compress, still arrive whole; so do staged checkpoints (copied while the
+ * primary is suspended, sent after it resumed).  Compressed or not, every pair must end
  * exactly equal to the primary's last checkpoint.
  */
 #include <stdio.h>
@@ -18,11 +19,12 @@
 #define PAGES 2048
 
 static void run(xc_interface *xch, const char *what, const char *program, int compress,
-                int silent, int expect_compressed)
+                int silent, int expect_compressed, int staged)
 {
     struct remus_pair_opts o = { .program = program, .pages = PAGES, .rate = 20000,
                                  .checkpoints = 6, .interval_ms = 20, .compress = compress,
-                                 .back_channel = 1, .silent_secondary = silent };
+                                 .back_channel = 1, .silent_secondary = silent,
+                                 .staged = staged };
     struct remus_pair_result r;
     int rc = remus_pair_run(xch, &o, &r);
 
@@ -48,11 +50,12 @@ int main(void)
 {
     xc_interface *xch = test_open();
 
-    run(xch, "few bytes per page, compressed", "dirtyrate", 1, 0, 1);
-    run(xch, "random pages, compressed", "crcblocks", 1, 0, 1);
-    run(xch, "random pages, compression off", "crcblocks", 0, 0, 0);
-    run(xch, "secondary that never answers", "dirtyrate", 1, 1, 0);
-    run(xch, "compression off", "dirtyrate", 0, 0, 0);
+    run(xch, "few bytes per page, compressed", "dirtyrate", 1, 0, 1, 0);
+    run(xch, "few bytes per page, compressed and staged", "dirtyrate", 1, 0, 1, 1);
+    run(xch, "random pages, compressed", "crcblocks", 1, 0, 1, 0);
+    run(xch, "random pages, compression off", "crcblocks", 0, 0, 0, 0);
+    run(xch, "secondary that never answers", "dirtyrate", 1, 1, 0, 0);
+    run(xch, "compression off", "dirtyrate", 0, 0, 0, 0);
     xhv_close(xch);
     return test_done();
 }

@@ -15,7 +15,6 @@
 #include <unistd.h>
 
 #include "guest.h"
-#include "libxl_records.h"
 #include "remus_pair.h"
 #include "sr_stream_format.h"
 #include "sr_xor_rle.h"
@@ -73,16 +72,6 @@ static int find(const uint8_t *s, size_t len, struct target_rec *t)
     return -1;
 }
 
-static int s_checkpoint(void *data)
-{
-    int fd = *(int *)data;
-    uint32_t type = 0, id = 0;
-
-    if (libxl__read_record(fd, &type, &id) || type != LIBXL_REC_CHECKPOINT_END)
-        return XGR_CHECKPOINT_FAILOVER;
-    return XGR_CHECKPOINT_SUCCESS;
-}
-
 /* Restore s into a fresh target: rc, errno, and how many pages of its memory differ from
  * snap.  Memory only: a refused Remus stream is an error, not a failover, so the vcpu
  * context (applied at failover) is not set; memory is what a half-applied checkpoint
@@ -91,16 +80,13 @@ static int restore(xc_interface *xch, const uint8_t *s, size_t len,
                    const struct snapshot *snap, int *err, long *diff)
 {
     int fd = test_bytes_fd(s, len), back = open("/dev/null", O_WRONLY);
-    struct restore_callbacks rcb = { .checkpoint = s_checkpoint, .data = &fd };
     uint32_t target = test_create_target(xch, "hostile-svm", PAGES, 3);
-    xen_pfn_t store, console;
     struct snapshot got;
     uint64_t first;
     int rc;
 
     errno = 0;
-    rc = xc_domain_restore(xch, fd, target, 1, &store, 0, 2, &console, 0, XC_STREAM_REMUS,
-                           &rcb, back);
+    rc = remus_pair_restore(xch, fd, target, back);
     *err = errno;
     *diff = -1;
     if (snapshot_take(xch, target, &got) == 0) {

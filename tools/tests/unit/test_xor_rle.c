@@ -15,10 +15,7 @@ static uint64_t prng = 0x9e3779b97f4a7c15ULL;
 
 static uint8_t rnd(void)
 {
-    prng ^= prng << 13;
-    prng ^= prng >> 7;
-    prng ^= prng << 17;
-    return (uint8_t)prng;
+    return test_rand8(&prng);
 }
 
 static void fill_random(uint8_t *p, size_t n)
