@@ -1,6 +1,7 @@
 #include "remus_pair.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,6 +100,7 @@ static void *tee_run(void *arg)
     struct tee *t = arg;
     uint8_t chunk[65536];
     ssize_t r;
+    int forward = 1;
 
     while ((r = read(t->from, chunk, sizeof(chunk))) > 0) {
         if (t->len + (size_t)r > t->cap) {
@@ -109,8 +111,10 @@ static void *tee_run(void *arg)
         }
         memcpy(t->buf + t->len, chunk, (size_t)r);
         t->len += (size_t)r;
-        if (write_exact(t->to, chunk, (size_t)r))
-            break;   /* the secondary is gone: keep capturing */
+        /* The secondary is gone (it refused the stream): keep capturing, so that the
+         * primary is not blocked. */
+        if (forward && write_exact(t->to, chunk, (size_t)r))
+            forward = 0;
     }
     close(t->to);
     return NULL;
@@ -184,6 +188,8 @@ int remus_pair_run(xc_interface *xch, const struct remus_pair_opts *o,
 
     memset(res, 0, sizeof(*res));
     res->diff = -1;
+    /* A secondary that refused the stream closes it: the writers see EPIPE, no signal. */
+    signal(SIGPIPE, SIG_IGN);
     p.keep = o->keep ? res : NULL;
     p.domid = test_create_guest(xch, "pair-pvm", o->program, o->pages, o->prog_arg, o->rate);
     target = test_create_target(xch, "pair-svm", o->pages, o->prog_arg);
