@@ -237,7 +237,9 @@ int remus_pair_run(xc_interface *xch, const struct remus_pair_opts *o,
         struct timespec ts = { 0, 10 * 1000000L };
 
         xhv_domain_unpause(xch, target);
-        for (int tries = 0; tries < 300 && !st.resumes; tries++) {
+        /* The self-check runs after the resume is counted: wait for its verdict. */
+        for (int tries = 0; tries < 1000 && !st.selfchecks_passed && !st.selfchecks_failed;
+             tries++) {
             nanosleep(&ts, NULL);
             xhv_sim_status(xch, target, &st);
         }
