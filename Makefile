@@ -196,7 +196,14 @@ tools/tests/common/test.o: CPPFLAGS += -DTEST_BUILD_ROOT='"$(CURDIR)"'
 $(TEST_BINS): %: %.o $(TEST_COMMON_OBJS) $(LIBS)
 	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $< $(TEST_COMMON_OBJS) $(LIBS) $(LDLIBS)
 
-ALL := xen/simxen-vcpu $(LIBS) $(MISC_BINS) $(TEST_BINS) $(XL_BINS)
+# Benches that drive the engine through the tests' helpers (scripts/bench.sh runs them).
+ifeq ($(CONFIG_MIGRATION),1)
+BENCH_BINS := $(patsubst %.c,%,$(wildcard tools/tests/bench/*.c))
+endif
+$(BENCH_BINS): %: %.o $(TEST_COMMON_OBJS) $(LIBS)
+	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $< $(TEST_COMMON_OBJS) $(LIBS) $(LDLIBS)
+
+ALL := xen/simxen-vcpu $(LIBS) $(MISC_BINS) $(TEST_BINS) $(BENCH_BINS) $(XL_BINS)
 
 # ---- real-Xen harness: the dom0 memory canary and a resume diagnostic (copied into the
 # image by tools/tests/xen/build-image.sh); `make check-xen-repeat` is below

@@ -276,6 +276,7 @@ int main(int argc, char **argv)
         if (cbflags & SHM_CBFLAG(SHM_SWITCH_QEMU_LOGDIRTY))
             cb.switch_qemu_logdirty = cb_switch_qemu_logdirty;
         if (cbflags & SHM_CBFLAG(SHM_RESUME_STAGED)) cb.resume_staged = cb_resume_staged;
+        cb.checkpoint_compress = !!(cbflags & SHM_CBFLAG_COMPRESS);
         cb.progress = cb_progress;
         xch = xhv_open(NULL);
         if (!xch)

@@ -59,11 +59,20 @@ struct save_callbacks {
      * 0: stop after sending it; <0: error. */
     int (*resume_staged)(void *data);
     unsigned int staging_mib;     /* 0: XC_CHECKPOINT_STAGING_DEFAULT_MIB */
+    /* Checkpointed HVM streams, optional (0: off): offer checkpoint compression
+     * (COMPRESSED_PAGE_DATA, docs/stream-format.md).  Checkpoints after the first are
+     * compressed only once the secondary accepted on the back channel (recv_fd, which
+     * Remus then needs too); without its answer they go as PAGE_DATA.  The last-sent
+     * copies are kept for at most compress_cache_mib MiB (0: the default). */
+    int checkpoint_compress;
+    unsigned int compress_cache_mib;
     void *data;
 };
 /* A 1 GiB guest's 10 % of pages fits; the buffer is reserved, and grows in use, only
  * once a checkpoint is staged. */
 #define XC_CHECKPOINT_STAGING_DEFAULT_MIB 128
+/* 8192 pages: a working set that a checkpoint interval rewrites, not the guest. */
+#define XC_CHECKPOINT_COMPRESS_DEFAULT_MIB 32
 
 #define XGR_CHECKPOINT_ERROR    0
 #define XGR_CHECKPOINT_SUCCESS  1
@@ -90,8 +99,8 @@ struct restore_callbacks {
 };
 
 /*
- * Save domain dom to io_fd.  flags: XCFLAGS_*.  recv_fd: the COLO back channel
- * (records from the secondary); ignored unless stream_type is XC_STREAM_COLO.
+ * Save domain dom to io_fd.  flags: XCFLAGS_*.  recv_fd: the back channel (records
+ * from the secondary); used by COLO, and by Remus only with checkpoint_compress.
  * Returns 0 on success (for checkpointed streams: when a callback asked to stop),
  * -1 with errno set otherwise.
  */
@@ -99,8 +108,8 @@ int xc_domain_save(xc_interface *xch, int io_fd, uint32_t dom, uint32_t flags,
                    struct save_callbacks *callbacks, xc_stream_type_t stream_type, int recv_fd);
 
 /*
- * Restore into the already-created domain dom from io_fd.  send_back_fd: the COLO
- * back channel (-1 when none).  For checkpointed streams the restorer applies a
+ * Restore into the already-created domain dom from io_fd.  send_back_fd: the back
+ * channel (-1 when none): COLO's, and where a Remus secondary accepts compression.  For checkpointed streams the restorer applies a
  * checkpoint only when it is complete; when the stream breaks it leaves the domain
  * in the last complete checkpoint and returns 0 (failover).
  */

@@ -82,6 +82,8 @@ static const char *libxc_name(uint32_t type)
 
     if (type < sizeof(n) / sizeof(n[0]))
         return n[type];
+    if (type == REC_TYPE_CHECKPOINT_COMPRESS || type == REC_TYPE_COMPRESSED_PAGE_DATA)
+        return rec_type_to_str(type);
     return type & REC_TYPE_OPTIONAL ? "unknown optional" : "unknown";
 }
 
@@ -613,6 +615,19 @@ static int walk_main(bool type_forced)
 
 /* ---- the COLO back channel, as the primary reads it --------------------------------- */
 
+/* One engine record of the back channel at offset at; S.off moves past it. */
+static int read_back_rec(struct sr_context *sctx, struct sr_record *rec, uint64_t at)
+{
+    if (read_record(sctx, S.fd, rec)) {
+        if (errno == ENODATA)
+            note_error("the stream ends before the dirty pfn list");
+        S.first_error_off = at;
+        return -1;
+    }
+    S.off += 8 + padded(rec->length);
+    return 0;
+}
+
 static int walk_back(void)
 {
     static const uint32_t cycle[] = { COLO_CHECKPOINT_SVM_READY, COLO_CHECKPOINT_SVM_RESUMED,
@@ -671,13 +686,17 @@ static int walk_back(void)
             uint64_t n;
 
             fflush(stdout);
-            if (read_record(&sctx, S.fd, &rec)) {
-                if (errno == ENODATA)
-                    note_error("the stream ends before the dirty pfn list");
-                S.first_error_off = at;
+            if (read_back_rec(&sctx, &rec, at))
                 goto bad;
+            /* A secondary that accepts compression answers before its first list. */
+            if (rec.type == REC_TYPE_CHECKPOINT_COMPRESS && !lists && rec.length == 8) {
+                printf("@%-10llu libxc %-32s length %u: codecs %#x\n", (unsigned long long)at,
+                       "CHECKPOINT_COMPRESS", rec.length, *(const uint32_t *)rec.data);
+                free_record(&rec);
+                at = S.off;
+                if (read_back_rec(&sctx, &rec, at))
+                    goto bad;
             }
-            S.off += 8 + padded(rec.length);
             if (colo_check_dirty_pfn_list(&sctx, &rec, pfn_bound)) {
                 S.first_error_off = at;
                 free_record(&rec);

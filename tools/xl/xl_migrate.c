@@ -247,7 +247,10 @@ int main_migrate_receive(int argc, char **argv)
                                       : remus ? LIBXL_CHECKPOINTED_STREAM_REMUS
                                               : LIBXL_CHECKPOINTED_STREAM_NONE;
     libxl_ctx_set_progress(ctx, xl_progress, "migration target");
-    if (libxl_domain_create_restore(ctx, &c, &domid, 0, colo ? 1 : -1, &params, NULL, NULL)) {
+    /* stdout is the back channel: COLO's, and where a Remus secondary accepts an offer
+     * of checkpoint compression (upstream's Remus receiver writes nothing there). */
+    if (libxl_domain_create_restore(ctx, &c, &domid, 0, colo || remus ? 1 : -1, &params, NULL,
+                                    NULL)) {
         fprintf(stderr, "migration target: Domain creation failed: %s\n",
                 libxl_ctx_last_error(ctx));
         goto out;

@@ -32,8 +32,6 @@ static int check_remus_options(libxl_domain_remus_info *r, int interval_set)
             fprintf(stderr, "option -c is conflict with -d, -n or -b\n");
             return -1;
         }
-        if (libxl_defbool_is_default(r->compression))
-            libxl_defbool_set(&r->compression, false);
     } else {
         libxl_defbool_set(&r->colo, false);
         if (!interval_set)

@@ -92,6 +92,16 @@ int colo_check_dirty_pfn_list(struct sr_context *ctx, const struct sr_record *re
     return 0;
 }
 
+static int read_list_record(struct sr_context *ctx, int fd, struct sr_record *rec)
+{
+    if (!read_record(ctx, fd, rec))
+        return 0;
+    if (errno == ENODATA)
+        errno = EPIPE;
+    PERROR("Failed to read the secondary's dirty pfn list from the back channel");
+    return -1;
+}
+
 int colo_merge_dirty_pfn_list(struct sr_context *ctx, int fd, unsigned long *bitmap,
                               uint64_t nr_pfns, uint64_t *merged)
 {
@@ -100,11 +110,15 @@ int colo_merge_dirty_pfn_list(struct sr_context *ctx, int fd, unsigned long *bit
     uint64_t i, count, added = 0;
     int rc = -1;
 
-    if (read_record(ctx, fd, &rec)) {
-        if (errno == ENODATA)
-            errno = EPIPE;
-        PERROR("Failed to read the secondary's dirty pfn list from the back channel");
+    if (read_list_record(ctx, fd, &rec))
         return -1;
+    /* Our secondary answers an offer of compression just before its first list. */
+    if (rec.type == REC_TYPE_CHECKPOINT_COMPRESS) {
+        rc = compress_take_answer(ctx, &rec);
+        free_record(&rec);
+        if (rc || read_list_record(ctx, fd, &rec))
+            return -1;
+        rc = -1;
     }
     /* Validate the whole list before touching the bitmap: all or nothing. */
     if (colo_check_dirty_pfn_list(ctx, &rec, nr_pfns))
@@ -112,6 +126,8 @@ int colo_merge_dirty_pfn_list(struct sr_context *ctx, int fd, unsigned long *bit
     count = rec.length / sizeof(uint64_t);
     pfns = rec.data;
     for (i = 0; i < count; i++) {
+        /* The secondary changed it: its copy is not the one last sent. */
+        compress_forget(ctx, pfns[i]);
         if (!bitmap_test_bit(bitmap, pfns[i])) {
             bitmap_set_bit(bitmap, pfns[i]);
             added++;

@@ -96,6 +96,23 @@ struct sr_staging {
     uint64_t staged, sent_suspended;   /* checkpoints, for the statistics */
 };
 
+/* Save: checkpoint compression (sr_save_compress.c). */
+struct sr_compress {
+    bool offered;                 /* CHECKPOINT_COMPRESS written on the stream */
+    bool accepted;                /* the secondary answered: COMPRESSED_PAGE_DATA from now */
+    bool caching;                 /* every page sent updates the cache */
+    bool answer_closed;           /* Remus: the back channel ended, stop polling it */
+    /* Copies of the pages last sent, nr_slots of them; a clock picks the victim. */
+    uint8_t *slots;
+    uint64_t *slot_pfn;
+    uint8_t *slot_ref;
+    uint32_t *slot_of_pfn;        /* per pfn: slot + 1, 0 when not cached */
+    uint32_t nr_slots, nr_used, hand;
+    uint8_t *out;                 /* a batch's descriptors and encodings */
+    uint32_t *descs;
+    uint64_t pages_xor, pages_raw, hits, misses;   /* statistics */
+};
+
 struct sr_save_state {
     const struct sr_save_ops *ops;
     struct save_callbacks *callbacks;
@@ -121,6 +138,7 @@ struct sr_save_state {
     uint64_t pages_sent;          /* statistics */
     uint64_t batches_sent;
     struct sr_staging staging;
+    struct sr_compress compress;
 };
 
 struct sr_restore_state {
@@ -151,6 +169,9 @@ struct sr_restore_state {
     bool check_only;
     bool failed_over;              /* the stream broke after a whole checkpoint */
     void *discard_page;            /* check_only: where PAGE_DATA contents are read to */
+    /* Checkpoint compression: the primary offered it; this restorer said yes (only
+     * then is COMPRESSED_PAGE_DATA accepted). */
+    bool compress_offered, compress_accepted;
     const struct sr_check_observer *observer;
 };
 
@@ -277,6 +298,33 @@ int staging_append(struct sr_context *ctx, const struct iovec *iov, int n);
 /* Send the staged checkpoint (the guest runs again); ctx->staging is cleared. */
 int staging_send(struct sr_context *ctx);
 void staging_cleanup(struct sr_context *ctx);
+
+/* ---- checkpoint compression (sr_save_compress.c, sr_restore_compress.c) ---- */
+int compress_setup(struct sr_context *ctx);
+void compress_cleanup(struct sr_context *ctx);
+/* Write the offer (after the static data) when compression is configured. */
+int compress_offer(struct sr_context *ctx);
+/* Remus: take the secondary's answer if it is waiting on the back channel. */
+int compress_poll_answer(struct sr_context *ctx);
+/* A CHECKPOINT_COMPRESS record from the back channel: the secondary's answer. */
+int compress_take_answer(struct sr_context *ctx, const struct sr_record *rec);
+/* The secondary changed pfn: its copy is no longer the one last sent. */
+void compress_forget(struct sr_context *ctx, uint64_t pfn);
+/* Write the batch's n entries (nr_data pages at pages[]) as COMPRESSED_PAGE_DATA when
+ * the secondary accepted (*written set), and keep the pages as last sent. */
+int compress_batch(struct sr_context *ctx, unsigned int n, const uint64_t *entries,
+                   unsigned int nr_data, void *const *pages, bool *written);
+/* Restore: the records and the answer. */
+int restore_compress_offer(struct sr_context *ctx, const struct sr_record *rec);
+int restore_compress_answer(struct sr_context *ctx);
+int validate_compressed_page_data(struct sr_context *ctx, const struct sr_record *rec,
+                                  uint32_t *nr_data);
+int apply_compressed_page_data(struct sr_context *ctx, const struct sr_record *rec);
+/* PAGE_DATA helpers of sr_restore.c the compressed records share. */
+int check_page_entries(struct sr_context *ctx, const uint64_t *entries, uint32_t count,
+                       uint32_t *nr_data);
+int map_page_data(struct sr_context *ctx, const uint64_t *entries, uint32_t count,
+                  uint32_t nr_data, void **pages);
 
 /* COLO back channel (sr_backchannel.c). */
 int colo_send_dirty_pfn_list(struct sr_context *ctx, int fd, const unsigned long *bitmap,

@@ -12,15 +12,15 @@
 /* ---- PAGE_DATA ----------------------------------------------------------------------- */
 
 /*
- * Check a PAGE_DATA record's header and pfn entries against its length; *nr_data is
- * the number of pages whose contents follow.  Nothing is read or written.
+ * Check PAGE_DATA entries (pfn and type; COMPRESSED_PAGE_DATA has the same ones);
+ * *nr_data is the number of them whose contents follow.  Nothing is read or written.
  */
-static int check_page_data(struct sr_context *ctx, const struct sr_page_data_header *pdh,
-                           const uint64_t *entries, uint32_t length, uint32_t *nr_data)
+int check_page_entries(struct sr_context *ctx, const uint64_t *entries, uint32_t count,
+                       uint32_t *nr_data)
 {
-    uint64_t i, pages = 0, expected;
+    uint64_t i, pages = 0;
 
-    for (i = 0; i < pdh->count; i++) {
+    for (i = 0; i < count; i++) {
         uint64_t pfn = entries[i] & PAGE_DATA_PFN_MASK;
         unsigned int type = (unsigned int)((entries[i] & PAGE_DATA_TYPE_MASK) >> 60);
 
@@ -48,17 +48,34 @@ static int check_page_data(struct sr_context *ctx, const struct sr_page_data_hea
         }
         pages += page_type_has_stream_data(type);
     }
-    expected = sizeof(*pdh) + pdh->count * sizeof(uint64_t) + pages * PAGE_SIZE;
-    if (length != expected) {
-        ERROR("PAGE_DATA record length %u, expected %llu for %u pfns with %llu pages of data",
-              length, (unsigned long long)expected, pdh->count, (unsigned long long)pages);
-        goto bad;
-    }
     *nr_data = (uint32_t)pages;
     return 0;
  bad:
     errno = EBADMSG;
     return -1;
+}
+
+/*
+ * Check a PAGE_DATA record's header and pfn entries against its length; *nr_data is
+ * the number of pages whose contents follow.  Nothing is read or written.
+ */
+static int check_page_data(struct sr_context *ctx, const struct sr_page_data_header *pdh,
+                           const uint64_t *entries, uint32_t length, uint32_t *nr_data)
+{
+    uint64_t expected;
+    uint32_t pages;
+
+    if (check_page_entries(ctx, entries, pdh->count, &pages))
+        return -1;
+    expected = sizeof(*pdh) + pdh->count * sizeof(uint64_t) + (uint64_t)pages * PAGE_SIZE;
+    if (length != expected) {
+        ERROR("PAGE_DATA record length %u, expected %llu for %u pfns with %u pages of data",
+              length, (unsigned long long)expected, pdh->count, pages);
+        errno = EBADMSG;
+        return -1;
+    }
+    *nr_data = pages;
+    return 0;
 }
 
 /* Check the fixed part of a PAGE_DATA header against the record length. */
@@ -106,8 +123,8 @@ static int validate_page_data(struct sr_context *ctx, const struct sr_record *re
  * Populate what the entries need and map the pages that carry data: pages[] gets
  * nr_data addresses in entry order.  The caller unmaps.
  */
-static int map_page_data(struct sr_context *ctx, const uint64_t *entries, uint32_t count,
-                         uint32_t nr_data, void **pages)
+int map_page_data(struct sr_context *ctx, const uint64_t *entries, uint32_t count,
+                  uint32_t nr_data, void **pages)
 {
     uint64_t pfns[MAX_BATCH_SIZE], populate[MAX_BATCH_SIZE];
     uint32_t types[MAX_BATCH_SIZE];
@@ -336,6 +353,8 @@ static int check_record(struct sr_context *ctx, const struct sr_record *rec)
         return 0;
     case REC_TYPE_PAGE_DATA:
         return validate_page_data(ctx, rec, &nr_data);
+    case REC_TYPE_COMPRESSED_PAGE_DATA:
+        return validate_compressed_page_data(ctx, rec, &nr_data);
     case REC_TYPE_STATIC_DATA_END:
         if (ctx->restore.seen_static_data_end) {
             ERROR("Multiple STATIC_DATA_END records");
@@ -373,6 +392,10 @@ static int process_record(struct sr_context *ctx, struct sr_record *rec)
         return page_data_allowed(ctx) ? -1 : apply_page_data(ctx, rec);
     case REC_TYPE_STATIC_DATA_END:
         return handle_static_data_end(ctx);
+    case REC_TYPE_CHECKPOINT_COMPRESS:
+        return restore_compress_offer(ctx, rec);
+    case REC_TYPE_COMPRESSED_PAGE_DATA:
+        return page_data_allowed(ctx) ? -1 : apply_compressed_page_data(ctx, rec);
     case REC_TYPE_CHECKPOINT:
         return handle_checkpoint(ctx);
     default:
@@ -507,7 +530,9 @@ static int colo_secondary_checkpoint(struct sr_context *ctx)
         PERROR("Failed to read the secondary's log-dirty bitmap");
         return -1;
     }
-    if (colo_send_dirty_pfn_list(ctx, r->send_back_fd, r->dirty_bitmap, r->p2m_size)) {
+    /* The answer goes just before the first dirty list: where the primary reads. */
+    if (restore_compress_answer(ctx) ||
+        colo_send_dirty_pfn_list(ctx, r->send_back_fd, r->dirty_bitmap, r->p2m_size)) {
         IPRINTF("Back channel broken while sending the dirty pfn list: failover");
         return BROKEN_CHANNEL;
     }
@@ -581,6 +606,9 @@ static int handle_checkpoint(struct sr_context *ctx)
 
     if (ctx->stream_type == XC_STREAM_COLO)
         return colo_secondary_checkpoint(ctx);
+    /* Remus: the primary polls for the answer.  A back channel that cannot take it
+     * costs only the compression: the answer is not counted as given. */
+    restore_compress_answer(ctx);
     return 0;
 }
 

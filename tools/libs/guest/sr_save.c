@@ -80,6 +80,18 @@ static int flush_batch(struct sr_context *ctx)
         }
     }
 
+    {
+        bool written;
+
+        if (compress_batch(ctx, n, s->rec_pfns, nr_data, s->send_pages, &written))
+            goto unmap;
+        if (written) {
+            rc = 0;
+            s->pages_sent += nr_data;
+            s->batches_sent++;
+            goto unmap;
+        }
+    }
     rhdr.type = REC_TYPE_PAGE_DATA;
     rhdr.length = (uint32_t)(sizeof(pdh) + n * sizeof(uint64_t) + (size_t)nr_data * PAGE_SIZE);
     s->iov[nr_iov++] = (struct iovec){ &rhdr, sizeof(rhdr) };
@@ -276,6 +288,11 @@ static int suspend_and_send_dirty(struct sr_context *ctx)
 
     if (suspend_domain(ctx))
         return -1;
+    /* From this final round on, what is sent is what the next checkpoints XOR with. */
+    s->compress.caching = s->compress.nr_slots != 0;
+    if (ctx->stream_type == XC_STREAM_REMUS && s->checkpointed_started &&
+        compress_poll_answer(ctx))
+        return -1;
     bitmap_clear_all(ctx);
     if (logdirty_clean(ctx, true, &count))
         return -1;
@@ -316,7 +333,7 @@ static int setup(struct sr_context *ctx)
 {
     struct sr_save_state *s = &ctx->save;
 
-    if (s->ops->setup(ctx))
+    if (s->ops->setup(ctx) || compress_setup(ctx))
         return -1;
     s->dirty_bitmap = calloc(bitmap_longs(s->p2m_size), sizeof(unsigned long));
     s->batch_pfns = malloc(MAX_BATCH_SIZE * sizeof(*s->batch_pfns));
@@ -360,6 +377,7 @@ static void cleanup(struct sr_context *ctx)
     free(s->errs);
     free(s->iov);
     staging_cleanup(ctx);
+    compress_cleanup(ctx);
     free(ctx->hvm.context);
     errno = saved_errno;
 }
@@ -387,7 +405,7 @@ static int save(struct sr_context *ctx)
     int stop = 0;
 
     if (write_headers(ctx, ctx->save.ops->dhdr_type) || ctx->save.ops->static_data(ctx) ||
-        write_simple_record(ctx, REC_TYPE_STATIC_DATA_END) ||
+        write_simple_record(ctx, REC_TYPE_STATIC_DATA_END) || compress_offer(ctx) ||
         ctx->save.ops->start_of_stream(ctx))
         return -1;
 

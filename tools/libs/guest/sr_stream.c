@@ -36,6 +36,10 @@ const char *rec_type_to_str(uint32_t type)
     if (!(type & REC_TYPE_OPTIONAL) && type < sizeof(rec_names) / sizeof(rec_names[0]) &&
         rec_names[type])
         return rec_names[type];
+    if (type == REC_TYPE_CHECKPOINT_COMPRESS)
+        return "CHECKPOINT_COMPRESS";
+    if (type == REC_TYPE_COMPRESSED_PAGE_DATA)
+        return "COMPRESSED_PAGE_DATA";
     return "Reserved";
 }
 

@@ -69,6 +69,15 @@ static_assert(sizeof(struct sr_rhdr) == 8, "record header is 8 bytes");
 #define REC_TYPE_X86_CPUID_POLICY         0x00000011U
 #define REC_TYPE_X86_MSR_POLICY           0x00000012U
 
+/*
+ * Ours, optional (bit 31), numbered far from upstream's optional range, which it fills
+ * from 0x80000000 up (docs/stream-format.md, "Checkpoint compression").
+ * CHECKPOINT_COMPRESS: the primary's offer on the main stream, the secondary's answer
+ * on the back channel.  COMPRESSED_PAGE_DATA: pages of a checkpoint after the first.
+ */
+#define REC_TYPE_CHECKPOINT_COMPRESS      0x80c00001U
+#define REC_TYPE_COMPRESSED_PAGE_DATA     0x80c00002U
+
 /* PAGE_DATA body header, followed by pfn[count] then page contents. */
 struct sr_page_data_header {
     uint32_t count;
@@ -94,6 +103,33 @@ static_assert(sizeof(struct sr_page_data_header) == 8, "page data header is 8 by
 #define PT_XTAB    0xFU
 
 #define MAX_BATCH_SIZE 1024U
+
+/* CHECKPOINT_COMPRESS body: the codecs offered (main stream) or accepted (back channel). */
+struct sr_checkpoint_compress {
+    uint32_t codecs;              /* CKPT_CODEC_* */
+    uint32_t _res1;
+};
+static_assert(sizeof(struct sr_checkpoint_compress) == 8, "CHECKPOINT_COMPRESS body is 8 bytes");
+#define CKPT_CODEC_XOR_RLE 0x1U    /* sr_xor_rle.h */
+
+/*
+ * COMPRESSED_PAGE_DATA body: this header, count u64 entries as in PAGE_DATA, one u32
+ * descriptor per entry whose type carries data, then the pages' encodings back to back
+ * in entry order.
+ */
+struct sr_compressed_page_data_header {
+    uint32_t count;
+    uint32_t _res1;
+};
+static_assert(sizeof(struct sr_compressed_page_data_header) == 8,
+              "compressed page data header is 8 bytes");
+/* Descriptor: bits 0-15 the encoding's length, bits 16-23 the encoding, 24-31 zero. */
+#define CPD_DESC_LEN_MASK   0x0000ffffU
+#define CPD_DESC_ENC_SHIFT  16
+#define CPD_DESC_ENC_MASK   0x00ff0000U
+#define CPD_DESC_RES_MASK   0xff000000U
+#define CPD_ENC_RAW         0U     /* the page itself: length 4096 */
+#define CPD_ENC_XOR_RLE     1U     /* XOR with the receiver's copy: length 2..4095 */
 
 /* X86_TSC_INFO body. */
 struct sr_tsc_info {

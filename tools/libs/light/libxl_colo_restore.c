@@ -122,7 +122,10 @@ libxl__checkpoint_secondary_new(libxl_ctx *ctx, uint32_t domid, int stream, int 
     h->data = sec;
     h->checkpoint = sec_checkpoint;
     if (!colo) {
+        /* The engine's only use of it in Remus: the answer to an offer of
+         * checkpoint compression. */
         sec->s.back_fd = -1;
+        p->back_fd = back_fd;
         p->stream_type = XC_STREAM_REMUS;
         p->cbflags = SHM_CBFLAGS_RESTORE_REMUS;
         return sec;

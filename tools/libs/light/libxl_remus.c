@@ -86,13 +86,10 @@ static int check_remus_info(libxl_ctx *ctx, libxl_domain_remus_info *info, int r
     colo = libxl_defbool_val(info->colo);
     libxl_defbool_setdefault(&info->allow_unsafe, false);
     libxl_defbool_setdefault(&info->blackhole, false);
-    libxl_defbool_setdefault(&info->compression, !colo);
+    /* Unlike upstream, COLO compresses too (docs/stream-format.md): on by default. */
+    libxl_defbool_setdefault(&info->compression, true);
     libxl_defbool_setdefault(&info->netbuf, true);
     libxl_defbool_setdefault(&info->diskbuf, true);
-    if (colo && libxl_defbool_val(info->compression)) {
-        LOG_ERR(ctx, "remus: COLO does not support memory checkpoint compression");
-        return ERROR_INVAL;
-    }
     if (!libxl_defbool_val(info->allow_unsafe) &&
         (libxl_defbool_val(info->blackhole) || !libxl_defbool_val(info->netbuf) ||
          !libxl_defbool_val(info->diskbuf))) {
@@ -162,6 +159,11 @@ int libxl_domain_remus_start(libxl_ctx *ctx, libxl_domain_remus_info *info, uint
         !libxl__setting_str(ctx, LIBXL__TEST_COLO_COMPARE)) {
         h.resume_staged = pri_resume_staged;
         hp.cbflags |= SHM_CBFLAG(SHM_RESUME_STAGED);
+    }
+    /* Offered; used once the secondary answers on the back channel (Remus too). */
+    if (libxl_defbool_val(info->compression) && recv_fd >= 0) {
+        hp.cbflags |= SHM_CBFLAG_COMPRESS;
+        hp.back_fd = recv_fd;
     }
     if (libxl__write_stream_start(send_fd)) {
         libxl__log(ctx, XTL_ERROR, errno, "libxl", "writing the libxl stream header");

@@ -29,9 +29,12 @@ enum {
 };
 
 #define SHM_CBFLAG(n) (1u << (n))
+/* Ours, not a callback: offer checkpoint compression (save_callbacks.checkpoint_compress).
+ * Only our libxl sets it; an upstream helper ignores it and never compresses. */
+#define SHM_CBFLAG_COMPRESS SHM_CBFLAG(12)
 /* The callbacks whose presence travels in cbflags, per direction. */
 #define SHM_SAVE_CBFLAGS    (SHM_CBFLAG(3) | SHM_CBFLAG(4) | SHM_CBFLAG(5) | SHM_CBFLAG(6) | \
-                             SHM_CBFLAG(7) | SHM_CBFLAG(11))
+                             SHM_CBFLAG(7) | SHM_CBFLAG(11) | SHM_CBFLAG_COMPRESS)
 #define SHM_RESTORE_CBFLAGS (SHM_CBFLAG(3) | SHM_CBFLAG(4) | SHM_CBFLAG(5) | SHM_CBFLAG(6) | \
                              SHM_CBFLAG(8) | SHM_CBFLAG(9))
 /* As upstream libxl passes them (ours adds SHM_RESUME_STAGED's bit to Remus and COLO

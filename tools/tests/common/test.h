@@ -24,6 +24,15 @@ const char *test_sim_dir(void);
 /* An unlinked file holding the n bytes at p, positioned at 0 (exits 2 on failure). */
 int test_bytes_fd(const void *p, size_t n);
 
+/* A xorshift generator: the same bytes every run. */
+static inline uint8_t test_rand8(uint64_t *state)
+{
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    return (uint8_t)*state;
+}
+
 #define CHECK(cond, ...) test_ok(!!(cond), __FILE__, __LINE__, __VA_ARGS__)
 
 #endif

@@ -8,6 +8,9 @@
  *   fuzz-capture remus|colo PAGES CHECKPOINTS MAIN_OUT [BACK_OUT]
  *
  * BACK_OUT (COLO): the back channel that was played, a seed for the primary's reader.
+ * remus-compress|colo-compress: the primary offers checkpoint compression and the played
+ * back channel accepts it (Remus: the answer alone; COLO: before its first dirty list),
+ * so that the checkpoints after the answer carry COMPRESSED_PAGE_DATA.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,7 +24,15 @@
 #include "libxl_records.h"
 #include "sr_common.h"
 
-static int write_back_channel(const char *path, unsigned int checkpoints, uint64_t p2m_size)
+static int write_answer(int fd)
+{
+    struct sr_checkpoint_compress a = { .codecs = CKPT_CODEC_XOR_RLE };
+
+    return libxl__write_rec(fd, REC_TYPE_CHECKPOINT_COMPRESS, &a, sizeof(a));
+}
+
+static int write_back_channel(const char *path, unsigned int checkpoints, uint64_t p2m_size,
+                              int colo, int compress)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     /* Pages the secondary dirtied (B): its first two and the last below the two
@@ -30,8 +41,11 @@ static int write_back_channel(const char *path, unsigned int checkpoints, uint64
 
     if (fd < 0)
         return -1;
+    if (!colo)
+        return write_answer(fd) || lseek(fd, 0, SEEK_SET) ? -1 : fd;
     for (unsigned int n = 1; n <= checkpoints; n++) {
         if (n > 1 && (libxl__write_checkpoint_state(fd, COLO_CHECKPOINT_SVM_SUSPENDED) ||
+                      (n == 2 && compress && write_answer(fd)) ||
                       libxl__write_rec(fd, REC_TYPE_CHECKPOINT_DIRTY_PFN_LIST, pfns,
                                        (uint32_t)(n % 2 ? sizeof(pfns) : 8))))
             return -1;
@@ -48,14 +62,16 @@ int main(int argc, char **argv)
     uint32_t domid;
     xhv_dominfo_t info;
     unsigned int pages, checkpoints;
-    int colo, main_fd, back_fd = -1, rc;
+    int colo, compress, main_fd, back_fd = -1, rc;
     char tmp[] = "/tmp/fuzz-capture-back.XXXXXX";
 
-    if (argc < 5 || (strcmp(argv[1], "remus") && strcmp(argv[1], "colo"))) {
-        fprintf(stderr, "usage: fuzz-capture remus|colo PAGES CHECKPOINTS MAIN_OUT [BACK_OUT]\n");
+    if (argc < 5 || (strncmp(argv[1], "remus", 5) && strncmp(argv[1], "colo", 4))) {
+        fprintf(stderr, "usage: fuzz-capture remus|colo|remus-compress|colo-compress PAGES "
+                "CHECKPOINTS MAIN_OUT [BACK_OUT]\n");
         return 2;
     }
-    colo = !strcmp(argv[1], "colo");
+    colo = !strncmp(argv[1], "colo", 4);
+    compress = strstr(argv[1], "-compress") != NULL;
     pages = (unsigned int)strtoul(argv[2], NULL, 0);
     checkpoints = (unsigned int)strtoul(argv[3], NULL, 0);
     xch = test_open();
@@ -68,7 +84,7 @@ int main(int argc, char **argv)
         perror(argv[4]);
         return 1;
     }
-    if (colo) {
+    if (colo || compress) {
         const char *back = argc > 5 ? argv[5] : NULL;
 
         if (!back) {
@@ -79,7 +95,7 @@ int main(int argc, char **argv)
             close(t);
             back = tmp;
         }
-        back_fd = write_back_channel(back, checkpoints, info.p2m_size);
+        back_fd = write_back_channel(back, checkpoints, info.p2m_size, colo, compress);
         if (back == tmp)
             unlink(tmp);
         if (back_fd < 0) {
@@ -94,7 +110,7 @@ int main(int argc, char **argv)
                                  .postcopy = ckpt_primary_postcopy,
                                  .checkpoint = ckpt_primary_checkpoint,
                                  .wait_checkpoint = colo ? ckpt_primary_wait_checkpoint : NULL,
-                                 .data = &p };
+                                 .checkpoint_compress = compress, .data = &p };
 
     rc = xc_domain_save(xch, main_fd, domid, XCFLAGS_LIVE, &cb,
                         colo ? XC_STREAM_COLO : XC_STREAM_REMUS, back_fd);

@@ -39,6 +39,11 @@ sleep 0.2
 build/fuzz/fuzz-capture remus 4 2 "$OUT/restore_remus/remus-4pages-2cp" 2>/dev/null
 build/fuzz/fuzz-capture colo 4 3 "$OUT/restore_colo/colo-4pages-3cp" \
     "$OUT/backchannel/colo-3cp" 2>/dev/null
+# with checkpoint compression offered and accepted: COMPRESSED_PAGE_DATA inside
+build/fuzz/fuzz-capture remus-compress 4 4 "$OUT/restore_remus/remus-compress-4pages-4cp" \
+    2>/dev/null
+build/fuzz/fuzz-capture colo-compress 4 4 "$OUT/restore_colo/colo-compress-4pages-4cp" \
+    "$OUT/backchannel/colo-compress-4cp" 2>/dev/null
 
 # ---- xl: a save file, and the helper's messages to libxl (a tee on its stdout) ----
 cat > "$WORK/helper-tee.sh" <<TEE

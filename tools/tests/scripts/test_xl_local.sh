@@ -73,8 +73,9 @@ check "  ... and the domain keeps running" running_ok g1
 # ---- a Remus stream as received, through upstream's verifier ----
 # As on upstream's own Remus streams (facts §7), verify-stream-v2 -f xl accepts the xl
 # header, the libxl header and every libxc record up to the first CHECKPOINT, then reads
-# libxl's CHECKPOINT_END (libxl type 4) as a libxc record of type 4.
-"$XL" remus -i 50 -s "" g1 "tee $WORK/remus.stream | $XL migrate-receive -r -p" \
+# libxl's CHECKPOINT_END (libxl type 4) as a libxc record of type 4.  -u: the verifier
+# rejects the compression offer (any record type it does not know, optional or not).
+"$XL" remus -u -i 50 -s "" g1 "tee $WORK/remus.stream | $XL migrate-receive -r -p" \
     >"$WORK/remus.out" 2>&1 &
 pid=$!
 sleep 1.5
@@ -89,23 +90,50 @@ check "  ... after accepting the libxl header and the libxc records before it" \
 "$XL" destroy g1--incoming >/dev/null 2>&1; "$XL" destroy g1 >/dev/null 2>&1
 "$XL" create -q "$cfg"
 
-# ---- checkpoint staging: on by default; LIBXL_CHECKPOINT_STAGING=0 turns it off ----
-for staging in default 0; do
-    if [ $staging = default ]; then envset=(-u LIBXL_CHECKPOINT_STAGING)
-    else envset=(LIBXL_CHECKPOINT_STAGING=$staging); fi
-    env "${envset[@]}" "$XL" -vvv remus -i 50 -s "" g1 "$XL migrate-receive -r -p" \
-        >"$WORK/staging-$staging.out" 2>&1 &
+# Replicate g1 for SECS seconds into OUT (the command after them, run as given), then
+# interrupt, clean up, and start g1 afresh.
+replicate() {   # OUT SECS command...
+    local out=$1 secs=$2
+    shift 2
+    "$@" >"$out" 2>&1 &
     pid=$!
-    sleep 1
+    sleep "$secs"
     kill -INT $pid; wait $pid
     sleep 0.3
     "$XL" destroy g1--incoming >/dev/null 2>&1; "$XL" destroy g1 >/dev/null 2>&1
     "$XL" create -q "$cfg"
+}
+
+# ---- checkpoint staging: on by default; LIBXL_CHECKPOINT_STAGING=0 turns it off ----
+for staging in default 0; do
+    if [ $staging = default ]; then envset=(-u LIBXL_CHECKPOINT_STAGING)
+    else envset=(LIBXL_CHECKPOINT_STAGING=$staging); fi
+    replicate "$WORK/staging-$staging.out" 1 \
+        env "${envset[@]}" "$XL" -vvv remus -i 50 -s "" g1 "$XL migrate-receive -r -p"
 done
 check "remus: checkpoints are staged (copied, resumed, then sent) by default" \
     grep -q "Checkpoints staged (sent while the guest ran): [1-9]" "$WORK/staging-default.out"
 check "  ... and with LIBXL_CHECKPOINT_STAGING=0 sent while suspended" \
     bash -c "grep -q 'checkpoints; downtime' '$WORK/staging-0.out' && ! grep -q 'Checkpoints staged' '$WORK/staging-0.out'"
+
+# ---- checkpoint compression: on by default, -u turns it off ----
+check "remus: checkpoints after the first are compressed by default" \
+    grep -qE "Checkpoint compression: [1-9][0-9]* pages as XOR" "$WORK/staging-default.out"
+replicate "$WORK/remus-u.out" 1 "$XL" -vvv remus -u -i 50 -s "" g1 "$XL migrate-receive -r -p"
+check "  ... and remus -u sends plain pages (no offer, nothing compressed)" \
+    bash -c "grep -q 'checkpoints; downtime' '$WORK/remus-u.out' && ! grep -q 'Checkpoint compression' '$WORK/remus-u.out'"
+# COLO compresses too; the secondary is compared with the stopped primary after every
+# checkpoint it applied (LIBXL_TEST_COLO_COMPARE, which also turns staging off).
+pvm=$("$XL" list | awk '$1 == "g1" {print $2}')
+replicate "$WORK/colo-c.out" 2 env LIBXL_TEST_COLO_COMPARE=$pvm "$XL" -vvv remus -c -i 100 \
+    -s "" g1 "env LIBXL_TEST_COLO_COMPARE=$pvm $XL migrate-receive --colo"
+ncmp=$(grep -c "test: COLO checkpoint [0-9]*: 0 pages" "$WORK/colo-c.out")
+nbad=$(grep "test: COLO checkpoint" "$WORK/colo-c.out" | grep -vc ": 0 pages")
+say "COLO with compression: $ncmp checkpoints equal, $nbad differing; $(grep -o 'Checkpoint compression: .*' "$WORK/colo-c.out" | tail -1)"
+check "remus -c: COLO checkpoints are compressed by default" \
+    grep -qE "Checkpoint compression: [1-9][0-9]* pages as XOR" "$WORK/colo-c.out"
+check "  ... and the secondary equals the primary after each (>= 3 compared, none differ)" \
+    [ "$ncmp" -ge 3 -a "$nbad" = 0 ]
 
 # ---- hostile streams into migrate-receive ----
 # Built from a real image: xl header + config, then a libxl header we can spoil.
