@@ -5,7 +5,7 @@
 #   tools/tests/xen/run.sh [step+step+...]      (default: $XEN_PLAN or the full plan)
 #
 # Environment: XEN_IMAGE (default build/xen-image), XEN_TIMEOUT (whole run, s; default
-# 1200), XEN_QEMU_MEM (MiB, default 1536), XEN_CANARY_MB (dom0 canary, default 64),
+# 2700: the default plan takes about 25 min under TCG), XEN_QEMU_MEM (MiB, default 1536), XEN_CANARY_MB (dom0 canary, default 64),
 # XEN_CANARY_STRICT (default 1: a step in which the dom0 canary sees a violation or a
 # dom0 fault fails; 0: reported as @@INFO and counted, for diagnosis),
 # XEN_LAZY_FPU (1: Xen's default lazy FPU switching instead of eager; it corrupts
@@ -24,7 +24,7 @@ MIGRATE_PLAN=toolstack+pvh_create+migrate_upstream+migrate_ours_to_upstream+migr
 DEFAULT_PLAN=toolstack+dom0_canary_selftest+pvh_create+two_guests+xl_saverestore+ours_list+ours_save+ours_live+ours_xl_save+remus+colo+colo_nobackchannel+colo_failover+remus_cut+timing+ours_xl_restore+ours_xl_remus+ours_xl_colo+ours_xl_colo_helper_kill+colo_smp+migrate_upstream+migrate_ours_to_upstream+migrate_upstream_to_ours+migrate_upstream_our_helper+migrate_ours+pv_create+pv_ours_save+pv_ours_live_refused+pv_ours_save_upstream_restore+pv_guest_alive+pv_upstream_save_ours_restore+pv_ours_roundtrip+pv_ours_save_resume+pv_ours_xl_restore
 [ "${1:-}" = migrate ] && set -- "$MIGRATE_PLAN"
 PLAN=${1:-${XEN_PLAN:-$DEFAULT_PLAN}}
-TMO=${XEN_TIMEOUT:-1200}
+TMO=${XEN_TIMEOUT:-2700}
 MEM=${XEN_QEMU_MEM:-1536}
 LOG=$OUT/serial.log
 for f in xen.elf vmlinuz dom0.cpio; do

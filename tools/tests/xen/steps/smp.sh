@@ -1,5 +1,5 @@
 # COLO of a guest with two vcpus (real guests are SMP; g1 has one): g3 (the PVH guest
-# with vcpus=2) and a paused g3s, five checkpoints compared page by page, each equal;
+# with vcpus=2) and a paused g3s, three checkpoints compared page by page, each equal;
 # the pair ends with the secondary taking over after the last checkpoint, and both
 # count on.  Then one failover cut inside the last checkpoint (main stream, M-4 records
 # of the uncut run): the secondary must be exactly the state it stopped in.
@@ -22,7 +22,7 @@ s_colo_smp() {
     note "colo_smp: g3 has $(xl list g3 | awk 'NR==2{print $4}') vcpus"
     xl destroy g3s >/dev/null 2>&1; rm -f "$LOGS/guest-g3s.log"
     run colo_smp_xl_create_p 120 xl create -p $CFG 'name="g3s"' vcpus=2 || return
-    run colo_smp 300 $XSR colo -i 1000 -n 5 -c g3 g3s || { xl list; dump; }
+    run colo_smp 300 $XSR colo -i 1000 -n 3 -c g3 g3s || { xl list; dump; }
     grep '^@@COLO' /tmp/colo_smp.out | sed 's/^/@@INFO /'
     _m=$(sed -n 's/^@@COLO records main=\([0-9]*\) back=.*/\1/p' /tmp/colo_smp.out)
     set -- $(lastcnt g3) $(lastcnt g3s)
@@ -37,7 +37,7 @@ s_colo_smp() {
         { failmark colo_smp_failover "xl create -p g3s failed"; return; }
     set -- $(lastcnt g3)
     _t=$(now)
-    timeout 300 $XSR colo -i 1000 -n 5 -C main:$((_m - 4)) g3 g3s > /tmp/colo_smp_failover.out 2>&1
+    timeout 300 $XSR colo -i 1000 -n 3 -C main:$((_m - 4)) g3 g3s > /tmp/colo_smp_failover.out 2>&1
     _rc=$?
     _fl=$(grep '^@@COLO failover' /tmp/colo_smp_failover.out | tail -n 1)
     note "colo_smp_failover: $_fl"
