@@ -270,6 +270,13 @@ check-xen: all
 	./tools/tests/xen/build-image.sh
 	./tools/tests/xen/run.sh
 
+# `make check-xen-failover`: the failover matrices in full, a two-vcpu guest's COLO and
+# the save helper killed (run.sh failover; about 40 min).
+check-xen-failover: all
+	./tools/tests/xen/install-deps.sh
+	./tools/tests/xen/build-image.sh
+	XEN_TIMEOUT=3600 ./tools/tests/xen/run.sh failover
+
 # `make check-xen-repeat`: the COLO-through-xl step N times in one boot, in M boots, with
 # the dom0 canary; prints the counts (XEN_REPEAT_RUNS, XEN_REPEAT_BOOTS; see the script).
 check-xen-repeat: all
@@ -306,7 +313,7 @@ check-deb: deb
 print-%:
 	@echo '$($*)'
 
-.PHONY: install installables deb check-deb two-host-demo all demo check check-nomigration check-asan check-xen check-xen-repeat bench soak clean
+.PHONY: install installables deb check-deb two-host-demo all demo check check-nomigration check-asan check-xen check-xen-failover check-xen-repeat bench soak clean
 .SECONDARY:
 
 # `make check-minbase`: the README's Quick start in a fresh debootstrap'd minimal Debian 12

@@ -75,7 +75,7 @@ failover_instant() {
 # SVM_READY.
 s_colo_failover() { failover_matrix colo_failover colo 2:inside,4,7:inside b2,b3; }
 s_colo_failover_full() { failover_matrix colo_failover colo 1,2:inside,4,7:inside,12 b1,b2,b2:inside,b3,b4; }
-s_remus_cut() { failover_matrix remus_cut remus 2:inside,f2; }
+s_remus_cut() { failover_matrix remus_cut remus 2:inside; }
 s_remus_cut_full() { failover_matrix remus_cut remus 1,2:inside,3,4,5:inside,7,12,f2,f5:inside; }
 
 # failover_matrix STEP MODE CUTS [BACK-CUTS]: each cut k counts records back from the end
