@@ -216,7 +216,13 @@ tools/tests/xen/xen-resume-stress: tools/tests/xen/xen-resume-stress.o $(LIBS)
 # the dom0 register canary (vector registers across context switches)
 tools/tests/xen/reg-canary: tools/tests/xen/reg-canary.o
 	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $<
-ALL += $(XEN_CANARY) tools/tests/xen/xen-resume-stress tools/tests/xen/reg-canary
+# the test guest's network service (static: the guest has no C library) and its client
+tools/tests/xen/net-echo: tools/tests/xen/net-echo.o
+	$(call Q,LD,$@)$(CC) $(LDFLAGS) -static -o $@ $<
+tools/tests/xen/net-client: tools/tests/xen/net-client.o
+	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $<
+ALL += $(XEN_CANARY) tools/tests/xen/xen-resume-stress tools/tests/xen/reg-canary \
+       tools/tests/xen/net-echo tools/tests/xen/net-client
 all: config/config.mk $(ALL)
 
 config/config.mk:

@@ -117,6 +117,14 @@ int xhv_domain_ports(xc_interface *xch, uint32_t domid, unsigned int *store_port
 int xhv_domain_introduce(xc_interface *xch, uint32_t domid, uint64_t store_gfn,
                          uint64_t console_gfn);
 
+/*
+ * The backend's connection to xenstored (opened on first use, closed with the handle),
+ * for the toolstack's devices: NULL with errno ENOSYS on the simulated hypervisor,
+ * which has no xenstore.
+ */
+struct xs_handle;
+struct xs_handle *xhv_xenstore(xc_interface *xch);
+
 /* Pause is synchronous: when it returns, the domain's vcpus no longer run. */
 int xhv_domain_pause(xc_interface *xch, uint32_t domid);
 int xhv_domain_unpause(xc_interface *xch, uint32_t domid);

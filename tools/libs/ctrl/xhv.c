@@ -158,6 +158,14 @@ int xhv_domain_ports(xc_interface *xch, uint32_t domid, unsigned int *store_port
 int xhv_domain_introduce(xc_interface *xch, uint32_t domid, uint64_t store_gfn,
                          uint64_t console_gfn)
 { CALL(domain_introduce, domid, store_gfn, console_gfn); }
+struct xs_handle *xhv_xenstore(xc_interface *xch)
+{
+    if (!xch || !xch->ops->xenstore) {
+        errno = xch ? ENOSYS : EINVAL;
+        return NULL;
+    }
+    return xch->ops->xenstore(xch);
+}
 int xhv_domain_pause(xc_interface *xch, uint32_t domid) { CALL(domain_pause, domid); }
 int xhv_domain_unpause(xc_interface *xch, uint32_t domid) { CALL(domain_unpause, domid); }
 int xhv_domain_suspend(xc_interface *xch, uint32_t domid, unsigned int timeout_ms)

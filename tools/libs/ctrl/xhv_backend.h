@@ -17,6 +17,7 @@ struct xhv_backend_ops {
     int (*domain_rename)(xc_interface *, uint32_t, const char *);
     int (*domain_ports)(xc_interface *, uint32_t, unsigned int *, unsigned int *);
     int (*domain_introduce)(xc_interface *, uint32_t, uint64_t, uint64_t);
+    struct xs_handle *(*xenstore)(xc_interface *);
     int (*domain_pause)(xc_interface *, uint32_t);
     int (*domain_unpause)(xc_interface *, uint32_t);
     int (*domain_suspend)(xc_interface *, uint32_t, unsigned int);

@@ -670,6 +670,7 @@ const struct xhv_backend_ops xhv_xen_ops = {
     .domain_rename = xen_domain_rename,
     .domain_ports = xen_domain_ports,
     .domain_introduce = xen_domain_introduce,
+    .xenstore = xen_xs,
     .domain_pause = xen_domain_pause,
     .domain_unpause = xen_domain_unpause,
     .domain_suspend = xen_domain_suspend,

@@ -21,14 +21,14 @@ KVER=${KPKG#linux-image-}
 # Project binaries to put into dom0 (built by `make`); "path:name" renames (our xl
 # must not shadow upstream's).
 BINS=${XEN_IMAGE_BINS:-tools/misc/xhv-sr tools/xl/xl:xl-colo tools/helpers/libxl-save-helper tools/tests/xen/dom0-canary
-      tools/tests/xen/xen-resume-stress tools/tests/xen/reg-canary}
+      tools/tests/xen/xen-resume-stress tools/tests/xen/reg-canary tools/tests/xen/net-client}
 
 PKGS="$KPKG busybox-static
   xen-hypervisor-$XENVER-amd64 xen-utils-$XENVER xen-utils-common xenstore-utils
   libxenmisc$XENVER libxenstore4 libxencall1 libxenforeignmemory1 libxengnttab1
   libxenevtchn1 libxentoollog1 libxendevicemodel1 libxenhypfs1 libxentoolcore1
   libyajl2 libext2fs2 libncurses6 libtinfo6 libc6 liblzma5 libzstd1 zlib1g
-  libuuid1 libbz2-1.0 libgcc-s1 libcom-err2 libblkid1 libjson-c5"
+  libuuid1 libbz2-1.0 libgcc-s1 libcom-err2 libblkid1 libjson-c5 bash"
 
 mkdir -p "$DEBS" "$OUT"
 missing=""
@@ -58,6 +58,10 @@ mkcpio() { ( cd "$1" && find . | LC_ALL=C sort | cpio -o -H newc --quiet ) > "$2
 # ---- guest initramfs
 G=$OUT/domu.tree; rm -rf "$G"; busybox_tree "$G"
 install -m755 "$HERE/domu-init.sh" "$G/init"
+# the network: netfront and the service the real-network steps talk to (steps/net.sh)
+put "$G" "/lib/modules/$KVER/kernel/drivers/net/xen-netfront.ko"
+[ -x "$TOP/tools/tests/xen/net-echo" ] && install -m755 "$TOP/tools/tests/xen/net-echo" "$G/bin/net-echo" ||
+    echo "build-image: warning: tools/tests/xen/net-echo not built; the network steps will fail" >&2
 mkcpio "$G" "$OUT/domu.cpio"
 rm -rf "$G"
 
@@ -70,6 +74,8 @@ mkdir -p "$R/usr/lib/xen-$XENVER" "$R/usr/bin"
 cp -a "$ROOT/usr/lib/xen-$XENVER/bin" "$R/usr/lib/xen-$XENVER/"
 cp -a "$ROOT/usr/lib/xen-$XENVER/boot" "$R/usr/lib/xen-$XENVER/" 2>/dev/null || true
 cp -a "$ROOT"/usr/bin/xenstore* "$R/usr/bin/"
+# Xen's hotplug scripts (vif-bridge, ...) are bash scripts
+rm -f "$R/bin/bash"; cp "$ROOT/bin/bash" "$R/bin/bash"
 cp -a "$ROOT/etc/xen/." "$R/etc/xen/"
 cp "$HERE"/guests/*.cfg "$R/etc/xen/"
 mkdir -p "$R/opt/colo/steps"
@@ -83,7 +89,7 @@ done
 # Shared libraries of every ELF in the image, resolved against the unpacked packages.
 LDSO=$ROOT/lib64/ld-linux-x86-64.so.2
 LP=$ROOT/usr/lib/x86_64-linux-gnu:$ROOT/lib/x86_64-linux-gnu
-for f in "$R/usr/lib/xen-$XENVER/bin"/* "$R"/usr/bin/* "$R"/opt/colo/bin/*; do
+for f in "$R/usr/lib/xen-$XENVER/bin"/* "$R"/usr/bin/* "$R"/opt/colo/bin/* "$R/bin/bash"; do
     [ -f "$f" ] || continue
     file -L "$f" | grep -q 'ELF.*dynamic' || continue
     "$LDSO" --library-path "$LP" --list "$f" 2>/dev/null | awk '/=> \//{print $3}'
@@ -104,7 +110,8 @@ for m in drivers/xen/xen-evtchn drivers/xen/xen-privcmd drivers/xen/xen-gntdev \
          drivers/xen/xen-gntalloc drivers/xen/xenfs/xenfs \
          drivers/virtio/virtio_ring drivers/virtio/virtio \
          drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci_modern_dev \
-         drivers/virtio/virtio_pci drivers/block/virtio_blk; do
+         drivers/virtio/virtio_pci drivers/block/virtio_blk \
+         net/llc/llc net/802/stp net/bridge/bridge drivers/net/xen-netback/xen-netback; do
     put "$R" "/lib/modules/$KVER/kernel/$m.ko"
 done
 cp "$OUT/vmlinuz" "$R/boot/vmlinuz"

@@ -16,6 +16,20 @@ mount -t devtmpfs devtmpfs /dev 2>/dev/null
 mkdir -p /mem; mount -t tmpfs tmpfs /mem
 read up _ < /proc/uptime
 echo "@@DOMU_UP uptime=$up"
+# With xip=ADDR on the command line (a guest with a vif, steps/net.sh): netfront, the
+# address on eth0 (/24) and the request/response service (net-echo.c; xnettime=1: its
+# answers carry the guest's clock, so two copies differ).
+for a in $(cat /proc/cmdline); do
+    case "$a" in xip=*) XIP=${a#xip=} ;; xnettime=1) NETT=-t ;; esac
+done
+if [ -n "$XIP" ]; then
+    insmod /lib/modules/*/kernel/drivers/net/xen-netfront.ko
+    n=0; while [ ! -e /sys/class/net/eth0 ] && [ $n -lt 50 ]; do n=$((n+1)); sleep 0.2; done
+    ip link set lo up
+    ip addr add "$XIP/24" dev eth0 && ip link set eth0 up && echo "@@NET eth0 $XIP up" ||
+        echo "@@NET eth0 $XIP FAILED"
+    net-echo $NETT &
+fi
 dd if=/dev/zero of=/mem/scratch bs=64k count=16 2>/dev/null
 i=0; bad=0
 while :; do

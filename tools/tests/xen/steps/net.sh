@@ -1,0 +1,140 @@
+# A guest with a network device: gn, the test guest with a vif on the bridge xenbr0
+# (dom0 is 10.99.0.1, the guest 10.99.0.2) running net-echo (the request/response
+# service whose answers count what the guest has served).  net-client in dom0 keeps one
+# TCP connection to it across what the step does and checks every answer.
+#   net_probe          upstream xl creates gn; dom0 talks to it; the vif's xenstore
+#                      entries and the hotplug script's environment are said (@@INFO)
+#   net_migrate_upstream  the connection survives upstream's localhost xl migrate
+#   net_migrate_ours   ... and our xl's (our libxl builds the receiver's vif)
+#   net_migrate_ours_teardown  nothing of the old domain's vif is left (xenstore, links)
+#   net_negative       the client's check fails when the vif leaves the bridge
+NET_IP=10.99.0.2
+NET_PORT=7000
+NETCFG=/etc/xen/gn-pvh.cfg
+
+net_setup() {
+    [ -e /sys/class/net/xenbr0 ] && return 0
+    for m in net/llc/llc net/802/stp net/bridge/bridge drivers/net/xen-netback/xen-netback; do
+        grep -q "^$(basename $m | tr - _) " /proc/modules || insmod "$KM/$m.ko" || return 1
+    done
+    # a new bridge has STP off; busybox's brctl has no stp/setfd: the delay through sysfs
+    brctl addbr xenbr0 && echo 0 > /sys/class/net/xenbr0/bridge/forward_delay &&
+        ip addr add 10.99.0.1/24 dev xenbr0 && ip link set xenbr0 up
+}
+
+# gn running and answering (a new one unless one runs).
+fresh_gn() {
+    net_setup || return 1
+    if have gn; then
+        case "$(xl list gn 2>/dev/null | awk 'NR==2{print $5}')" in
+            *s*|*c*|*d*|*p*) xl destroy gn ;; *) return 0 ;; esac
+    fi
+    rm -f "$LOGS/guest-gn.log" "$LOGS/guest-gn--incoming.log"
+    timeout 120 xl create $NETCFG >/dev/null 2>&1 &&
+        wait_cnt gn 0 120 && wait_cnt gn 2 60 && net_answers 30
+}
+
+# net_answers SECONDS: the service answers within SECONDS (a short client run).
+net_answers() {
+    _t=$(now)
+    while :; do
+        net-client -i 0 -w 5 -T 1 $NET_IP $NET_PORT >/tmp/net_answers.out 2>&1 && return 0
+        [ "$(since "$_t" | cut -d. -f1)" -ge "$1" ] && { WHY="gn does not answer: $(cat /tmp/net_answers.out)"; return 1; }
+        sleep 1
+    done
+}
+
+# The client in the background (NETC_PID); net_count: answers so far.
+net_client_start() { # WAIT_S
+    rm -f /run/netc.stop /run/netc.count
+    net-client -i 100 -w "$1" -T 1200 -s /run/netc.stop -c /run/netc.count $NET_IP $NET_PORT \
+        > /tmp/netc.out 2>&1 &
+    NETC_PID=$!
+}
+net_count() { _c=$(tr -d ' ' < /run/netc.count 2>/dev/null); echo "${_c:-0}"; }
+# net_client_more N TIMEOUT: the client's count passes N within TIMEOUT s (still running).
+net_client_more() {
+    _t=$(now)
+    while [ "$(net_count)" -le "$1" ]; do
+        kill -0 "$NETC_PID" 2>/dev/null || return 1
+        [ "$(since "$_t" | cut -d. -f1)" -ge "$2" ] && return 1
+        sleep 0.5
+    done
+}
+# net_client_stop: the client's verdict line; status 0 only for "ok".
+net_client_stop() {
+    touch /run/netc.stop; wait "$NETC_PID"; _rc=$?
+    NETC_LINE=$(grep '^@@NETC' /tmp/netc.out | tail -n 1)
+    [ -n "$NETC_LINE" ] || NETC_LINE="no verdict: $(tail -n 1 /tmp/netc.out)"
+    return $_rc
+}
+
+s_net_probe() {
+    xl destroy g1 >/dev/null 2>&1
+    # the hotplug script's environment, as upstream's libxl runs it
+    cat > /etc/xen/scripts/vif-probe <<'EOF'
+#!/bin/bash
+env | sort > /run/vif-env.$vif.$1
+exec /etc/xen/scripts/vif-bridge "$@"
+EOF
+    chmod 755 /etc/xen/scripts/vif-probe
+    _t=$(now)
+    if ! net_setup; then mark net_probe FAIL "$_t" "bridge xenbr0 or netback could not be set up"; return; fi
+    xl destroy gn >/dev/null 2>&1; rm -f "$LOGS/guest-gn.log"
+    sed 's/bridge=xenbr0/bridge=xenbr0,script=vif-probe/' $NETCFG > /tmp/gn-probe.cfg
+    run net_probe_create 120 xl create /tmp/gn-probe.cfg ||
+        { dump; return; }
+    if wait_cnt gn 0 120 && net_answers 60; then mark net_probe OK "$_t" "$(cat /tmp/net_answers.out)"
+    else mark net_probe FAIL "$_t" "${WHY:-}"; dump; fi
+    _d=$(xl domid gn 2>/dev/null)
+    note "net_probe: frontend $(xenstore-ls -p /local/domain/$_d/device/vif 2>&1 | tr -s ' ' | tr '\n' ';')"
+    note "net_probe: backend $(xenstore-ls -p /local/domain/0/backend/vif/$_d 2>&1 | tr -s ' ' | tr '\n' ';')"
+    note "net_probe: config $(xl list -l gn 2>/dev/null | tr -d " \n" | grep -o "\"nics\":\[[^]]*\]")"
+    for f in /run/vif-env.*; do [ -f "$f" ] && note "net_probe: $f: $(grep -vE '^(PATH|HOME|TERM|PWD|SHLVL|_)=' "$f" | tr '\n' ' ')"; done
+    note "net_probe: links $(ls /sys/class/net | tr '\n' ' ') bridge: $(brctl show xenbr0 | awk 'NR>1{print $NF}' | tr '\n' ' ')"
+    xl destroy gn
+}
+
+# net_migrate STEP SENDER RECEIVER: the client's connection through a localhost migration.
+net_migrate() {
+    need "$1" "a running gn guest that answers" fresh_gn || { dump; return; }
+    _old=$(xl domid gn)
+    net_client_start 60
+    need "$1" "the client answered before the migration" net_client_more 10 30 || { net_client_stop; note "$1: $NETC_LINE"; return; }
+    _n0=$(net_count)
+    run "$1" 300 $2 migrate -s "" gn "$3 migrate-receive" || { net_client_stop; xl list; dump; return; }
+    _t=$(now)
+    if net_client_more $((_n0 + 20)) 60 && net_client_stop; then
+        mark "$1_connection" OK "$_t" "$NETC_LINE; $_n0 answers before, $(net_count) in all"
+    else
+        net_client_stop; mark "$1_connection" FAIL "$_t" "$NETC_LINE (answers before the migration: $_n0)"
+        xl list; dump
+    fi
+    NET_OLD_DOMID=$_old
+}
+
+s_net_migrate_upstream() { net_migrate net_migrate_upstream xl xl; }
+s_net_migrate_ours() {
+    need net_migrate_ours "xl-colo in the image" command -v xl-colo || return
+    mkdir -p /run/colo
+    net_migrate net_migrate_ours "$OURXL" "$OURXL"
+    # the sender's domain is gone: nothing of its vif may be left behind
+    _t=$(now)
+    _left="$(xenstore-ls /local/domain/0/backend/vif/$NET_OLD_DOMID 2>/dev/null | wc -l) backend nodes, links: $(ls /sys/class/net | grep "^vif$NET_OLD_DOMID\." | tr '\n' ' ')"
+    case "$_left" in "0 backend nodes, links: ") mark net_migrate_ours_teardown OK "$_t" ;;
+        *) mark net_migrate_ours_teardown FAIL "$_t" "old domain $NET_OLD_DOMID left $_left" ;; esac
+}
+
+# The check can fail: the guest's vif taken off the bridge mid-run ends the client in
+# a FAIL (no answer within its wait).
+s_net_negative() {
+    need net_negative "a running gn guest that answers" fresh_gn || { dump; return; }
+    _vif=vif$(xl domid gn).0
+    net_client_start 5
+    need net_negative "the client answered" net_client_more 5 30 || { net_client_stop; return; }
+    _t=$(now)
+    brctl delif xenbr0 "$_vif"
+    if wait "$NETC_PID"; then mark net_negative FAIL "$_t" "the client saw nothing wrong with $_vif off the bridge"
+    else NETC_LINE=$(grep '^@@NETC' /tmp/netc.out | tail -n 1); mark net_negative OK "$_t" "client: $NETC_LINE"; fi
+    brctl addif xenbr0 "$_vif"
+}
