@@ -118,10 +118,34 @@ typedef struct {
     char *net_compare;
 } libxl_sim_info;
 
+/* A network device (real Xen: a vif whose backend is dom0's netback), with upstream's
+ * names for the fields this toolstack uses; read from the "nics" of upstream's JSON. */
+typedef uint8_t libxl_mac[6];
+typedef enum {
+    LIBXL_NIC_TYPE_UNKNOWN = 0,
+    LIBXL_NIC_TYPE_VIF_IOEMU = 1,        /* emulated by a device model: not built here */
+    LIBXL_NIC_TYPE_VIF = 2,
+} libxl_nic_type;
+typedef struct {
+    uint32_t backend_domid;              /* 0 only */
+    int devid;
+    int mtu;                             /* 0: 1500 */
+    libxl_mac mac;
+    char *ip;                            /* for the hotplug script (may be NULL) */
+    char *bridge;                        /* NULL: xenbr0 */
+    char *ifname;                        /* the backend's interface name (NULL: vifD.N) */
+    char *script;                        /* NULL: vif-bridge; relative to /etc/xen/scripts */
+    libxl_nic_type nictype;
+} libxl_device_nic;
+void libxl_device_nic_init(libxl_device_nic *nic);
+void libxl_device_nic_dispose(libxl_device_nic *nic);
+
 typedef struct {
     libxl_domain_create_info c_info;
     libxl_domain_build_info b_info;
     libxl_sim_info sim;
+    int num_nics;
+    libxl_device_nic *nics;
     /* Real Xen: the config in upstream libxl's JSON form, kept whole (kernel, devices,
      * everything this toolstack does not model), as found in upstream's save images,
      * migration streams and /var/lib/xen userdata.  It is what goes back out, with the

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "libxl_colo_proxy.h"
+#include "libxl_device.h"
 #include "libxl_records.h"
 #include "libxl_test.h"
 #include "libxl_save_msgs.h"
@@ -87,6 +88,12 @@ static int create_domain(libxl_ctx *ctx, libxl_domain_config *c, uint32_t *domid
     cfg.start_paused = empty;
     if (xhv_domain_create(ctx->xch, &cfg, domid)) {
         LOG_ERR(ctx, "creating domain '%s': %s", c->c_info.name, strerror(errno));
+        return ERROR_FAIL;
+    }
+    /* The vifs wait, connected to their bridges, for the guest's netfront: a restored
+     * guest reconnects to them in its resume path. */
+    if (libxl__on_xen(ctx) && libxl__nics_add(ctx, *domid, c)) {
+        libxl_domain_destroy(ctx, *domid, NULL);
         return ERROR_FAIL;
     }
     libxl__userdata_store(ctx, *domid, c);

@@ -2,6 +2,7 @@
  * Domain lifecycle: list and info, rename, pause and unpause, resume, destroy.
  */
 #include "libxl_internal.h"
+#include "libxl_device.h"
 #include "xhv_sim.h"
 
 #include <errno.h>
@@ -107,8 +108,11 @@ int libxl_domain_rename(libxl_ctx *ctx, uint32_t domid, const char *old_name,
     return 0;
 }
 
+#define MAX_DEVICES 64
 int libxl_domain_destroy(libxl_ctx *ctx, uint32_t domid, const libxl_asyncop_how *ao_how)
 {
+    struct libxl__device devs[MAX_DEVICES];
+    int ndev = 0;
     char path[512];
     int rc = libxl__check_ao(ctx, ao_how);
 
@@ -117,10 +121,18 @@ int libxl_domain_destroy(libxl_ctx *ctx, uint32_t domid, const libxl_asyncop_how
     /* the path names the domain's uuid: find it while the domain exists */
     if (libxl__userdata_path(ctx, path, sizeof(path), domid))
         path[0] = 0;
+    /* Its devices' backends are told first; they are removed once the guest is gone
+     * (whoever built it: upstream's xl for the source of a migration). */
+    if (libxl__on_xen(ctx))
+        ndev = libxl__devices_list(ctx, domid, devs, MAX_DEVICES);
+    for (int i = 0; i < ndev; i++)
+        libxl__device_offline(ctx, &devs[i]);
     if (xhv_domain_destroy(ctx->xch, domid)) {
         LOG_ERR(ctx, "destroying domain %u: %s", domid, strerror(errno));
         return errno == ESRCH || errno == ENOENT ? ERROR_DOMAIN_NOTFOUND : ERROR_FAIL;
     }
+    for (int i = 0; i < ndev; i++)
+        libxl__device_remove(ctx, &devs[i]);
     if (path[0])
         unlink(path);
     return 0;

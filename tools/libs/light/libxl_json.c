@@ -4,6 +4,7 @@
  * upstream's libxl (real Xen) is kept whole and goes back out as it came.
  */
 #include "libxl_internal.h"
+#include "libxl_device.h"
 
 #include <json-c/json.h>
 #include <stdlib.h>
@@ -23,6 +24,9 @@ void libxl_domain_config_dispose(libxl_domain_config *c)
     free(c->sim.net);
     free(c->sim.net_compare);
     free(c->xen_json);
+    for (int i = 0; i < c->num_nics; i++)
+        libxl_device_nic_dispose(&c->nics[i]);
+    free(c->nics);
     memset(c, 0, sizeof(*c));
 }
 
@@ -162,6 +166,9 @@ int libxl_domain_config_from_json(libxl_ctx *ctx, libxl_domain_config *p, const 
             goto out;
         }
     }
+    if ((rc = libxl__nics_from_json(ctx, o, p)))
+        goto out;
+    rc = ERROR_INVAL;
     /* No "sim" object: a config written by upstream's libxl (real Xen), kept whole. */
     if (!json_object_object_get_ex(o, "sim", &sim) && !(p->xen_json = strdup(s)))
         goto out;

@@ -7,6 +7,7 @@
 #   net_migrate_upstream  the connection survives upstream's localhost xl migrate
 #   net_migrate_ours   ... and our xl's (our libxl builds the receiver's vif)
 #   net_migrate_ours_teardown  nothing of the old domain's vif is left (xenstore, links)
+#   net_migrate_ours_to_upstream, net_migrate_upstream_to_ours  the two mixed directions
 #   net_negative       the client's check fails when the vif leaves the bridge
 NET_IP=10.99.0.2
 NET_PORT=7000
@@ -89,7 +90,7 @@ EOF
     _d=$(xl domid gn 2>/dev/null)
     note "net_probe: frontend $(xenstore-ls -p /local/domain/$_d/device/vif 2>&1 | tr -s ' ' | tr '\n' ';')"
     note "net_probe: backend $(xenstore-ls -p /local/domain/0/backend/vif/$_d 2>&1 | tr -s ' ' | tr '\n' ';')"
-    note "net_probe: config $(xl list -l gn 2>/dev/null | tr -d " \n" | grep -o "\"nics\":\[[^]]*\]")"
+    note "net_probe: config $(xl list -l gn 2>/dev/null | tr -d '\n' | tr -s ' ' | grep -o '"nics": \[[^]]*\]')"
     for f in /run/vif-env.*; do [ -f "$f" ] && note "net_probe: $f: $(grep -vE '^(PATH|HOME|TERM|PWD|SHLVL|_)=' "$f" | tr '\n' ' ')"; done
     note "net_probe: links $(ls /sys/class/net | tr '\n' ' ') bridge: $(brctl show xenbr0 | awk 'NR>1{print $NF}' | tr '\n' ' ')"
     xl destroy gn
@@ -123,6 +124,19 @@ s_net_migrate_ours() {
     _left="$(xenstore-ls /local/domain/0/backend/vif/$NET_OLD_DOMID 2>/dev/null | wc -l) backend nodes, links: $(ls /sys/class/net | grep "^vif$NET_OLD_DOMID\." | tr '\n' ' ')"
     case "$_left" in "0 backend nodes, links: ") mark net_migrate_ours_teardown OK "$_t" ;;
         *) mark net_migrate_ours_teardown FAIL "$_t" "old domain $NET_OLD_DOMID left $_left" ;; esac
+}
+
+# Mixed: our xl sends, upstream's receives (its libxl builds the vif from the config
+# our xl sent on), and the other way round (ours builds it from upstream's config).
+s_net_migrate_ours_to_upstream() {
+    need net_migrate_ours_to_upstream "xl-colo in the image" command -v xl-colo || return
+    mkdir -p /run/colo
+    net_migrate net_migrate_ours_to_upstream "$OURXL" "$UPXL"
+}
+s_net_migrate_upstream_to_ours() {
+    need net_migrate_upstream_to_ours "xl-colo in the image" command -v xl-colo || return
+    mkdir -p /run/colo
+    net_migrate net_migrate_upstream_to_ours xl "$OURXL"
 }
 
 # The check can fail: the guest's vif taken off the bridge mid-run ends the client in
