@@ -122,6 +122,9 @@ s_net_migrate_ours() {
     # the sender's domain is gone: nothing of its vif may be left behind
     _t=$(now)
     _left="$(xenstore-ls /local/domain/0/backend/vif/$NET_OLD_DOMID 2>/dev/null | wc -l) backend nodes, links: $(ls /sys/class/net | grep "^vif$NET_OLD_DOMID\." | tr '\n' ' ')"
+    # and the sender's libxl removed it without an error (the hotplug script's offline)
+    _err=$(grep -m 1 'libxl: error' /tmp/net_migrate_ours.out 2>/dev/null | cut -c1-160)
+    [ -z "$_err" ] || _left="$_left; sender: $_err"
     case "$_left" in "0 backend nodes, links: ") mark net_migrate_ours_teardown OK "$_t" ;;
         *) mark net_migrate_ours_teardown FAIL "$_t" "old domain $NET_OLD_DOMID left $_left" ;; esac
 }
