@@ -193,4 +193,34 @@ int netcompare_failover(netcompare *nc, enum netcompare_side survivor,
 
 void netcompare_get_stats(const netcompare *nc, struct netcompare_stats *st);
 
+/* ---- frames from a packet socket with the kernel's offload state ---------------------- */
+
+/* The virtio_net_hdr a packet socket with PACKET_VNET_HDR puts before each frame, in
+ * host byte order. */
+struct netcompare_vnet_hdr {
+    uint8_t flags;           /* NETCOMPARE_VNET_NEEDS_CSUM */
+    uint8_t gso_type;        /* NETCOMPARE_GSO_*, maybe | NETCOMPARE_GSO_ECN */
+    uint16_t hdr_len, gso_size, csum_start, csum_offset;
+};
+_Static_assert(sizeof(struct netcompare_vnet_hdr) == 10, "the virtio_net_hdr layout");
+#define NETCOMPARE_VNET_NEEDS_CSUM 1u
+#define NETCOMPARE_GSO_NONE  0u
+#define NETCOMPARE_GSO_TCPV4 1u
+#define NETCOMPARE_GSO_UDP   3u
+#define NETCOMPARE_GSO_TCPV6 4u
+#define NETCOMPARE_GSO_ECN   0x80u
+
+typedef void netcompare_emit_fn(void *opaque, uint8_t *frame, size_t len);
+/*
+ * The frame as the wire would carry it, to emit: a partial checksum filled in (the
+ * field holds the pseudo-header's sum, as the kernel leaves it); a TCP segment for
+ * segmentation offload (IPv4 or IPv6) cut into segments of gso_size payload bytes, each
+ * with its IP length, IPv4 id and checksum, sequence number, flags (FIN and PSH on the
+ * last only, CWR on the first only) and TCP checksum.  EPROTO for what cannot be
+ * finished (UDP fragmentation offload, a checksum position outside the frame, a GSO
+ * frame that is not TCP), EMSGSIZE over NETCOMPARE_MAX_FRAME; emit is not called then.
+ */
+int netcompare_finish(const struct netcompare_vnet_hdr *vh, uint8_t *frame, size_t len,
+                      netcompare_emit_fn *emit, void *opaque);
+
 #endif

@@ -24,6 +24,12 @@ int readv_exact(int fd, struct iovec *iov, int iovcnt);
 int writev_exact(int fd, struct iovec *iov, int iovcnt);
 
 /* ---- clock (CLOCK_MONOTONIC) ---- */
+/* The compare proxy's control messages (u32 big-endian length + text, at most 128
+ * bytes): 0 or -1 with errno set (recv: EOF, EMSGSIZE for size or more, EPROTO for a
+ * NUL inside; blocking, the sender writes whole messages). */
+int ctlmsg_send(int fd, const char *msg);
+int ctlmsg_recv(int fd, char *buf, size_t size);
+
 uint64_t clock_now_ns(void);
 uint64_t clock_now_ms(void);
 double clock_now_s(void);

@@ -200,42 +200,6 @@ static int parse_addr(const char *s, struct sockaddr_in *a)
     return inet_pton(AF_INET, host, &a->sin_addr) == 1 && a->sin_port ? 0 : -1;
 }
 
-/* ---- control messages: u32 big-endian length + bytes ---- */
-static int ctl_send(int fd, const char *msg)
-{
-    uint32_t len = htonl((uint32_t)strlen(msg));
-    char buf[128];
-
-    memcpy(buf, &len, 4);
-    memcpy(buf + 4, msg, strlen(msg));
-    return send(fd, buf, 4 + strlen(msg), MSG_NOSIGNAL) == (ssize_t)(4 + strlen(msg)) ? 0 : -1;
-}
-
-/* Reads one message (blocking: libxl writes whole messages).  -1: EOF or error. */
-static int ctl_recv(int fd, char *buf, size_t size)
-{
-    uint32_t len;
-    size_t got = 0;
-
-    while (got < 4) {
-        ssize_t r = read(fd, (char *)&len + got, 4 - got);
-        if (r <= 0)
-            return -1;
-        got += (size_t)r;
-    }
-    len = ntohl(len);
-    if (len >= size)
-        return -1;
-    for (got = 0; got < len;) {
-        ssize_t r = read(fd, buf + got, len - got);
-        if (r <= 0)
-            return -1;
-        got += (size_t)r;
-    }
-    buf[len] = 0;
-    return 0;
-}
-
 /* ---- ring ---- */
 static struct simxen_net_ring *ring;
 static char ring_path[512];
@@ -308,7 +272,7 @@ static void request_checkpoint(struct cmp *c, const char *why)
     c->requested = 1;
     st.requests++;
     logmsg("Q %u %s\n", c->epoch, why);
-    if (ctl_send(c->ctl, "DO_CHECKPOINT"))
+    if (ctlmsg_send(c->ctl, "DO_CHECKPOINT"))
         fprintf(stderr, "%s: control connection: %s\n", prog, strerror(errno));
 }
 
@@ -403,7 +367,7 @@ static void ctl_input(struct cmp *c)
 {
     char msg[128];
 
-    if (ctl_recv(c->ctl, msg, sizeof(msg))) {
+    if (ctlmsg_recv(c->ctl, msg, sizeof(msg))) {
         /* libxl is done (replication over): the primary runs unprotected */
         fprintf(stderr, "%s: control connection closed: output passes through\n", prog);
         logmsg("E\n");
@@ -411,10 +375,10 @@ static void ctl_input(struct cmp *c)
         c->ctl = -1;
         c->colo = 0;
     } else if (!strcmp(msg, "COLO_USERSPACE_PROXY_INIT")) {
-        ctl_send(c->ctl, "COLO_USERSPACE_PROXY_INIT");
+        ctlmsg_send(c->ctl, "COLO_USERSPACE_PROXY_INIT");
     } else if (!strcmp(msg, "COLO_CHECKPOINT")) {
         checkpoint(c);
-        ctl_send(c->ctl, "COLO_CHECKPOINT_DONE");
+        ctlmsg_send(c->ctl, "COLO_CHECKPOINT_DONE");
     } else {
         fprintf(stderr, "%s: unknown control message \"%s\"\n", prog, msg);
     }

@@ -10,6 +10,7 @@
  *   /local/domain/<be>/backend/<kind>/<domid>/<devid>   the backend's side, owned by
  *                                                       the backend domain, readable
  *                                                       by the guest
+ *   /libxl/<domid>/device/<kind>/<devid>                the toolstack's record (dom0's)
  *
  * Both start in state 1 (Initialising); the backend driver answers 2 (InitWait), then
  * the hotplug script runs with the environment and argument Xen's scripts expect
@@ -105,18 +106,26 @@ int libxl__device_add(libxl_ctx *ctx, const struct libxl__device *d, const char 
                       const char *const *front, const char *const *front_dom0_owned)
 {
     struct xs_handle *h = store(ctx);
-    char fe[160], be[160];
+    char fe[160], be[160], lp[160], lfe[176], lbe[176];
     xs_transaction_t t;
 
     if (!h)
         return -1;
     libxl__device_paths(d, fe, sizeof(fe), be, sizeof(be));
+    /* Upstream's libxl keeps its own record of a domain's devices there, and leaves out
+     * of the config it sends on (xl save, migrate) every device it does not find in it:
+     * a domain this libxl built, saved by upstream's xl, would lose its vifs. */
+    snprintf(lp, sizeof(lp), "/libxl/%u/device/%s/%u", d->domid, d->kind, d->devid);
+    snprintf(lfe, sizeof(lfe), "%s/frontend", lp);
+    snprintf(lbe, sizeof(lbe), "%s/backend", lp);
     for (;;) {
         t = xs_transaction_start(h);
         if (!t)
             break;
         if (put_dir(h, t, be, d->backend_domid, d->domid, back, NULL) ||
-            put_dir(h, t, fe, d->domid, d->backend_domid, front, front_dom0_owned)) {
+            put_dir(h, t, fe, d->domid, d->backend_domid, front, front_dom0_owned) ||
+            put_dir(h, t, lp, 0, 0, back, NULL) ||
+            put(h, t, lfe, fe, 0, 0) || put(h, t, lbe, be, 0, 0)) {
             xs_transaction_end(h, t, true);
             break;
         }

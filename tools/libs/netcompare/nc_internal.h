@@ -26,6 +26,14 @@ static inline void nc_put32(uint8_t *p, uint32_t v)
     nc_put16(p + 2, (uint16_t)v);
 }
 
+/* A one's-complement sum of 16-bit words, folded to 16 bits. */
+static inline uint16_t nc_csum_fold(uint32_t sum)
+{
+    while (sum >> 16)
+        sum = (sum & 0xffff) + (sum >> 16);
+    return (uint16_t)sum;
+}
+
 /* The TCP checksum field at csum after the 32-bit word at word changed to v: RFC 1624's
  * incremental update, so that the checksum's correctness is kept, not recreated. */
 void nc_csum_replace32(uint8_t *csum, uint8_t *word, uint32_t v);

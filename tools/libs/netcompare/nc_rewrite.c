@@ -9,14 +9,6 @@
 
 #include "nc_internal.h"
 
-/* One's complement sum of 16-bit words, folded. */
-static uint16_t fold(uint32_t sum)
-{
-    while (sum >> 16)
-        sum = (sum & 0xffff) + (sum >> 16);
-    return (uint16_t)sum;
-}
-
 void nc_csum_replace32(uint8_t *csum, uint8_t *word, uint32_t v)
 {
     uint32_t old = nc_get32(word);
@@ -26,7 +18,7 @@ void nc_csum_replace32(uint8_t *csum, uint8_t *word, uint32_t v)
     sum += (uint16_t)~(old >> 16) + (uint16_t)~old;
     sum += (v >> 16) + (v & 0xffff);
     nc_put32(word, v);
-    nc_put16(csum, (uint16_t)~fold(sum));
+    nc_put16(csum, (uint16_t)~nc_csum_fold(sum));
 }
 
 void nc_rewrite_tcp(uint8_t *f, const struct netcompare_pkt *pkt, enum netcompare_dir dir,

@@ -8,8 +8,8 @@
  * Every answer must be "A <seq> <served> [<t>]" for the request just sent, with served
  * one more than in the previous answer: a lost, repeated or reordered answer, or guest
  * state that went back or jumped, is a failure, and so are a connection reset, an EOF
- * and an answer that takes more than WAIT_S seconds (default 30: a migration's
- * downtime under the emulator is seconds).  It stops when STOPFILE exists or after
+ * and an answer (or the connection itself) that takes more than WAIT_S seconds (default
+ * 30: a migration's downtime under the emulator is seconds).  It stops when STOPFILE exists or after
  * MAX_S seconds (default 600) and prints
  *
  *   @@NETC answers=N median_ms=M p99_ms=P max_ms=X => ok
@@ -141,6 +141,29 @@ static int exchange(struct client *c, int wait_s, char *why, size_t wl)
     return 0;
 }
 
+/* connect() within wait_s seconds (a SYN that is never answered would block for
+ * minutes): 0, or -1 with errno set (ETIMEDOUT). */
+static int connect_within(int fd, const struct sockaddr_in *a, int wait_s)
+{
+    struct pollfd p = { .fd = fd, .events = POLLOUT };
+    int fl = fcntl(fd, F_GETFL), err = 0;
+    socklen_t el = sizeof(err);
+
+    if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK))
+        return -1;
+    if (connect(fd, (const struct sockaddr *)a, sizeof(*a)) && errno != EINPROGRESS)
+        return -1;
+    if (poll(&p, 1, wait_s * 1000) != 1) {
+        errno = ETIMEDOUT;
+        return -1;
+    }
+    if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &el) || err) {
+        errno = err ? err : errno;
+        return -1;
+    }
+    return fcntl(fd, F_SETFL, fl);
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: net-client [-i INTERVAL_MS] [-w WAIT_S] [-T MAX_S] [-s STOPFILE] "
@@ -184,7 +207,7 @@ int main(int argc, char **argv)
     }
     start = now_us();
     c.fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (c.fd < 0 || connect(c.fd, (struct sockaddr *)&a, sizeof(a))) {
+    if (c.fd < 0 || connect_within(c.fd, &a, wait_s)) {
         snprintf(why, sizeof(why), "connecting to %s:%s: %s", argv[optind], argv[optind + 1],
                  strerror(errno));
     } else {

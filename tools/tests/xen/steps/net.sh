@@ -90,6 +90,7 @@ EOF
     _d=$(xl domid gn 2>/dev/null)
     note "net_probe: frontend $(xenstore-ls -p /local/domain/$_d/device/vif 2>&1 | tr -s ' ' | tr '\n' ';')"
     note "net_probe: backend $(xenstore-ls -p /local/domain/0/backend/vif/$_d 2>&1 | tr -s ' ' | tr '\n' ';')"
+    note "net_probe: libxl's record $(xenstore-ls -p /libxl/$_d/device 2>&1 | tr -s ' .' | tr '\n' ';')"
     note "net_probe: config $(xl list -l gn 2>/dev/null | tr -d '\n' | tr -s ' ' | grep -o '"nics": \[[^]]*\]')"
     for f in /run/vif-env.*; do [ -f "$f" ] && note "net_probe: $f: $(grep -vE '^(PATH|HOME|TERM|PWD|SHLVL|_)=' "$f" | tr '\n' ' ')"; done
     note "net_probe: links $(ls /sys/class/net | tr '\n' ' ') bridge: $(brctl show xenbr0 | awk 'NR>1{print $NF}' | tr '\n' ' ')"
