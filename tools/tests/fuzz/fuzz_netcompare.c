@@ -3,11 +3,13 @@
  *
  * Byte 0: bit 0 mirror mode (every frame goes to both guests, so nothing may ever
  * mismatch, be held or be released other than as it went in); bit 1 small limits (so
- * that they are reached).  Then operations, each a byte (its value mod 6) and for frames
+ * that they are reached).  Then operations, each a byte (its value mod 7) and for frames
  * a 16-bit little-endian length and that many bytes:
  *   0 the primary's frame, 1 the secondary's, 2 an inbound frame (mirrored), 3 the clock
  *   advances by the next 16 bits in ms, 4 a checkpoint, 5 a failover to the side in the
- *   next byte's bit 0 (the rest of the input is then rewritten by the returned table).
+ *   next byte's bit 0 (the rest of the input is then rewritten by the returned table),
+ *   6 a frame with an offload header (10 bytes, then the length and the frame) through
+ *   netcompare_finish: each finished frame within its promises, then the primary's.
  * After each operation the handle's counters must be within its limits, a reason and a
  * deadline must be there exactly when due, every parse must give offsets inside the
  * frame, and a rewritten frame must parse as the original did.
@@ -118,6 +120,34 @@ static void after_failover(struct in *in, const struct netcompare_offset *tab, s
     }
 }
 
+/* A frame netcompare_finish made (op 6): within the limits it promises, then compared
+ * as the primary's (both sides' in mirror mode) like any other. */
+struct finish_ctx {
+    netcompare *nc;
+    const struct netcompare_vnet_hdr *vh;
+    unsigned int emitted;
+};
+static void finished(void *opaque, uint8_t *f, size_t len)
+{
+    struct finish_ctx *fc = opaque;
+    uint8_t gso = fc->vh->gso_type & (uint8_t)~NETCOMPARE_GSO_ECN;
+    struct netcompare_pkt pkt;
+
+    fc->emitted++;
+    if (len > NETCOMPARE_MAX_FRAME)
+        fuzz_fail("a finished frame of %zu bytes", len);
+    check_parse(f, len, &pkt);
+    if (gso != NETCOMPARE_GSO_NONE &&
+        (pkt.cls != NETCOMPARE_TCP || pkt.ip_end - pkt.data_off > fc->vh->gso_size))
+        fuzz_fail("a segment of class %s with %u payload bytes (segment size %u)",
+                  netcompare_class_name(pkt.cls), pkt.ip_end - pkt.data_off, fc->vh->gso_size);
+    last = f;
+    last_len = len;
+    if (netcompare_input(fc->nc, NETCOMPARE_PRIMARY, f, len) ||
+        (mirror && netcompare_input(fc->nc, NETCOMPARE_SECONDARY, f, len)))
+        fuzz_fail("netcompare_input failed on a finished frame");
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     static uint8_t frame[NETCOMPARE_MAX_FRAME], sec[NETCOMPARE_MAX_FRAME];
@@ -159,7 +189,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         size_t n;
 
         take(&in, &op, 1);
-        switch (op % 6) {
+        switch (op % 7) {
         case 0:
         case 1:
             take(&in, &len, 2);
@@ -171,7 +201,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 if (netcompare_input(nc, NETCOMPARE_PRIMARY, frame, got) ||
                     netcompare_input(nc, NETCOMPARE_SECONDARY, frame, got))
                     fuzz_fail("netcompare_input failed");
-            } else if (netcompare_input(nc, op % 6 ? NETCOMPARE_SECONDARY : NETCOMPARE_PRIMARY,
+            } else if (netcompare_input(nc, op % 7 ? NETCOMPARE_SECONDARY : NETCOMPARE_PRIMARY,
                                         frame, got)) {
                 fuzz_fail("netcompare_input failed");
             }
@@ -207,6 +237,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             after_failover(&in, tab, n);
             free(tab);
             break;
+        case 6: {
+            struct netcompare_vnet_hdr vh;
+            struct finish_ctx fc = { nc, &vh, 0 };
+
+            memset(&vh, 0, sizeof(vh));
+            take(&in, &vh, sizeof(vh));
+            take(&in, &len, 2);
+            got = take(&in, frame, len);
+            if (netcompare_finish(&vh, frame, got, finished, &fc) && fc.emitted)
+                fuzz_fail("netcompare_finish failed after emitting %u frames", fc.emitted);
+            break;
+        }
         }
         check_bounds(nc, &lim);
     }

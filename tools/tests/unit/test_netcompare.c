@@ -12,7 +12,7 @@
 
 /* ---- frames --------------------------------------------------------------------------- */
 
-enum { MAXF = 2048 };
+enum { MAXF = 8192 };
 
 struct spec {
     int v6, vlan;              /* vlan: VID or -1 */
@@ -904,8 +904,142 @@ static void test_malformed(void)
     netcompare_free(nc);
 }
 
+/* ---- frames with the kernel's offload state (netcompare_finish) ------------------------ */
+
+static struct {
+    uint8_t f[8][MAXF];
+    size_t len[8];
+    int n;
+} segs;
+
+static void keep_seg(void *opaque, uint8_t *frame, size_t len)
+{
+    (void)opaque;
+    if (segs.n < 8 && len <= MAXF) {
+        memcpy(segs.f[segs.n], frame, len);
+        segs.len[segs.n] = len;
+    }
+    segs.n++;
+}
+
+/* A GSO frame of 3000 payload bytes cut into 1200-byte segments, IPv4 or IPv6. */
+static void gso_case(int v6)
+{
+    static char data[3001];
+    static uint8_t f[MAXF];
+    struct spec sp;
+    struct netcompare_vnet_hdr vh = { 0 };
+    size_t len, hdr;
+    int ok_hdrs = 1, ok_data = 1, rc;
+
+    for (int i = 0; i < 3000; i++)
+        data[i] = (char)('a' + i % 26);
+    sp = tcp_spec(1000, 77, PSH | ACK, data);
+    sp.v6 = v6;
+    len = build(f, &sp);
+    hdr = 14 + (v6 ? 40 : 20) + 20;
+    vh.gso_type = v6 ? NETCOMPARE_GSO_TCPV6 : NETCOMPARE_GSO_TCPV4;
+    vh.gso_size = 1200;
+    vh.hdr_len = (uint16_t)hdr;
+    memset(&segs, 0, sizeof(segs));
+    rc = netcompare_finish(&vh, f, len, keep_seg, NULL);
+    CHECK(rc == 0 && segs.n == 3, "IPv%d GSO: 3000 bytes in segments of 1200 are 3 frames "
+          "(rc %d, %d)", v6 ? 6 : 4, rc, segs.n);
+    for (int i = 0; i < 3 && i < segs.n; i++) {
+        const uint8_t *g = segs.f[i];
+        struct layout l = layout_of(g);
+        size_t want = i < 2 ? 1200 : 600;
+        uint8_t fl = g[l.l4 + 13];
+
+        ok_hdrs &= segs.len[i] == hdr + want && l.end == segs.len[i] && tcp_csum_ok(g) &&
+                   get32(g + l.l4 + 4) == 1000 + 1200u * (uint32_t)i &&
+                   get32(g + l.l4 + 8) == 77 && !!(fl & PSH) == (i == 2) && (fl & ACK);
+        if (!v6)
+            ok_hdrs &= finish(sum16(g + l.l3, 20, 0)) == 0 && get16(g + l.l3 + 4) == 1u + (uint32_t)i;
+        ok_data &= !memcmp(g + hdr, data + 1200 * i, want);
+    }
+    CHECK(ok_hdrs, "IPv%d GSO: lengths, sequence numbers, PSH on the last only, %schecksums",
+          v6 ? 6 : 4, v6 ? "" : "IP ids and ");
+    CHECK(ok_data, "IPv%d GSO: each segment carries its slice of the payload", v6 ? 6 : 4);
+}
+
+static void test_offload(void)
+{
+    static uint8_t f[MAXF], orig[MAXF];
+    struct netcompare_vnet_hdr vh = { 0 };
+    struct spec sp = tcp_spec(5, 6, PSH | ACK, "partial checksum");
+    struct layout l;
+    size_t len;
+    uint32_t pseudo;
+
+    gso_case(0);
+    gso_case(1);
+
+    /* a partial checksum: the field holds the pseudo header's sum, as the kernel leaves it */
+    len = build(f, &sp);
+    memcpy(orig, f, len);
+    l = layout_of(f);
+    pseudo = sum16(f + l.l3 + 12, 8, 0) + 6 + (uint32_t)(l.end - l.l4);
+    while (pseudo >> 16)
+        pseudo = (pseudo & 0xffff) + (pseudo >> 16);
+    put16(f + l.l4 + 16, pseudo);
+    vh.flags = NETCOMPARE_VNET_NEEDS_CSUM;
+    vh.csum_start = (uint16_t)l.l4;
+    vh.csum_offset = 16;
+    memset(&segs, 0, sizeof(segs));
+    /* the Ethernet padding build() adds is not part of the segment: finish up to its end */
+    CHECK(netcompare_finish(&vh, f, l.end, keep_seg, NULL) == 0 && segs.n == 1 &&
+          !memcmp(segs.f[0], orig, l.end), "a partial checksum is completed to the right one");
+    memcpy(f, orig, len);
+    vh = (struct netcompare_vnet_hdr){ 0 };
+    memset(&segs, 0, sizeof(segs));
+    CHECK(netcompare_finish(&vh, f, len, keep_seg, NULL) == 0 && segs.n == 1 &&
+          segs.len[0] == len && !memcmp(segs.f[0], orig, len), "no offload: the frame as it is");
+
+    /* hostile offload headers and frames: refused, nothing emitted */
+#define REFUSED(e, what) do {                                                          \
+        memset(&segs, 0, sizeof(segs));                                                 \
+        errno = 0;                                                                      \
+        CHECK(netcompare_finish(&vh, f, len, keep_seg, NULL) == -1 && errno == (e) &&   \
+              segs.n == 0, "refused with %s: %s", #e, what);                            \
+    } while (0)
+    vh = (struct netcompare_vnet_hdr){ .flags = NETCOMPARE_VNET_NEEDS_CSUM,
+                                       .csum_start = (uint16_t)len, .csum_offset = 0 };
+    REFUSED(EPROTO, "checksum start at the frame's end");
+    vh.csum_start = (uint16_t)(len - 1);
+    REFUSED(EPROTO, "checksum field past the frame's end");
+    vh.csum_start = (uint16_t)l.l4;
+    vh.csum_offset = 15;
+    REFUSED(EPROTO, "an odd checksum offset");
+    vh = (struct netcompare_vnet_hdr){ .gso_type = NETCOMPARE_GSO_UDP, .gso_size = 100 };
+    REFUSED(EPROTO, "UDP fragmentation offload");
+    vh = (struct netcompare_vnet_hdr){ .gso_type = NETCOMPARE_GSO_TCPV4, .gso_size = 0 };
+    REFUSED(EPROTO, "segmentation with a segment size of 0");
+    vh.gso_size = 100;
+    sp = udp_spec("not tcp");
+    len = build(f, &sp);
+    REFUSED(EPROTO, "TCP segmentation of a UDP frame");
+    sp = tcp_spec(1, 2, ACK, "cut short");
+    len = build(f, &sp);
+    len = 14 + 20 + 10;
+    REFUSED(EPROTO, "TCP segmentation of a frame cut inside its TCP header");
+    vh = (struct netcompare_vnet_hdr){ 0 };
+    len = NETCOMPARE_MAX_FRAME + 1;
+    {
+        uint8_t *big = calloc(1, len);
+
+        memset(&segs, 0, sizeof(segs));
+        errno = 0;
+        CHECK(big && netcompare_finish(&vh, big, len, keep_seg, NULL) == -1 && errno == EMSGSIZE &&
+              segs.n == 0, "refused with EMSGSIZE: a frame over NETCOMPARE_MAX_FRAME");
+        free(big);
+    }
+#undef REFUSED
+}
+
 int main(void)
 {
+    test_offload();
     test_identical();
     test_mismatch();
     test_isn();
