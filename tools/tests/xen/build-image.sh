@@ -21,7 +21,8 @@ KVER=${KPKG#linux-image-}
 # Project binaries to put into dom0 (built by `make`); "path:name" renames (our xl
 # must not shadow upstream's).
 BINS=${XEN_IMAGE_BINS:-tools/misc/xhv-sr tools/xl/xl:xl-colo tools/helpers/libxl-save-helper tools/tests/xen/dom0-canary
-      tools/tests/xen/xen-resume-stress tools/tests/xen/reg-canary tools/tests/xen/net-client}
+      tools/tests/xen/xen-resume-stress tools/tests/xen/reg-canary tools/tests/xen/net-client
+      tools/misc/colo-vif-proxy}
 
 PKGS="$KPKG busybox-static
   xen-hypervisor-$XENVER-amd64 xen-utils-$XENVER xen-utils-common xenstore-utils
@@ -111,7 +112,7 @@ for m in drivers/xen/xen-evtchn drivers/xen/xen-privcmd drivers/xen/xen-gntdev \
          drivers/virtio/virtio_ring drivers/virtio/virtio \
          drivers/virtio/virtio_pci_legacy_dev drivers/virtio/virtio_pci_modern_dev \
          drivers/virtio/virtio_pci drivers/block/virtio_blk \
-         net/llc/llc net/802/stp net/bridge/bridge drivers/net/xen-netback/xen-netback; do
+         net/llc/llc net/802/stp net/bridge/bridge drivers/net/xen-netback/xen-netback drivers/net/veth; do
     put "$R" "/lib/modules/$KVER/kernel/$m.ko"
 done
 cp "$OUT/vmlinuz" "$R/boot/vmlinuz"

@@ -18,14 +18,22 @@ read up _ < /proc/uptime
 echo "@@DOMU_UP uptime=$up"
 # With xip=ADDR on the command line (a guest with a vif, steps/net.sh): netfront, the
 # address on eth0 (/24) and the request/response service (net-echo.c; xnettime=1: its
-# answers carry the guest's clock, so two copies differ).
+# answers carry the guest's clock, so two copies differ; xnetquiet=1: below).
 for a in $(cat /proc/cmdline); do
-    case "$a" in xip=*) XIP=${a#xip=} ;; xnettime=1) NETT=-t ;; esac
+    case "$a" in xip=*) XIP=${a#xip=} ;; xnettime=1) NETT=-t ;; xnetquiet=1) NETQ=1 ;; esac
 done
 if [ -n "$XIP" ]; then
     insmod /lib/modules/*/kernel/drivers/net/xen-netfront.ko
     n=0; while [ ! -e /sys/class/net/eth0 ] && [ $n -lt 50 ]; do n=$((n+1)); sleep 0.2; done
     ip link set lo up
+    # xnetquiet=1 (two guests booted apart behind the compare proxy, steps/net.sh): no
+    # TCP timestamps (theirs differ, and the survivor's would be refused by its peers)
+    # and no IPv6 (its chatter comes at each guest's own time)
+    if [ -n "$NETQ" ]; then
+        echo 0 > /proc/sys/net/ipv4/tcp_timestamps
+        echo 1 > /proc/sys/net/ipv6/conf/all/disable_ipv6
+        echo 1 > /proc/sys/net/ipv6/conf/default/disable_ipv6
+    fi
     ip addr add "$XIP/24" dev eth0 && ip link set eth0 up && echo "@@NET eth0 $XIP up" ||
         echo "@@NET eth0 $XIP FAILED"
     net-echo $NETT &

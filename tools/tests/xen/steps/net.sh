@@ -9,13 +9,16 @@
 #   net_migrate_ours_teardown  nothing of the old domain's vif is left (xenstore, links)
 #   net_migrate_ours_to_upstream, net_migrate_upstream_to_ours  the two mixed directions
 #   net_negative       the client's check fails when the vif leaves the bridge
+#   net_vif_proxy      colo-vif-proxy between the bridge and two guests' vifs (gn and gn2,
+#                      booted apart, one address): the client's answers through it, then
+#                      through a failover to gn2 with gn destroyed
 NET_IP=10.99.0.2
 NET_PORT=7000
 NETCFG=/etc/xen/gn-pvh.cfg
 
 net_setup() {
     [ -e /sys/class/net/xenbr0 ] && return 0
-    for m in net/llc/llc net/802/stp net/bridge/bridge drivers/net/xen-netback/xen-netback; do
+    for m in net/llc/llc net/802/stp net/bridge/bridge drivers/net/xen-netback/xen-netback drivers/net/veth; do
         grep -q "^$(basename $m | tr - _) " /proc/modules || insmod "$KM/$m.ko" || return 1
     done
     # a new bridge has STP off; busybox's brctl has no stp/setfd: the delay through sysfs
@@ -52,7 +55,7 @@ net_client_start() { # WAIT_S
         > /tmp/netc.out 2>&1 &
     NETC_PID=$!
 }
-net_count() { _c=$(tr -d ' ' < /run/netc.count 2>/dev/null); echo "${_c:-0}"; }
+net_count() { _c=$( [ -f /run/netc.count ] && tr -d ' ' < /run/netc.count); echo "${_c:-0}"; }
 # net_client_more N TIMEOUT: the client's count passes N within TIMEOUT s (still running).
 net_client_more() {
     _t=$(now)
@@ -155,4 +158,55 @@ s_net_negative() {
     if wait "$NETC_PID"; then mark net_negative FAIL "$_t" "the client saw nothing wrong with $_vif off the bridge"
     else NETC_LINE=$(grep '^@@NETC' /tmp/netc.out | tail -n 1); mark net_negative OK "$_t" "client: $NETC_LINE"; fi
     brctl addif xenbr0 "$_vif"
+}
+
+# Two guests booted apart with one MAC and address, each on a bridge of its own, their
+# vifs then taken off it and given to colo-vif-proxy; the proxy's uplink is a veth whose
+# other end is on xenbr0.  No COLO here (the two are not copies; no checkpoint is ever
+# asked for): the packet path on netback's vifs, its offloads, the comparison, and a
+# failover to the second guest.
+vif_proxy_guest() { # NAME BRIDGE
+    sed -e "s/^name .*/name = \"$1\"/" -e "s/bridge=xenbr0/bridge=$2/" \
+        -e 's/xip=10.99.0.2"/xip=10.99.0.2 xnetquiet=1"/' $NETCFG > /tmp/$1.cfg
+    brctl addbr "$2" 2>/dev/null; ip link set "$2" up
+    rm -f "$LOGS/guest-$1.log"
+    timeout 120 xl create /tmp/$1.cfg >/dev/null 2>&1 && wait_cnt "$1" 1 120 &&
+        grep -q '@@NET listening' "$LOGS/guest-$1.log"
+}
+vif_proxy_stat() { grep '^@@VIFPROXY exit' /tmp/vifproxy.log | tail -n 1 | tr ' ' '\n' | sed -n "s/^$1=//p"; }
+
+s_net_vif_proxy() {
+    need net_vif_proxy "colo-vif-proxy in the image" command -v colo-vif-proxy || return
+    need net_vif_proxy "the bridge xenbr0" net_setup || return
+    for d in g1 gn gn2; do xl destroy $d >/dev/null 2>&1; done
+    need net_vif_proxy "guest gn on its own bridge" vif_proxy_guest gn xenbp || { dump; return; }
+    need net_vif_proxy "guest gn2 on its own bridge" vif_proxy_guest gn2 xenbs || { dump; return; }
+    _p=vif$(xl domid gn).0; _s=vif$(xl domid gn2).0
+    brctl delif xenbp $_p; brctl delif xenbs $_s
+    ip link del vpx0 2>/dev/null
+    ip link add name vpx0 type veth && ip link set veth0 name vpx1 && brctl addif xenbr0 vpx1 &&
+        ip link set vpx0 up && ip link set vpx1 up || { failmark net_vif_proxy "the uplink veth pair"; return; }
+    rm -f /tmp/vifproxy.log
+    colo-vif-proxy --uplink vpx0 --primary $_p --secondary $_s --timeout 2000 --log /tmp/vifproxy.log &
+    _px=$!
+    _t=$(now)
+    net_client_start 30
+    if net_client_more 30 60; then mark net_vif_proxy OK "$_t" "$(net_count) answers through the proxy"
+    else net_client_stop; mark net_vif_proxy FAIL "$_t" "$NETC_LINE"; kill $_px; head -n 5 /tmp/vifproxy.log; return; fi
+    _n0=$(net_count)
+    _t=$(now)
+    kill -USR1 $_px; xl destroy gn
+    if net_client_more $((_n0 + 20)) 60 && net_client_stop; then
+        mark net_vif_proxy_failover OK "$_t" "$NETC_LINE; $_n0 answers before the failover"
+    else
+        net_client_stop; mark net_vif_proxy_failover FAIL "$_t" "$NETC_LINE ($_n0 before the failover)"
+    fi
+    kill $_px; wait $_px
+    _t=$(now)
+    note "net_vif_proxy: $(grep -v '^frame' /tmp/vifproxy.log | tail -n 4 | tr '\n' ';')"
+    if [ "$(vif_proxy_stat matched)" -gt 30 ] && [ "$(vif_proxy_stat mismatches)" = 0 ] &&
+       [ "$(vif_proxy_stat unfinished)" = 0 ] && grep -q 'failover: the secondary runs alone' /tmp/vifproxy.log
+    then mark net_vif_proxy_compare OK "$_t" "matched $(vif_proxy_stat matched), offsets $(vif_proxy_stat offsets)"
+    else mark net_vif_proxy_compare FAIL "$_t" "$(grep '^@@VIFPROXY exit' /tmp/vifproxy.log)"; fi
+    xl destroy gn2 >/dev/null 2>&1; ip link del vpx0 2>/dev/null
 }
