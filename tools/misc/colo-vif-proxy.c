@@ -3,8 +3,9 @@
  * "Real vifs").  In dom0 of the primary's host, between three interfaces that carry
  * Ethernet frames and are on no bridge themselves:
  *
- *   colo-vif-proxy --uplink IF --primary IF --secondary IF [--control-fd FD]
- *                  [--timeout MS] [--bypass] [--log FILE] [--trace]
+ *   colo-vif-proxy --uplink IF --primary IF --secondary IF
+ *                  [--control-fd FD | --control-socket PATH] [--timeout MS] [--bypass]
+ *                  [--log FILE] [--trace]
  *
  * --uplink is the proxy's port towards the clients (one end of a veth pair whose other
  * end is on the guests' bridge); --primary and --secondary are the two guests' vifs
@@ -19,7 +20,9 @@
  * pass straight through (replication over).  Failover: SIGUSR1, the secondary takes
  * over (its frames go out rewritten into the primary's sequence numbers, and the frames
  * to it rewritten back); SIGUSR2, the primary stays alone.  --bypass releases the
- * primary's frames without comparing (tests use it to show that they notice); --trace
+ * primary's frames without comparing (tests use it to show that they notice).
+ * --control-socket PATH: the control connection is the first one accepted on that unix
+ * socket (before anything is compared).  --trace
  * logs the first 64 bytes of every frame.
  *
  * Frames arrive with the kernel's offload state (checksums left to the hardware,
@@ -41,6 +44,7 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include "netcompare.h"
@@ -274,6 +278,9 @@ static void control_input(struct proxy *p)
     } else if (!strcmp(msg, "COLO_USERSPACE_PROXY_INIT")) {
         ctlmsg_send(p->ctl, "COLO_USERSPACE_PROXY_INIT");
     } else if (!strcmp(msg, "COLO_CHECKPOINT")) {
+        /* both guests are stopped: what they sent before is all in the sockets */
+        for (int i = PRIMARY; i < NPORTS; i++)
+            drain(p, (enum port_id)i);
         netcompare_checkpoint(p->nc);
         p->asked = 0;
         stats_line(p, "checkpoint");
@@ -297,10 +304,38 @@ static void failover(struct proxy *p, int to_secondary)
         to_secondary ? "secondary" : "primary", p->ntab);
 }
 
+/* --control-socket: libxl's side (or xhv-sr colo -P) connects once; the proxy starts
+ * comparing when it has. */
+static int control_accept(struct proxy *p, const char *path)
+{
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+    int l;
+
+    if (strlen(path) >= sizeof(a.sun_path)) {
+        say(p, "colo-vif-proxy: control socket path %s is too long", path);
+        return -1;
+    }
+    strcpy(a.sun_path, path);
+    unlink(path);
+    l = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (l < 0 || bind(l, (struct sockaddr *)&a, sizeof(a)) || listen(l, 1) ||
+        (p->ctl = accept4(l, NULL, NULL, SOCK_CLOEXEC)) < 0) {
+        say(p, "colo-vif-proxy: control socket %s: %s", path, strerror(errno));
+        if (l >= 0)
+            close(l);
+        return -1;
+    }
+    close(l);
+    unlink(path);
+    say(p, "colo-vif-proxy: control connection on %s", path);
+    return 0;
+}
+
 static void usage(void)
 {
     fprintf(stderr, "usage: colo-vif-proxy --uplink IF --primary IF --secondary IF "
-                    "[--control-fd FD] [--timeout MS] [--bypass] [--log FILE] [--trace]\n");
+                    "[--control-fd FD | --control-socket PATH] [--timeout MS] [--bypass] "
+                    "[--log FILE] [--trace]\n");
     exit(2);
 }
 
@@ -309,12 +344,14 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         { "uplink", 1, 0, 'u' }, { "primary", 1, 0, 'p' }, { "secondary", 1, 0, 's' },
         { "control-fd", 1, 0, 'c' }, { "timeout", 1, 0, 'T' }, { "bypass", 0, 0, 'b' },
-        { "log", 1, 0, 'l' }, { "trace", 0, 0, 't' }, { 0, 0, 0, 0 },
+        { "log", 1, 0, 'l' }, { "trace", 0, 0, 't' }, { "control-socket", 1, 0, 'S' },
+        { 0, 0, 0, 0 },
     };
     struct proxy p = { .fd = { -1, -1, -1 }, .ctl = -1, .log = stderr };
     struct netcompare_limits lim = { 0 };
     struct netcompare_ops ops = { .release = release, .opaque = &p };
     struct sigaction sa = { .sa_handler = on_signal };
+    const char *ctl_path = NULL;
     int opt, rc = 1;
 
     while ((opt = getopt_long(argc, argv, "", opts, NULL)) != -1) {
@@ -323,6 +360,7 @@ int main(int argc, char **argv)
         case 'p': p.ifname[PRIMARY] = optarg; break;
         case 's': p.ifname[SECONDARY] = optarg; break;
         case 'c': p.ctl = atoi(optarg); break;
+        case 'S': ctl_path = optarg; break;
         case 'T': lim.timeout_ns = strtoull(optarg, NULL, 10) * 1000000ULL; break;
         case 'b': p.bypass = 1; break;
         case 't': p.trace = 1; break;
@@ -343,6 +381,8 @@ int main(int argc, char **argv)
                 strerror(errno));
             goto out;
         }
+    if (ctl_path && control_accept(&p, ctl_path))
+        goto out;
     p.nc = netcompare_new(&lim, &ops);
     if (!p.nc) {
         say(&p, "colo-vif-proxy: %s", strerror(errno));

@@ -18,7 +18,7 @@
  *                           primary's digest at the last checkpoint it applied (or
  *                           refuse, before the first); then it is started
  *                           (@@REMUS failover ...)
- *   xhv-sr [-b ...] colo [-i MS] [-n N] [-D] [-x] [-c] [-C CUT] PRIMARY SECONDARY
+ *   xhv-sr [-b ...] colo [-i MS] [-n N] [-D] [-x] [-c] [-C CUT] [-P SOCK] PRIMARY SECONDARY
  *                           COLO pair: after every checkpoint both are stopped and
  *                           compared page by page.  -D: drop the back channel's dirty
  *                           pfn lists (fault injection); -x: expect a difference;
@@ -27,7 +27,9 @@
  *                           after N whole records (or inside the next one): the
  *                           secondary fails over, and must be exactly the state it
  *                           last stopped in (or refuse, before its first checkpoint);
- *                           the survivor is then resumed (@@COLO failover ...)
+ *                           the survivor is then resumed (@@COLO failover ...);
+ *                           -P: the compare proxy's control socket (colo-vif-proxy
+ *                           --control-socket): checkpoints also when it asks
  *
  *   xhv-sr -b sim create [-p] [-r RATE] [-s ARG3] [-H HOST_INPUT] NAME PAGES PROGRAM
  *   xhv-sr [-b ...] destroy DOMAIN
@@ -44,6 +46,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
@@ -76,7 +80,7 @@ static int usage(void)
             "       xhv-sr [-b ...] save [-l] [-r] DOMAIN FILE|-\n"
             "       xhv-sr [-b ...] restore [-p] FILE|- DOMAIN\n"
             "       xhv-sr [-b ...] remus [-i MS] [-n N] [-c] [-C CUT] PRIMARY SECONDARY\n"
-            "       xhv-sr [-b ...] colo [-i MS] [-n N] [-D] [-x] [-c] [-C CUT] PRIMARY SECONDARY\n"
+            "       xhv-sr [-b ...] colo [-i MS] [-n N] [-D] [-x] [-c] [-C CUT] [-P SOCK] PRIMARY SECONDARY\n"
             "       xhv-sr -b sim create [-p] [-r RATE] [-s ARG3] [-H HOST_INPUT] NAME PAGES "
             "PROGRAM\n"
             "       xhv-sr [-b ...] destroy DOMAIN\n"
@@ -495,6 +499,24 @@ static int colo_failover_verdict(xc_interface *xch, const struct colo_local_opts
     return ok;
 }
 
+/* A compare proxy's control socket (colo-vif-proxy --control-socket PATH). */
+static int connect_unix(const char *path, int *fd)
+{
+    struct sockaddr_un a = { .sun_family = AF_UNIX };
+
+    if (strlen(path) >= sizeof(a.sun_path)) {
+        fprintf(stderr, "xhv-sr: -P %s: path too long\n", path);
+        return -1;
+    }
+    strcpy(a.sun_path, path);
+    *fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (*fd < 0 || connect(*fd, (struct sockaddr *)&a, sizeof(a))) {
+        fprintf(stderr, "xhv-sr: -P %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
 static int cmd_colo(xc_interface *xch, int argc, char **argv)
 {
     struct colo_local_opts o = { .checkpoints = 5, .interval_ms = 1000, .compare = 1,
@@ -503,8 +525,12 @@ static int cmd_colo(xc_interface *xch, int argc, char **argv)
     struct colo_tally t = { 0 };
     int opt, expect_diff = 0, ok;
 
-    while ((opt = getopt(argc, argv, "i:n:DxcC:")) != -1) {
-        if (opt == 'i' || opt == 'n') {
+    while ((opt = getopt(argc, argv, "i:n:DxcC:P:")) != -1) {
+        if (opt == 'P') {
+            if (connect_unix(optarg, &o.proxy_fd))
+                return 1;
+            o.have_proxy = 1;
+        } else if (opt == 'i' || opt == 'n') {
             if (uint_arg(opt, optarg, opt == 'i' ? &o.interval_ms : &o.checkpoints))
                 return 2;
         } else if (opt == 'D')
@@ -546,8 +572,9 @@ static int cmd_colo(xc_interface *xch, int argc, char **argv)
      * there is that a difference was found. */
     ok = expect_diff ? t.differ > 0 : res.save_rc == 0 && t.reports > 0 && t.differ == 0;
     printf("@@COLO result save_rc=%d restore_rc=%d checkpoints=%u equal=%u differ=%u "
-           "drop_dirty_list=%d => %s\n", res.save_rc, res.restore_rc, t.reports, t.equal,
-           t.differ, o.drop_dirty_list, ok ? "as expected" : "NOT as expected");
+           "drop_dirty_list=%d proxy_requests=%u => %s\n", res.save_rc, res.restore_rc,
+           t.reports, t.equal, t.differ, o.drop_dirty_list, res.proxy_requests,
+           ok ? "as expected" : "NOT as expected");
     return ok ? 0 : 1;
 }
 

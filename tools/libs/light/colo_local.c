@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -17,6 +18,7 @@
 
 #include "domain_compare.h"
 #include "libxl_checkpoint.h"
+#include "libxl_colo_proxy.h"
 #include "libxl_records.h"
 #include "record_proxy.h"
 #include "sr_stream_format.h"
@@ -227,6 +229,19 @@ static int pvm_wait_checkpoint(void *data)
     return ckpt_primary_wait_checkpoint(&pv->p);
 }
 
+/* Both guests stopped with checkpoint n's state, the SVM has it: what the primary's
+ * packets of the epoch before showed may go out. */
+static void pvm_checkpoint_sent(unsigned int n, void *opaque)
+{
+    struct pvm *pv = opaque;
+
+    if (pv->p.have_proxy && libxl__colo_proxy_checkpoint(pv->p.proxy_fd)) {
+        fprintf(stderr, "colo_local: compare proxy lost at checkpoint %u (%s): checkpoints "
+                "are periodic only\n", n, strerror(errno));
+        pv->p.have_proxy = 0;
+    }
+}
+
 int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
                    struct colo_local_result *res)
 {
@@ -236,14 +251,18 @@ int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
     pid_t svm_pid = -1, main_proxy = -1, back_proxy = -1;
     struct pvm pv = { .p = { .xch = xch, .domid = opts->pvm_domid, .colo = 1,
                              .interval_ms = opts->interval_ms,
-                             .max_checkpoints = opts->checkpoints },
+                             .max_checkpoints = opts->checkpoints,
+                             .have_proxy = opts->have_proxy, .proxy_fd = opts->proxy_fd,
+                             .checkpoint_sent = pvm_checkpoint_sent },
                       .res = res };
     struct ckpt_primary *p = &pv.p;
     struct save_callbacks cb = {
         .suspend = pvm_suspend, .checkpoint = ckpt_primary_checkpoint,
         .postcopy = ckpt_primary_postcopy, .wait_checkpoint = pvm_wait_checkpoint,
-        .resume_staged = opts->send_suspended || opts->compare_fn ? NULL
-                                                                   : ckpt_primary_resume_staged,
+        /* not staged with a proxy: the checkpoint's packets are released while the
+         * primary is still stopped, before it sends those of the next epoch */
+        .resume_staged = opts->send_suspended || opts->compare_fn || opts->have_proxy
+                             ? NULL : ckpt_primary_resume_staged,
         .staging_mib = opts->staging_mib, .data = &pv,
     };
     struct record_proxy_spec main_spec = { .raw_prefix = sizeof(struct sr_ihdr) + sizeof(struct sr_dhdr) };
@@ -256,6 +275,7 @@ int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
     int status;
 
     memset(res, 0, sizeof(*res));
+    pv.p.opaque = &pv;
     res->save_rc = res->restore_rc = -1;
     res->failover_phase = -1;
     res->failover_exact = -1;
@@ -319,6 +339,7 @@ int colo_local_run(xc_interface *xch, const struct colo_local_opts *opts,
     res->downtime_ns_total = p->downtime_ns_total;
     res->downtime_ns_max = p->downtime_ns_max;
     res->staged = p->staged;
+    res->proxy_requests = p->proxy_requests;
     /* The primary stops: the secondary sees the stream end and fails over. */
     close(main_sv[0]);
     main_sv[0] = -1;

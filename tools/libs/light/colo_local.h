@@ -54,6 +54,12 @@ struct colo_local_opts {
     /* The secondary digests itself whenever it stops (a whole-memory digest each time)
      * and at failover compares (colo_local_result.failover_exact). */
     int check_failover;
+    /* A compare proxy's control connection (colo-vif-proxy --control-socket), or -1
+     * (a zero-initialised opts has none: proxy_fd is used only with have_proxy): a
+     * checkpoint is taken when the interval elapsed or the proxy asked for one, and the
+     * proxy is told COLO_CHECKPOINT while both guests are stopped with the checkpoint's
+     * state (the SVM has it), so it releases what the primary sent before. */
+    int have_proxy, proxy_fd;
     void (*report)(const struct colo_checkpoint_report *r, void *opaque);
     void *opaque;
 };
@@ -69,6 +75,7 @@ struct colo_local_result {
 #define COLO_LOCAL_MAX_DOWNTIMES 256
     uint64_t downtime_ns[COLO_LOCAL_MAX_DOWNTIMES];   /* each of the first ones, in order */
     unsigned int staged;      /* checkpoints sent while the primary ran again */
+    unsigned int proxy_requests;  /* checkpoints the compare proxy asked for */
     /* Records that crossed each channel (with a cut: up to the cut). */
     unsigned int main_records, back_records;
     /* The secondary at failover: where it was (COLO_SVM_*), the checkpoint of that
