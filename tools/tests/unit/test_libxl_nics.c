@@ -32,6 +32,58 @@ static void refused(libxl_ctx *ctx, const char *nics, const char *names)
         libxl_domain_config_dispose(&c);
 }
 
+/* Malformed "nics" and what the error must name. */
+static const struct {
+    const char *nics, *names;
+} bad[] = {
+        { "{ }",
+          "nics is not an array" },
+        { "[ 7 ]",
+          "nics[0] is not an object" },
+        { "[ { \"devid\": 0 } ]",
+          "nics[0].mac is missing" },
+        { "[ { \"mac\": \"00:16:3e:00:00\" } ]",
+          "nics[0].mac is not a MAC" },
+        { "[ { \"mac\": \"00:16:3e:00:00:0g\" } ]",
+          "nics[0].mac is not a MAC" },
+        { "[ { \"mac\": \"00-16-3e-00-00-01\" } ]",
+          "nics[0].mac is not a MAC" },
+        { "[ { \"mac\": 5 } ]",
+          "nics[0].mac is not a MAC" },
+        { "[ { \"mac\": \"00:16:3e:00:00:01\", \"devid\": -1 } ]",
+          "nics[0].devid is out of range" },
+        { "[ { \"mac\": \"00:16:3e:00:00:01\", \"devid\": 1024 } ]",
+          "nics[0].devid is out of range" },
+        { "[ { \"mac\": \"00:16:3e:00:00:01\", \"devid\": \"0\" } ]",
+          "nics[0].devid is not an integer" },
+        { "[ { \"mac\": \"00:16:3e:00:00:01\" }, { \"mac\": \"00:16:3e:00:00:02\", \"devid\": 0 } ]",
+          "nics[0] and nics[1] have the same devid 0" },
+        { "[ { \"mac\": \"00:16:3e:00:00:01\", \"mtu\": 67 } ]",
+          "nics[0].mtu is below 68" },
+        { "[ { \"mac\": \"00:16:3e:00:00:01\", \"mtu\": 65536 } ]",
+          "nics[0].mtu is out of range" },
+        { "[ { \"mac\": \"00:16:3e:00:00:01\", \"backend_domid\": 3 } ]",
+          "nics[0].backend_domid is not 0" },
+        { "[ { \"mac\": \"00:16:3e:00:00:01\", \"bridge\": \"br0; rm -rf /\" } ]",
+          "nics[0].bridge" },
+        { "[ { \"mac\": \"00:16:3e:00:00:01\", \"bridge\": \"a-bridge-name-of-16\" } ]",
+          "nics[0].bridge" },
+        { "[ { \"mac\": \"00:16:3e:00:00:01\", \"bridge\": 1 } ]",
+          "nics[0].bridge is not a string" },
+        { "[ { \"mac\": \"00:16:3e:00:00:01\", \"ifname\": \"$(reboot)\" } ]",
+          "nics[0].ifname" },
+        { "[ { \"mac\": \"00:16:3e:00:00:01\", \"script\": \"../../bin/sh\" } ]",
+          "nics[0].script" },
+        { "[ { \"mac\": \"00:16:3e:00:00:01\", \"script\": \"vif`id`\" } ]",
+          "nics[0].script" },
+        { "[ { \"mac\": \"00:16:3e:00:00:01\", \"ip\": \"1.2.3.4;x\" } ]",
+          "nics[0].ip" },
+        { "[ { \"mac\": \"00:16:3e:00:00:01\", \"nictype\": \"vif_ioemu\" } ]",
+          "nics[0].nictype is not \"vif\"" },
+        { "[ { \"mac\": \"00:16:3e:00:00:01\" }, { \"mac\": \"bad\" } ]",
+          "nics[1].mac" },
+};
+
 int main(void)
 {
     libxl_domain_config c;
@@ -85,32 +137,8 @@ int main(void)
         libxl_domain_config_dispose(&c);
 
     /* ---- each malformed field named ---- */
-    refused(ctx, "{ }", "nics is not an array");
-    refused(ctx, "[ 7 ]", "nics[0] is not an object");
-    refused(ctx, "[ { \"devid\": 0 } ]", "nics[0].mac is missing");
-    refused(ctx, "[ { \"mac\": \"00:16:3e:00:00\" } ]", "nics[0].mac is not a MAC");
-    refused(ctx, "[ { \"mac\": \"00:16:3e:00:00:0g\" } ]", "nics[0].mac is not a MAC");
-    refused(ctx, "[ { \"mac\": \"00-16-3e-00-00-01\" } ]", "nics[0].mac is not a MAC");
-    refused(ctx, "[ { \"mac\": 5 } ]", "nics[0].mac is not a MAC");
-    refused(ctx, "[ { \"mac\": \"00:16:3e:00:00:01\", \"devid\": -1 } ]", "nics[0].devid is out of range");
-    refused(ctx, "[ { \"mac\": \"00:16:3e:00:00:01\", \"devid\": 1024 } ]", "nics[0].devid is out of range");
-    refused(ctx, "[ { \"mac\": \"00:16:3e:00:00:01\", \"devid\": \"0\" } ]", "nics[0].devid is not an integer");
-    refused(ctx, "[ { \"mac\": \"00:16:3e:00:00:01\" }, { \"mac\": \"00:16:3e:00:00:02\", \"devid\": 0 } ]",
-            "nics[0] and nics[1] have the same devid 0");
-    refused(ctx, "[ { \"mac\": \"00:16:3e:00:00:01\", \"mtu\": 67 } ]", "nics[0].mtu is below 68");
-    refused(ctx, "[ { \"mac\": \"00:16:3e:00:00:01\", \"mtu\": 65536 } ]", "nics[0].mtu is out of range");
-    refused(ctx, "[ { \"mac\": \"00:16:3e:00:00:01\", \"backend_domid\": 3 } ]",
-            "nics[0].backend_domid is not 0");
-    refused(ctx, "[ { \"mac\": \"00:16:3e:00:00:01\", \"bridge\": \"br0; rm -rf /\" } ]", "nics[0].bridge");
-    refused(ctx, "[ { \"mac\": \"00:16:3e:00:00:01\", \"bridge\": \"a-bridge-name-of-16\" } ]", "nics[0].bridge");
-    refused(ctx, "[ { \"mac\": \"00:16:3e:00:00:01\", \"bridge\": 1 } ]", "nics[0].bridge is not a string");
-    refused(ctx, "[ { \"mac\": \"00:16:3e:00:00:01\", \"ifname\": \"$(reboot)\" } ]", "nics[0].ifname");
-    refused(ctx, "[ { \"mac\": \"00:16:3e:00:00:01\", \"script\": \"../../bin/sh\" } ]", "nics[0].script");
-    refused(ctx, "[ { \"mac\": \"00:16:3e:00:00:01\", \"script\": \"vif`id`\" } ]", "nics[0].script");
-    refused(ctx, "[ { \"mac\": \"00:16:3e:00:00:01\", \"ip\": \"1.2.3.4;x\" } ]", "nics[0].ip");
-    refused(ctx, "[ { \"mac\": \"00:16:3e:00:00:01\", \"nictype\": \"vif_ioemu\" } ]",
-            "nics[0].nictype is not \"vif\"");
-    refused(ctx, "[ { \"mac\": \"00:16:3e:00:00:01\" }, { \"mac\": \"bad\" } ]", "nics[1].mac");
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        refused(ctx, bad[i].nics, bad[i].names);
 
     n += (size_t)snprintf(many + n, sizeof(many) - n, "[");
     for (int i = 0; i < 33; i++)

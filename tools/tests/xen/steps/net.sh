@@ -109,6 +109,10 @@ EOF
 
 # net_migrate STEP SENDER RECEIVER: the client's connection through a localhost migration.
 net_migrate() {
+    case "$2 $3" in *xl-colo*)
+        need "$1" "xl-colo in the image" command -v xl-colo || return
+        mkdir -p /run/colo ;;
+    esac
     need "$1" "a running gn guest that answers" fresh_gn || { dump; return; }
     _old=$(xl domid gn)
     net_client_start 60
@@ -127,8 +131,6 @@ net_migrate() {
 
 s_net_migrate_upstream() { net_migrate net_migrate_upstream xl xl; }
 s_net_migrate_ours() {
-    need net_migrate_ours "xl-colo in the image" command -v xl-colo || return
-    mkdir -p /run/colo
     net_migrate net_migrate_ours "$OURXL" "$OURXL"
     # the sender's domain is gone: nothing of its vif may be left behind
     _t=$(now)
@@ -142,16 +144,8 @@ s_net_migrate_ours() {
 
 # Mixed: our xl sends, upstream's receives (its libxl builds the vif from the config
 # our xl sent on), and the other way round (ours builds it from upstream's config).
-s_net_migrate_ours_to_upstream() {
-    need net_migrate_ours_to_upstream "xl-colo in the image" command -v xl-colo || return
-    mkdir -p /run/colo
-    net_migrate net_migrate_ours_to_upstream "$OURXL" "$UPXL"
-}
-s_net_migrate_upstream_to_ours() {
-    need net_migrate_upstream_to_ours "xl-colo in the image" command -v xl-colo || return
-    mkdir -p /run/colo
-    net_migrate net_migrate_upstream_to_ours xl "$OURXL"
-}
+s_net_migrate_ours_to_upstream() { net_migrate net_migrate_ours_to_upstream "$OURXL" "$UPXL"; }
+s_net_migrate_upstream_to_ours() { net_migrate net_migrate_upstream_to_ours xl "$OURXL"; }
 
 # The check can fail: the guest's vif taken off the bridge mid-run ends the client in
 # a FAIL (no answer within its wait).
