@@ -79,5 +79,5 @@ done
 
 say "$runs runs (seed $SEED): $taken taken over, $refused before the first checkpoint, $wrong wrong"
 check "a malformed COLO_FAULT is refused, naming what is wrong" \
-    eval 'COLO_FAULT=main-cut-at=x "$HELPER" --save-domain 3 -1 99999 0 0 0 3>/dev/null </dev/null 2>&1 >/dev/null | grep -q "main-cut-at.: .x. is not N or N:M: no fault injected"'
+    eval 'COLO_FAULT=main-cut-at=x "$HELPER" --save-domain 3 -1 99999 0 0 0 3>/dev/null </dev/null 2>&1 >/dev/null | grep -q "main-cut-at.: .x. is not BYTES: no fault injected"'
 exit $((FAILS > 0))
