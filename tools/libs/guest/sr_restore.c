@@ -450,6 +450,57 @@ static void discard_buffered(struct sr_context *ctx)
     r->buffered_bytes = 0;
 }
 
+/*
+ * COLO: the checkpoint must carry every page of the B we sent.  One that is missing
+ * keeps the SVM's own copy, and the pair differs with nothing to show for it: the
+ * primary merged another list than ours (the back channel garbled a pfn that still
+ * passed its checks) or none.  Only called once every record passed check_record.
+ */
+static int check_dirty_pages_sent(struct sr_context *ctx)
+{
+    struct sr_restore_state *r = &ctx->restore;
+    unsigned long *sent;
+    uint64_t pfn, missing = 0, first = 0;
+    int rc = -1;
+
+    if (ctx->stream_type != XC_STREAM_COLO || !r->dirty_list_sent)
+        return 0;
+    sent = calloc(bitmap_longs(r->p2m_size), sizeof(*sent));
+    if (!sent) {
+        ERROR("Unable to allocate a bitmap of %llu pfns", (unsigned long long)r->p2m_size);
+        errno = ENOMEM;
+        goto out;
+    }
+    for (unsigned int i = 0; i < r->nr_buffered; i++) {
+        const struct sr_record *rec = &r->buffered[i];
+        /* COMPRESSED_PAGE_DATA starts as PAGE_DATA does: count, reserved, entries */
+        const struct sr_page_data_header *h = rec->data;
+        const uint64_t *entries = (const uint64_t *)(h + 1);
+
+        if (rec->type != REC_TYPE_PAGE_DATA && rec->type != REC_TYPE_COMPRESSED_PAGE_DATA)
+            continue;
+        for (uint32_t j = 0; j < h->count; j++)
+            if ((entries[j] & PAGE_DATA_PFN_MASK) < r->p2m_size)
+                bitmap_set_bit(sent, entries[j] & PAGE_DATA_PFN_MASK);
+    }
+    for (pfn = 0; pfn < r->p2m_size; pfn++)
+        if (bitmap_test_bit(r->dirty_bitmap, pfn) && !bitmap_test_bit(sent, pfn) &&
+            !missing++)
+            first = pfn;
+    if (missing) {
+        ERROR("Checkpoint %u lacks %llu of the pages this secondary reported dirty (first "
+              "pfn %#llx): the primary did not merge the dirty pfn list we sent (a garbled "
+              "back channel?); nothing applied", r->checkpoints + 1,
+              (unsigned long long)missing, (unsigned long long)first);
+        errno = EBADMSG;
+        goto out;
+    }
+    rc = 0;
+ out:
+    free(sent);
+    return rc;
+}
+
 /* Apply a buffered checkpoint: validate all of it first, then process in order. */
 static int apply_buffered_checkpoint(struct sr_context *ctx)
 {
@@ -465,6 +516,8 @@ static int apply_buffered_checkpoint(struct sr_context *ctx)
             goto out;
         }
     }
+    if (check_dirty_pages_sent(ctx))
+        goto out;
     for (i = 0; i < r->nr_buffered; i++) {
         if (process_record(ctx, &r->buffered[i])) {
             ERROR("Failed to apply record %u (0x%08x, %s) of checkpoint %u", i,
@@ -524,6 +577,7 @@ static int colo_secondary_checkpoint(struct sr_context *ctx)
 
     /* B, with the SVM suspended: FINAL adds the pages Xen wrote behind the tracking
      * (vcpu_info and the like), so that the primary's copies replace them too. */
+    r->dirty_list_sent = false;
     memset(r->dirty_bitmap, 0, bitmap_longs(r->p2m_size) * sizeof(unsigned long));
     if (xhv_logdirty(ctx->xch, ctx->domid, XHV_LOGDIRTY_CLEAN_FINAL, r->dirty_bitmap,
                      r->p2m_size, &stats)) {
@@ -536,6 +590,7 @@ static int colo_secondary_checkpoint(struct sr_context *ctx)
         IPRINTF("Back channel broken while sending the dirty pfn list: failover");
         return BROKEN_CHANNEL;
     }
+    r->dirty_list_sent = true;
     return 0;
 }
 
