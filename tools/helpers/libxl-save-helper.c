@@ -90,8 +90,8 @@ static void kill_point(enum xfault_point point, unsigned int n)
 
     if (!f || f->arg[0] != point || f->arg[1] != n)
         return;
-    fprintf(stderr, "%s: fault %s: killed (SIGKILL) at checkpoint %u's %s\n", prog,
-            xfault_name(XFAULT_HELPER_KILL_AT), n, names[point]);
+    fprintf(stderr, "%s: fault %s: killed (SIGKILL) at %s of checkpoint %u\n", prog,
+            xfault_name(XFAULT_HELPER_KILL_AT), names[point], n);
     kill(getpid(), SIGKILL);
 }
 
