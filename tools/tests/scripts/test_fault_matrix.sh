@@ -17,6 +17,7 @@
 #   main-delay=BYTES:MS    a stall longer than the heartbeat: the primary is lost to the
 #                          secondary; one shorter than it changes nothing: the run goes
 #                          on until stopped on request, no failover on the way;
+#   back-delay=BYTES:MS    COLO: the same on the back channel;
 #   helper-pipe-cut-at=BYTES  the save helper's messages to libxl break;
 #   helper-kill-at=POINT:N    the save or the restore helper is killed (SIGKILL).
 # Every run ends within its time limit, and never with two running copies.
@@ -169,6 +170,17 @@ for m in remus colo colo; do
     run_link main-delay=$off:$((HB + 2000)) $m "$name"
     link_verdict "$m, main stream stalls $((HB + 2000)) ms (above the heartbeat) at byte $off" \
         "primary lost: the stream stalled|the stream had stalled[^)]*" 0
+done
+for i in 1 2 3; do
+    name=bd$i; off=$((RANDOM % 8000)); ms=$([ $i = 3 ] && echo $((HB + 2000)) || echo 1000)
+    run_link back-delay=$off:$ms colo "$name"
+    if [ $i = 3 ]; then
+        # the secondary's own watchdog ends it: its helper reads nothing while it stalls
+        link_verdict "COLO, back channel stalls $ms ms (above the heartbeat) at byte $off" \
+            "primary lost: the stream stalled" 0
+    else
+        link_verdict "COLO, back channel stalls $ms ms (below the heartbeat) at byte $off" "" 2
+    fi
 done
 for m in remus remus colo colo; do
     name=hp$m$((++nhp)); off=$((RANDOM % 4000))
