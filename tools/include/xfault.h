@@ -1,6 +1,6 @@
 /*
  * Fault injection for tests, in one table.  Each fault has a name; the environment
- * variable COLO_FAULT selects faults as "name=ARG[:ARG],..." and is read once per
+ * variable COLO_FAULT selects faults as "name=ARG[:ARG],name,..." and is read once per
  * process.  The places that can fail ask xfault(FAULT_...) whether, and with which
  * arguments, they should.  docs/fault-injection.md lists the faults and their effects.
  */
@@ -44,6 +44,9 @@ enum xfault_id {
     /* helper-kill-at=POINT:N: a save or restore helper kills itself with SIGKILL at
      * checkpoint N's POINT (enum xfault_point, in arg[0]). */
     XFAULT_HELPER_KILL_AT,
+    /* proxy-bypass (no value): the COLO primary's compare proxy releases every packet at
+     * once, comparing none (--bypass): the negative control of the network tests. */
+    XFAULT_PROXY_BYPASS,
     XFAULT__COUNT
 };
 

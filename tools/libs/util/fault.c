@@ -30,6 +30,7 @@ static const struct spec {
                                   [XFAULT_AT_CHECKPOINT] = "checkpoint",
                                   [XFAULT_AT_RESTORE_CHECKPOINT] = "restore-checkpoint",
                                   NULL } },
+    [XFAULT_PROXY_BYPASS] = { "proxy-bypass", "nothing (it takes no value)", 0, 0, 0, NULL },
 };
 
 static struct xfault faults[XFAULT__COUNT];
@@ -79,12 +80,17 @@ static int parse_one(const char *item, size_t len, char *why, size_t whylen)
         return -1;
     }
     s = &specs[id];
-    if (!eq) {
-        snprintf(why, whylen, "fault '%s' needs an argument (%s)", s->name, s->syntax);
-        return -1;
-    }
     if (selected[id]) {
         snprintf(why, whylen, "fault '%s' is given twice", s->name);
+        return -1;
+    }
+    if (!eq && s->min == 0) {
+        faults[id].nargs = 0;
+        selected[id] = 1;
+        return 0;
+    }
+    if (!eq) {
+        snprintf(why, whylen, "fault '%s' needs an argument (%s)", s->name, s->syntax);
         return -1;
     }
     faults[id].nargs = 0;

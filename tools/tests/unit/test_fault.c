@@ -65,6 +65,11 @@ static void parser(void)
           "a fault given twice");
     CHECK(refused("main-cut-at=1,no-such=3", "unknown fault 'no-such'"),
           "an unknown fault, after a good one: nothing selected");
+    CHECK(xfault_parse("proxy-bypass,main-cut-at=9", why, sizeof(why)) == 0 &&
+          xfault(XFAULT_PROXY_BYPASS) && xfault(XFAULT_PROXY_BYPASS)->nargs == 0 &&
+          xfault(XFAULT_MAIN_CUT_AT), "a fault without a value (proxy-bypass)");
+    CHECK(refused("proxy-bypass=1", "fault 'proxy-bypass': '1' is not nothing (it takes no value)"),
+          "a value for a fault that takes none");
     CHECK(xfault_parse("", why, sizeof(why)) == 0 && !xfault(XFAULT_PRIMARY_STALL),
           "an empty value selects nothing");
 }
