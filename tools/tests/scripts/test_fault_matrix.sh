@@ -54,7 +54,11 @@ wrong=0; runs=0; taken=0; refused=0
 verdict() {   # label condition...
     local what=$1; shift
     runs=$((runs+1))
-    if eval "$@"; then ok "$what"; else notok "$what"; wrong=$((wrong+1)); sed 's/^/#   /' "$WORK/$name.out" | tail -6; fi
+    if eval "$@"; then ok "$what"; else
+        notok "$what"; wrong=$((wrong+1))
+        grep -m2 -E "test: COLO checkpoint [0-9]+: [1-9]" "$WORK/$name.out" | sed 's/^/#   /'
+        sed 's/^/#   /' "$WORK/$name.out" | tail -6
+    fi
 }
 
 # The primary dies at a random byte: the survivor, or nothing before the first checkpoint.
@@ -137,7 +141,8 @@ link_verdict() {   # label effect-regex how
     if [ $STOPPED = 1 ]; then
         links_stopped=$((links_stopped+1)); ended="ran on until stopped"
     else
-        links_error=$((links_error+1)); ended="error: $(grep -oE -m1 "$rx" "$out")"
+        links_error=$((links_error+1))
+        ended="error: $(grep -oE -m1 "${rx:-error: .*}" "$out")"
     fi
     verdict "$label: $ended; the primary runs, one copy" \
         '[ $RC != 124 ] && running_ok "$name" && [ "$(dom_field "$name--incoming" state)" = none ] && [ "$(copies_running "$name")" = 1 ] &&
