@@ -115,6 +115,7 @@ static int cb_checkpoint(void *d)
     kill_point(restoring ? XFAULT_AT_RESTORE_CHECKPOINT : XFAULT_AT_CHECKPOINT, ++n);
     return call(SHM_CHECKPOINT);
 }
+
 static int cb_wait_checkpoint(void *d) { (void)d; return call(SHM_WAIT_CHECKPOINT); }
 static int cb_resume_staged(void *d) { (void)d; return call(SHM_RESUME_STAGED); }
 
