@@ -22,9 +22,11 @@
 #include "libxl_save_msgs.h"
 #include "xenguest_colo.h"
 #include "xfault.h"
+#include "xutil.h"
 
 static const char *prog = "libxl-save-helper";
 static unsigned int cbflags;
+static int restoring;
 static int io_fd = -1;
 static int devnull_fd = -1;
 
@@ -43,20 +45,13 @@ static void die(int status, const char *fmt, ...)
 
 static void send_frame(struct shm_buf *b)
 {
-    size_t n = shm_end(b), off = 0;
+    size_t n = shm_end(b);
 
     if (!n)
         die(3, "internal error: message too long");
-    while (off < n) {
-        ssize_t w = write(1, b->data + off, n - off);
-
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            die(3, "lost the connection to libxl (writing a message: %s)",
-                w < 0 ? strerror(errno) : "short write");
-        off += (size_t)w;
-    }
+    /* write_exact: the pipe is where helper-pipe-cut-at breaks it (xfault.h) */
+    if (write_exact(1, b->data, n))
+        die(3, "lost the connection to libxl (writing a message: %s)", strerror(errno));
 }
 
 static int get_reply(unsigned int msgnum)
@@ -86,10 +81,41 @@ static int call(unsigned int msgnum)
     return get_reply(msgnum);
 }
 
+/* helper-kill-at (xfault.h): at the fault's point of its checkpoint, the helper dies at
+ * once, as a process the kernel's OOM killer or an operator's kill -9 ends. */
+static void kill_point(enum xfault_point point, unsigned int n)
+{
+    static const char *const names[] = { "suspend", "checkpoint", "restore-checkpoint" };
+    const struct xfault *f = xfault(XFAULT_HELPER_KILL_AT);
+
+    if (!f || f->arg[0] != point || f->arg[1] != n)
+        return;
+    fprintf(stderr, "%s: fault %s: killed (SIGKILL) at %s of checkpoint %u\n", prog,
+            xfault_name(XFAULT_HELPER_KILL_AT), names[point], n);
+    kill(getpid(), SIGKILL);
+}
+
 /* ---- callbacks ---- */
-static int cb_suspend(void *d) { (void)d; return call(SHM_SUSPEND); }
+static int cb_suspend(void *d)
+{
+    static unsigned int n;
+
+    (void)d;
+    kill_point(XFAULT_AT_SUSPEND, ++n);
+    return call(SHM_SUSPEND);
+}
+
 static int cb_postcopy(void *d) { (void)d; return call(SHM_POSTCOPY); }
-static int cb_checkpoint(void *d) { (void)d; return call(SHM_CHECKPOINT); }
+
+static int cb_checkpoint(void *d)
+{
+    static unsigned int n;
+
+    (void)d;
+    kill_point(restoring ? XFAULT_AT_RESTORE_CHECKPOINT : XFAULT_AT_CHECKPOINT, ++n);
+    return call(SHM_CHECKPOINT);
+}
+
 static int cb_wait_checkpoint(void *d) { (void)d; return call(SHM_WAIT_CHECKPOINT); }
 static int cb_resume_staged(void *d) { (void)d; return call(SHM_RESUME_STAGED); }
 
@@ -230,17 +256,62 @@ static void primary_dies(void *opaque)
     }
 }
 
-/* Faults on the main stream: the engine's writes to it stop at the fault's byte. */
-static void faulty_stream(int fd, uint32_t *domid)
-{
-    const struct xfault *dies = xfault(XFAULT_PRIMARY_DIES_AT), *cut = xfault(XFAULT_MAIN_CUT_AT);
+/* What a byte-offset fault does, said once when it happens. */
+struct fault_note {
+    enum xfault_id id;
+    const char *effect;
+    unsigned long at, ms;
+};
 
-    if (!dies && !cut)
+static void fault_fired(void *opaque)
+{
+    const struct fault_note *f = opaque;
+
+    fprintf(stderr, "%s: fault %s: %s at byte %lu", prog, xfault_name(f->id), f->effect,
+            f->at);
+    if (f->ms)
+        fprintf(stderr, " for %lu ms", f->ms);
+    fputc('\n', stderr);
+}
+
+/* The fault id's byte-offset fault of kind on fd, when COLO_FAULT selects it. */
+static void fault_on(int fd, enum xfault_id id, enum xfault_kind kind, const char *effect)
+{
+    static struct fault_note notes[XFAULT__COUNT];
+    const struct xfault *f = xfault(id);
+
+    if (!f)
         return;
-    xfault_limit_writes(fd, dies ? dies->arg[0] : cut->arg[0], dies ? primary_dies : NULL,
-                        domid);
-    fprintf(stderr, "%s: fault: the main stream breaks after %lu bytes%s\n", prog,
-            dies ? dies->arg[0] : cut->arg[0], dies ? ", with the primary" : "");
+    notes[id] = (struct fault_note){ id, effect, f->arg[0], f->nargs > 1 ? f->arg[1] : 0 };
+    if (xfault_on_writes(fd, kind, notes[id].at, notes[id].ms, fault_fired, &notes[id]))
+        die(2, "fault %s: %s", xfault_name(id), strerror(errno));
+}
+
+/* Faults on the save side's writes: the main stream and the message pipe to libxl. */
+static void save_faults(int fd, uint32_t *domid)
+{
+    const struct xfault *dies = xfault(XFAULT_PRIMARY_DIES_AT);
+
+    if (dies) {
+        if (xfault_on_writes(fd, XFAULT_KIND_CUT, dies->arg[0], 0, primary_dies, domid))
+            die(2, "fault %s: %s", xfault_name(XFAULT_PRIMARY_DIES_AT), strerror(errno));
+        fprintf(stderr, "%s: fault: the main stream breaks after %lu bytes, with the "
+                "primary\n", prog, dies->arg[0]);
+    }
+    fault_on(fd, XFAULT_MAIN_CUT_AT, XFAULT_KIND_CUT, "the main stream breaks");
+    fault_on(fd, XFAULT_MAIN_DELAY, XFAULT_KIND_DELAY, "the main stream stalls");
+    fault_on(1, XFAULT_HELPER_PIPE_CUT_AT, XFAULT_KIND_CUT,
+             "the message pipe to libxl breaks");
+}
+
+/* Faults on a COLO secondary's back channel: its restore helper writes the dirty pfn
+ * lists there (libxl writes its CHECKPOINT_STATE records itself, in between). */
+static void back_faults(int fd)
+{
+    fault_on(fd, XFAULT_BACK_CUT_AT, XFAULT_KIND_CUT, "the back channel breaks");
+    fault_on(fd, XFAULT_BACK_CORRUPT_AT, XFAULT_KIND_CORRUPT,
+             "the back channel's byte goes out inverted");
+    fault_on(fd, XFAULT_BACK_DELAY, XFAULT_KIND_DELAY, "the back channel stalls");
 }
 
 int main(int argc, char **argv)
@@ -267,7 +338,7 @@ int main(int argc, char **argv)
         stream_type = num(argv[7], "stream_type", 0, 2);
         if (cbflags & ~SHM_SAVE_CBFLAGS)
             die(2, "cbflags %#x name callbacks the save side does not have", cbflags);
-        faulty_stream(io_fd, &domid);
+        save_faults(io_fd, &domid);
         install_sigterm();
         if (cbflags & SHM_CBFLAG(SHM_SUSPEND)) cb.suspend = cb_suspend;
         if (cbflags & SHM_CBFLAG(SHM_POSTCOPY)) cb.postcopy = cb_postcopy;
@@ -312,6 +383,9 @@ int main(int argc, char **argv)
             die(2, "cbflags %#x name callbacks the restore side does not have", cbflags);
         if (stream_type != XC_STREAM_PLAIN)
             install_sigterm();
+        restoring = 1;
+        if (stream_type == XC_STREAM_COLO && send_back_fd >= 0)
+            back_faults(send_back_fd);
         if (cbflags & SHM_CBFLAG(SHM_SUSPEND)) cb.suspend = cb_suspend;
         if (cbflags & SHM_CBFLAG(SHM_POSTCOPY)) cb.postcopy = cb_postcopy;
         if (cbflags & SHM_CBFLAG(SHM_CHECKPOINT)) cb.checkpoint = cb_checkpoint;

@@ -21,7 +21,8 @@
  *   xhv-sr [-b ...] colo [-i MS] [-n N] [-D] [-x] [-c] [-C CUT] [-P SOCK] PRIMARY SECONDARY
  *                           COLO pair: after every checkpoint both are stopped and
  *                           compared page by page.  -D: drop the back channel's dirty
- *                           pfn lists (fault injection); -x: expect a difference;
+ *                           pfn lists (fault injection); -x: expect that to be caught
+ *                           (the secondary refuses a checkpoint, none differs);
  *                           -c: count both channels' records (@@COLO records ...);
  *                           -C main:N[:inside] or back:N[:inside]: cut that channel
  *                           after N whole records (or inside the next one): the
@@ -567,10 +568,10 @@ static int cmd_colo(xc_interface *xch, int argc, char **argv)
         ok = colo_failover_verdict(xch, &o, &res) && t.differ == 0;
         return ok ? 0 : 1;
     }
-    /* With the dirty lists dropped the secondary runs on stale pages and may crash
-     * (real Xen: it did, at the checkpoint after the first difference): what counts
-     * there is that a difference was found. */
-    ok = expect_diff ? t.differ > 0 : res.save_rc == 0 && t.reports > 0 && t.differ == 0;
+    /* With the dirty lists dropped the secondary must refuse the first checkpoint that
+     * lacks its dirty pages, before applying it: no checkpoint compared may differ. */
+    ok = expect_diff ? res.restore_rc != 0 && t.differ == 0
+                     : res.save_rc == 0 && t.reports > 0 && t.differ == 0;
     printf("@@COLO result save_rc=%d restore_rc=%d checkpoints=%u equal=%u differ=%u "
            "drop_dirty_list=%d proxy_requests=%u => %s\n", res.save_rc, res.restore_rc,
            t.reports, t.equal, t.differ, o.drop_dirty_list, res.proxy_requests,

@@ -164,6 +164,7 @@ struct sr_restore_state {
     unsigned int store_evtchn, console_evtchn;
     uint32_t store_domid, console_domid;
     bool logdirty_enabled;
+    bool dirty_list_sent;          /* COLO: dirty_bitmap is the B the primary has */
     /* A stream check (xc_stream_check): every record is read and checked as a restore
      * would, but nothing is applied and no hypervisor call is made. */
     bool check_only;

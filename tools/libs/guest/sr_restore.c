@@ -450,6 +450,80 @@ static void discard_buffered(struct sr_context *ctx)
     r->buffered_bytes = 0;
 }
 
+/*
+ * COLO: the checkpoint must carry every page of the B we sent, in full.  One that is
+ * missing keeps the SVM's own copy, and the pair differs with nothing to show for it:
+ * the primary merged another list than ours (the back channel garbled a pfn that still
+ * passed its checks) or none.  One that comes as a difference (XOR) was encoded against
+ * the copy the primary sent last, which the SVM has changed since: the primary did not
+ * forget it, so it did not have our list either.  Only called once every record passed
+ * check_record.
+ */
+static int check_dirty_pages_sent(struct sr_context *ctx)
+{
+    struct sr_restore_state *r = &ctx->restore;
+    size_t longs = bitmap_longs(r->p2m_size);
+    unsigned long *full, *delta;
+    uint64_t pfn, missing = 0, deltas = 0, first = 0;
+    int rc = -1;
+
+    if (ctx->stream_type != XC_STREAM_COLO || !r->dirty_list_sent)
+        return 0;
+    full = calloc(2 * longs, sizeof(*full));
+    if (!full) {
+        ERROR("Unable to allocate a bitmap of %llu pfns", (unsigned long long)r->p2m_size);
+        errno = ENOMEM;
+        goto out;
+    }
+    delta = full + longs;
+    for (unsigned int i = 0; i < r->nr_buffered; i++) {
+        const struct sr_record *rec = &r->buffered[i];
+        /* COMPRESSED_PAGE_DATA starts as PAGE_DATA does: count, reserved, entries; then
+         * a descriptor for each entry with data */
+        const struct sr_page_data_header *h = rec->data;
+        const uint64_t *entries = (const uint64_t *)(h + 1);
+        const uint32_t *descs = (const uint32_t *)(entries + h->count);
+        int compressed = rec->type == REC_TYPE_COMPRESSED_PAGE_DATA;
+        uint32_t d = 0, desc;
+
+        if (rec->type != REC_TYPE_PAGE_DATA && !compressed)
+            continue;
+        for (uint32_t j = 0; j < h->count; j++) {
+            unsigned int type = (unsigned int)((entries[j] & PAGE_DATA_TYPE_MASK) >> 60);
+            int xor = 0;
+
+            pfn = entries[j] & PAGE_DATA_PFN_MASK;
+            if (compressed && page_type_has_stream_data(type)) {
+                memcpy(&desc, &descs[d++], sizeof(desc));
+                xor = (desc & CPD_DESC_ENC_MASK) >> CPD_DESC_ENC_SHIFT != CPD_ENC_RAW;
+            }
+            if (pfn < r->p2m_size)
+                bitmap_set_bit(xor ? delta : full, pfn);
+        }
+    }
+    for (pfn = 0; pfn < r->p2m_size; pfn++) {
+        if (!bitmap_test_bit(r->dirty_bitmap, pfn) || bitmap_test_bit(full, pfn))
+            continue;
+        if (!missing++)
+            first = pfn;
+        deltas += bitmap_test_bit(delta, pfn);
+    }
+    if (missing) {
+        ERROR("Checkpoint %u lacks %llu of the pages this secondary reported dirty (first "
+              "pfn %#llx; %llu of them sent as a difference against a copy the secondary "
+              "no longer holds): the primary did not merge the dirty pfn list we sent (a "
+              "garbled back channel?); nothing applied", r->checkpoints + 1,
+              (unsigned long long)missing, (unsigned long long)first,
+              (unsigned long long)deltas);
+        errno = EBADMSG;
+        goto out;
+    }
+    rc = 0;
+ out:
+    free(full);
+    return rc;
+}
+
 /* Apply a buffered checkpoint: validate all of it first, then process in order. */
 static int apply_buffered_checkpoint(struct sr_context *ctx)
 {
@@ -465,6 +539,8 @@ static int apply_buffered_checkpoint(struct sr_context *ctx)
             goto out;
         }
     }
+    if (check_dirty_pages_sent(ctx))
+        goto out;
     for (i = 0; i < r->nr_buffered; i++) {
         if (process_record(ctx, &r->buffered[i])) {
             ERROR("Failed to apply record %u (0x%08x, %s) of checkpoint %u", i,
@@ -524,6 +600,7 @@ static int colo_secondary_checkpoint(struct sr_context *ctx)
 
     /* B, with the SVM suspended: FINAL adds the pages Xen wrote behind the tracking
      * (vcpu_info and the like), so that the primary's copies replace them too. */
+    r->dirty_list_sent = false;
     memset(r->dirty_bitmap, 0, bitmap_longs(r->p2m_size) * sizeof(unsigned long));
     if (xhv_logdirty(ctx->xch, ctx->domid, XHV_LOGDIRTY_CLEAN_FINAL, r->dirty_bitmap,
                      r->p2m_size, &stats)) {
@@ -536,6 +613,7 @@ static int colo_secondary_checkpoint(struct sr_context *ctx)
         IPRINTF("Back channel broken while sending the dirty pfn list: failover");
         return BROKEN_CHANNEL;
     }
+    r->dirty_list_sent = true;
     return 0;
 }
 

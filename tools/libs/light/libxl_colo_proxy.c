@@ -17,6 +17,7 @@
 #include "simxen.h"
 #include "simxen-net.h"
 #include "libxl_test.h"
+#include "xfault.h"
 #include "xutil.h"
 
 #ifndef COLO_PROXY_DEFAULT
@@ -139,7 +140,6 @@ int libxl__colo_proxy_spawn(libxl_ctx *ctx, const char *mode, uint32_t domid, co
 {
     const char *bin = libxl__setting_str(ctx, LIBXL__COLO_PROXY), *dir = getenv("SIMXEN_DIR");
     const char *tmo = libxl__setting_str(ctx, LIBXL__COLO_PROXY_TIMEOUT_MS);
-    const char *bypass = libxl__setting_str(ctx, LIBXL__TEST_COLO_PROXY_BYPASS);
     const char *logp = libxl__setting_str(ctx, LIBXL__COLO_PROXY_LOG);
     int sv[2] = { -1, -1 }, is_primary = !strcmp(mode, "primary"), status;
     char dom[16], logpath[600], outpath[600], msg[64];
@@ -202,7 +202,7 @@ int libxl__colo_proxy_spawn(libxl_ctx *ctx, const char *mode, uint32_t domid, co
                 argv[a++] = "--timeout";
                 argv[a++] = tmo;
             }
-            if (bypass && !strcmp(bypass, "1"))
+            if (xfault(XFAULT_PROXY_BYPASS))
                 argv[a++] = "--bypass";
         }
         if (logp) {

@@ -475,6 +475,13 @@ int libxl__save_helper_run(const struct save_helper_params *p, const struct save
     else if (res->retval)
         seterr(res, "the %s failed: %s", p->restore ? "restore" : "save",
                strerror(res->errnoval ? res->errnoval : EIO));
+    if (res->stalled && res->err[0]) {
+        /* the cause, where the helper only saw its stream go */
+        size_t n = strlen(res->err);
+
+        snprintf(res->err + n, sizeof(res->err) - n, " (the stream had stalled: nothing read "
+                 "for %u ms, primary lost)", p->stall_timeout_ms);
+    }
  out:
     free(body);
     for (int *fd = (int[]){ req[0], req[1], msg[0], msg[1] }, *end = fd + 4; fd < end; fd++)

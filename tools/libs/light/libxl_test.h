@@ -24,8 +24,6 @@ enum libxl__setting {
     /* test instrumentation */
     LIBXL__TEST_DIGEST_DIR,         /* digest files per checkpoint and at failover */
     LIBXL__TEST_COLO_COMPARE,       /* domid of the PVM the SVM is compared with */
-    LIBXL__TEST_COLO_PROXY_BYPASS,  /* 1: the proxy releases the primary's packets
-                                     * without comparing (--bypass) */
     LIBXL__NR_SETTINGS
 };
 

@@ -73,30 +73,17 @@ static int iov_exact(ssize_t (*op)(int, const struct iovec *, int), int fd, stru
     return 0;
 }
 
+static int raw_writev_exact(int fd, struct iovec *iov, int iovcnt)
+{
+    return iov_exact(writev, fd, iov, iovcnt);
+}
+
 int writev_exact(int fd, struct iovec *iov, int iovcnt)
 {
-    size_t len = 0, allowed;
-    int i;
-
-    if (!xfault_writes_limited(fd))
-        return iov_exact(writev, fd, iov, iovcnt);
-    for (i = 0; i < iovcnt; i++)
-        len += iov[i].iov_len;
-    allowed = xfault_write_allowance(fd, len);
-    if (allowed == len)
-        return iov_exact(writev, fd, iov, iovcnt);
-    /* an injected broken stream (xfault.h): what fits goes out, then nothing */
-    for (i = 0; i < iovcnt && allowed; i++) {
-        size_t n = iov[i].iov_len < allowed ? iov[i].iov_len : allowed;
-        struct iovec part = { .iov_base = iov[i].iov_base, .iov_len = n };
-
-        if (iov_exact(writev, fd, &part, 1))
-            break;
-        allowed -= n;
-    }
-    xfault_cut();
-    errno = EPIPE;
-    return -1;
+    /* an injected fault on this stream (xfault.h) */
+    if (xfault_writes_faulty(fd))
+        return xfault_writev(fd, iov, iovcnt, raw_writev_exact);
+    return iov_exact(writev, fd, iov, iovcnt);
 }
 
 int readv_exact(int fd, struct iovec *iov, int iovcnt)

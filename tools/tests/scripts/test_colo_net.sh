@@ -7,7 +7,7 @@
 #      the proxy asks for checkpoints on the mismatches, more checkpoints per second than
 #      A, and still no packet the secondary disagreed with reaches the client before the
 #      checkpoint that resolves it;
-#   C. the same with the comparison bypassed (COLO_PROXY_BYPASS=1): the checker notices;
+#   C. the same with the comparison bypassed (COLO_FAULT=proxy-bypass): the checker notices;
 #   D. no divergence, but the secondary's forwarder stops for 1.5 s (SIGSTOP): primary
 #      packets wait, the proxy asks for checkpoints on its timeout, and releases them
 #      only at those checkpoints;
@@ -59,7 +59,7 @@ sim_net = "$WORK/$l.sock"
 sim_net_compare = "127.0.0.1:$PORT"
 EOC
     COLO_PROXY_LOG="$WORK/$l.pri.log" "$XL" create -q "$WORK/$l.cfg" || { notok "$l: create"; return; }
-    env LIBXL_CHECKPOINT_DIGEST_DIR="$dig" COLO_PROXY_LOG="$WORK/$l.pri.log" COLO_PROXY_BYPASS=$4 \
+    env LIBXL_CHECKPOINT_DIGEST_DIR="$dig" COLO_PROXY_LOG="$WORK/$l.pri.log" COLO_FAULT=$([ "$4" = 1 ] && echo proxy-bypass) \
         "$XL" remus -c -i 1000 -s "" "n$l" \
         "env SIMXEN_HOST_INPUT=$3 COLO_PROXY_LOG=$WORK/$l.sec.log $XL migrate-receive --colo" \
         >"$WORK/$l.out" 2>&1 &

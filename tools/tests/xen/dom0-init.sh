@@ -412,7 +412,7 @@ s_migrate_upstream_to_ours() {
 
 # (e) COLO between g1 and a paused g1s: both run and write memory; after every
 # checkpoint both are compared page by page (equal), and with the back channel's
-# dirty lists dropped (-D) a difference must be found (-x).
+# dirty lists dropped (-D) the secondary must refuse a checkpoint, none differing (-x).
 colo_run() {
     need "$1" "xhv-sr in the image" command -v xhv-sr || return
     need "$1" "a running g1 guest" fresh_g1 || return
