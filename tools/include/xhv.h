@@ -277,6 +277,14 @@ int xhv_pv_vcpu_set(xc_interface *xch, uint32_t domid, uint32_t vcpu,
  */
 int xhv_pv_set_shared_info(xc_interface *xch, uint32_t domid, const uint8_t *page,
                            size_t size);
+/*
+ * The pages of an HVM/PVH domain that another domain has mapped writable through its
+ * grant table right now (a backend's shared rings): set in bitmap (pfn space, nbits),
+ * *added counts the new bits.  Writes through such a mapping are invisible to
+ * log-dirty.  ENOSYS on the simulated hypervisor (it has no grant table).
+ */
+int xhv_granted_writable(xc_interface *xch, uint32_t domid, unsigned long *bitmap,
+                         uint64_t nbits, uint64_t *added);
 /* Grant entries 0 and 1 of the domain's (v1) grant table for the console and xenstore
  * rings, which the backends map through them (xenstored's introduce fails without
  * entry 1).  The restore seeds them for every guest type, as upstream's does; frames

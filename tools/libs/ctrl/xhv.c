@@ -236,6 +236,9 @@ int xhv_pv_vcpu_set(xc_interface *xch, uint32_t domid, uint32_t vcpu,
 int xhv_pv_set_shared_info(xc_interface *xch, uint32_t domid, const uint8_t *page,
                            size_t size)
 { CALL(pv_set_shared_info, domid, page, size); }
+int xhv_granted_writable(xc_interface *xch, uint32_t domid, unsigned long *bitmap,
+                         uint64_t nbits, uint64_t *added)
+{ CALL(granted_writable, domid, bitmap, nbits, added); }
 int xhv_seed_grants(xc_interface *xch, uint32_t domid, uint64_t console_mfn,
                        uint32_t console_domid, uint64_t store_mfn, uint32_t store_domid)
 { CALL(seed_grants, domid, console_mfn, console_domid, store_mfn, store_domid); }

@@ -52,6 +52,7 @@ struct xhv_backend_ops {
                        const uint8_t *, size_t);
     int (*pv_set_shared_info)(xc_interface *, uint32_t, const uint8_t *, size_t);
     int (*seed_grants)(xc_interface *, uint32_t, uint64_t, uint32_t, uint64_t, uint32_t);
+    int (*granted_writable)(xc_interface *, uint32_t, unsigned long *, uint64_t, uint64_t *);
 };
 
 struct xhv_handle {

@@ -700,6 +700,7 @@ const struct xhv_backend_ops xhv_xen_ops = {
     .pv_vcpu_set = xen_pv_vcpu_set,
     .pv_set_shared_info = xen_pv_set_shared_info,
     .seed_grants = xen_seed_grants,
+    .granted_writable = xen_granted_writable,
 };
 
 #else /* !CONFIG_XEN: built without libxen-dev */

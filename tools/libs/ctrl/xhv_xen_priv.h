@@ -77,6 +77,8 @@ int xen_pv_pin(xhv_t *xch, uint32_t domid, size_t n, const uint64_t *mfns,
 int xen_pv_vcpu_set(xhv_t *xch, uint32_t domid, uint32_t vcpu, enum xhv_pv_vcpu_blob which,
                     const uint8_t *buf, size_t size);
 int xen_pv_set_shared_info(xhv_t *xch, uint32_t domid, const uint8_t *page, size_t size);
+int xen_granted_writable(xhv_t *xch, uint32_t domid, unsigned long *bitmap, uint64_t nbits,
+                         uint64_t *added);
 int xen_seed_grants(xhv_t *xch, uint32_t domid, uint64_t console_mfn,
                        uint32_t console_domid, uint64_t store_mfn, uint32_t store_domid);
 

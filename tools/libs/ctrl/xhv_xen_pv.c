@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 
 #include "xhv_xen_priv.h"
+#include "xutil.h"
 #include <xen/grant_table.h>
 #include <xen/memory.h>
 
@@ -541,6 +542,39 @@ int xen_seed_grants(xhv_t *xch, uint32_t domid, uint64_t console_mfn,
         g[GNTTAB_RESERVED_XENSTORE].frame = (uint32_t)store_mfn;
         __atomic_store_n(&g[GNTTAB_RESERVED_XENSTORE].flags, GTF_permit_access,
                          __ATOMIC_RELEASE);
+    }
+    xenforeignmemory_unmap_resource(P(xch)->fmem, res);
+    return 0;
+}
+
+/* Grant frames a domain may have (libxl's default max_grant_frames). */
+#define GRANT_FRAMES_MAX 64
+
+int xen_granted_writable(xhv_t *xch, uint32_t domid, unsigned long *bitmap, uint64_t nbits,
+                         uint64_t *added)
+{
+    xenforeignmemory_resource_handle *res = NULL;
+    grant_entry_v1_t *g = NULL;
+    unsigned int nr;
+
+    /* The table grows with use: the largest power of two of frames that maps. */
+    for (nr = GRANT_FRAMES_MAX; nr && !res; nr /= 2)
+        res = xenforeignmemory_map_resource(P(xch)->fmem, domid, XENMEM_resource_grant_table,
+                                            XENMEM_resource_grant_table_id_shared, 0, nr,
+                                            (void **)&g, PROT_READ, 0);
+    if (!res)
+        return xen_fail(xch, "granted_writable: map grant table", domid);
+    nr *= 2;   /* undo the loop's last halving */
+    for (size_t i = 0; i < (size_t)nr * XC_PAGE_SIZE / sizeof(*g); i++) {
+        uint16_t f = __atomic_load_n(&g[i].flags, __ATOMIC_ACQUIRE);
+        uint64_t pfn = g[i].frame;
+
+        /* mapped writable by its grantee right now (Xen keeps GTF_writing set) */
+        if ((f & GTF_type_mask) != GTF_permit_access || (f & GTF_readonly) ||
+            !(f & GTF_writing) || pfn >= nbits || bitmap_test_bit(bitmap, pfn))
+            continue;
+        bitmap_set_bit(bitmap, pfn);
+        (*added)++;
     }
     xenforeignmemory_unmap_resource(P(xch)->fmem, res);
     return 0;

