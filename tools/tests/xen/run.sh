@@ -69,6 +69,11 @@ QEMU=(qemu-system-x86_64 -accel "${XEN_QEMU_ACCEL:-tcg}" -cpu "${XEN_QEMU_CPU:-m
       -initrd "$OUT/vmlinuz $DOM0_ARGS,$OUT/dom0.cpio"
       -drive file="$OUT/xfer.img",format=raw,if=virtio)
 
+# One run per image directory: a second one shares serial.log and xfer.img, and the
+# first one's end kills the QEMU its pid file then names (seen: a run's steps lost).
+if [ -f "$OUT/qemu.pid" ] && kill -0 "$(cat "$OUT/qemu.pid")" 2>/dev/null; then
+    echo "FAIL xen/run: another run uses $OUT (QEMU pid $(cat "$OUT/qemu.pid")); set XEN_IMAGE"; exit 1
+fi
 echo "xen: booting Xen under QEMU TCG, plan $PLAN (log: $LOG, limit ${TMO}s)"
 START=${EPOCHREALTIME/./}
 rm -f "$OUT/qemu.pid"
