@@ -217,8 +217,9 @@ tools/tests/xen/xen-resume-stress: tools/tests/xen/xen-resume-stress.o $(LIBS)
 tools/tests/xen/reg-canary: tools/tests/xen/reg-canary.o
 	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $<
 # the test guest's network service (static: the guest has no C library) and its client
-tools/tests/xen/net-echo: tools/tests/xen/net-echo.o
-	$(call Q,LD,$@)$(CC) $(LDFLAGS) -static -o $@ $<
+# (built without the sanitizers: their runtimes cannot be linked statically)
+tools/tests/xen/net-echo: tools/tests/xen/net-echo.c config/config.mk
+	$(call Q,CC,$@)$(CC) $(filter-out -fsanitize% -fno-sanitize%,$(CFLAGS)) -static -o $@ $<
 tools/tests/xen/net-client: tools/tests/xen/net-client.o
 	$(call Q,LD,$@)$(CC) $(LDFLAGS) -o $@ $<
 ALL += $(XEN_CANARY) tools/tests/xen/xen-resume-stress tools/tests/xen/reg-canary \
