@@ -327,7 +327,7 @@ check-deb: deb
 print-%:
 	@echo '$($*)'
 
-.PHONY: install installables deb check-deb two-host-demo all demo check check-nomigration check-asan check-xen check-xen-failover check-xen-repeat bench soak clean
+.PHONY: install installables deb check-deb two-host-demo all demo check check-nomigration check-asan check-xen check-xen-failover check-xen-net check-xen-repeat bench soak clean
 .SECONDARY:
 
 # `make check-minbase`: the README's Quick start in a fresh debootstrap'd minimal Debian 12
