@@ -24,11 +24,12 @@ int readv_exact(int fd, struct iovec *iov, int iovcnt);
 int writev_exact(int fd, struct iovec *iov, int iovcnt);
 
 /* ---- clock (CLOCK_MONOTONIC) ---- */
-/* The compare proxy's control messages (u32 big-endian length + text, at most 128
- * bytes): 0 or -1 with errno set (recv: EOF, EMSGSIZE for size or more, EPROTO for a
- * NUL inside; blocking, the sender writes whole messages). */
+/* The compare proxy's control messages (u32 big-endian length + text): 0 or -1 with
+ * errno set.  send: EINVAL over 252 bytes.  recv: EPIPE at EOF, EPROTO for a length of
+ * size or more or a NUL inside, ETIMEDOUT when the message is not there within
+ * timeout_ms (0: wait for ever; the body gets a second more). */
 int ctlmsg_send(int fd, const char *msg);
-int ctlmsg_recv(int fd, char *buf, size_t size);
+int ctlmsg_recv(int fd, char *buf, size_t size, unsigned int timeout_ms);
 
 uint64_t clock_now_ns(void);
 uint64_t clock_now_ms(void);

@@ -367,7 +367,7 @@ static void ctl_input(struct cmp *c)
 {
     char msg[128];
 
-    if (ctlmsg_recv(c->ctl, msg, sizeof(msg))) {
+    if (ctlmsg_recv(c->ctl, msg, sizeof(msg), 0)) {
         /* libxl is done (replication over): the primary runs unprotected */
         fprintf(stderr, "%s: control connection closed: output passes through\n", prog);
         logmsg("E\n");

@@ -267,7 +267,7 @@ static void control_input(struct proxy *p)
 {
     char msg[128];
 
-    if (ctlmsg_recv(p->ctl, msg, sizeof(msg))) {
+    if (ctlmsg_recv(p->ctl, msg, sizeof(msg), 0)) {
         say(p, "control connection closed: the primary's frames pass through");
         close(p->ctl);
         p->ctl = -1;

@@ -166,7 +166,7 @@ static void wait_due(struct ckpt_primary *p)
                               ? 100 : (int)((deadline - now) / 1000000ULL) + 1);
         if (r <= 0)
             continue;
-        if (libxl__colo_proxy_recv(p->proxy_fd, msg, sizeof(msg), 1000)) {
+        if (ctlmsg_recv(p->proxy_fd, msg, sizeof(msg), 1000)) {
             fprintf(stderr, "libxl: COLO proxy lost (%s): checkpoints are periodic only\n",
                     strerror(errno));
             p->have_proxy = 0;

@@ -24,85 +24,6 @@
 #define COLO_PROXY_DEFAULT "colo-proxy"
 #endif
 
-int libxl__colo_proxy_send(int fd, const char *msg)
-{
-    size_t len = strlen(msg);
-    uint32_t be = htonl((uint32_t)len);
-    char buf[256];
-
-    if (len > sizeof(buf) - 4) {
-        errno = EINVAL;
-        return -1;
-    }
-    memcpy(buf, &be, 4);
-    memcpy(buf + 4, msg, len);
-    return send(fd, buf, len + 4, MSG_NOSIGNAL) == (ssize_t)(len + 4) ? 0 : -1;
-}
-
-static int read_full(int fd, void *buf, size_t len, uint64_t deadline)
-{
-    size_t got = 0;
-
-    while (got < len) {
-        struct pollfd pfd = { fd, POLLIN, 0 };
-        int wait = -1;
-        ssize_t r;
-
-        if (deadline) {
-            uint64_t now = clock_now_ms();
-
-            if (now >= deadline) {
-                errno = ETIMEDOUT;
-                return -1;
-            }
-            wait = (int)(deadline - now);
-        }
-        r = poll(&pfd, 1, wait);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0) {
-            if (r == 0)
-                errno = ETIMEDOUT;
-            return -1;
-        }
-        r = read(fd, (char *)buf + got, len - got);
-        if (r == 0) {
-            errno = EPIPE;
-            return -1;
-        }
-        if (r < 0) {
-            if (errno == EINTR || errno == EAGAIN)
-                continue;
-            return -1;
-        }
-        got += (size_t)r;
-    }
-    return 0;
-}
-
-int libxl__colo_proxy_recv(int fd, char *buf, size_t size, unsigned int timeout_ms)
-{
-    uint64_t deadline = timeout_ms ? clock_now_ms() + timeout_ms : 0;
-    uint32_t len;
-
-    if (read_full(fd, &len, 4, deadline))
-        return -1;
-    len = ntohl(len);
-    if (len >= size) {
-        errno = EPROTO;
-        return -1;
-    }
-    if (read_full(fd, buf, len, deadline ? deadline + 1000 : 0))
-        return -1;
-    /* a message with a NUL inside would compare as its prefix */
-    if (memchr(buf, 0, len)) {
-        errno = EPROTO;
-        return -1;
-    }
-    buf[len] = 0;
-    return 0;
-}
-
 int libxl__colo_net_epoch(uint32_t domid, uint32_t n)
 {
     return simxen_net_set_epoch(NULL, domid, n);
@@ -112,10 +33,10 @@ int libxl__colo_proxy_checkpoint(int fd)
 {
     char msg[64];
 
-    if (libxl__colo_proxy_send(fd, "COLO_CHECKPOINT"))
+    if (ctlmsg_send(fd, "COLO_CHECKPOINT"))
         return -1;
     for (;;) {
-        if (libxl__colo_proxy_recv(fd, msg, sizeof(msg), COLO_PROXY_ACK_TIMEOUT_MS))
+        if (ctlmsg_recv(fd, msg, sizeof(msg), COLO_PROXY_ACK_TIMEOUT_MS))
             return -1;
         if (!strcmp(msg, "COLO_CHECKPOINT_DONE"))
             return 0;
@@ -219,8 +140,8 @@ int libxl__colo_proxy_spawn(libxl_ctx *ctx, const char *mode, uint32_t domid, co
         return 0;
     close(sv[1]);
     sv[1] = -1;
-    if (libxl__colo_proxy_send(sv[0], "COLO_USERSPACE_PROXY_INIT") ||
-        libxl__colo_proxy_recv(sv[0], msg, sizeof(msg), 5000) ||
+    if (ctlmsg_send(sv[0], "COLO_USERSPACE_PROXY_INIT") ||
+        ctlmsg_recv(sv[0], msg, sizeof(msg), 5000) ||
         strcmp(msg, "COLO_USERSPACE_PROXY_INIT")) {
         snprintf(err, errlen, "the COLO proxy (%s) did not answer its init message: %s (see %s)",
                  bin, errno ? strerror(errno) : "wrong answer", logpath);

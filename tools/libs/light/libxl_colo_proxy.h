@@ -21,12 +21,9 @@
  * settings (libxl_test.h). */
 int libxl__colo_proxy_spawn(libxl_ctx *ctx, const char *mode, uint32_t domid, const char *out,
                             const char *addr, int *ctl_fd, char *err, size_t errlen);
-int libxl__colo_proxy_send(int fd, const char *msg);
-/* One message within timeout_ms (0: no limit): 0, or -1 (errno ETIMEDOUT, or EPIPE at
- * end of stream, EPROTO for an oversized one or one with a NUL inside). The length is
+/* Messages on the control fd: ctlmsg_send / ctlmsg_recv (xutil.h).  The length is
  * bounded, reads are looped, the text is NUL-terminated (upstream's reader does none of
  * these). */
-int libxl__colo_proxy_recv(int fd, char *buf, size_t size, unsigned int timeout_ms);
 /* The secondary has the checkpoint whose epoch the primary's ring has (set while it
  * was suspended): tell the proxy, which releases the packets of the epochs before, and
  * wait for its answer (discarding stale DO_CHECKPOINTs). */

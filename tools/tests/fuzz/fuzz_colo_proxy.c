@@ -4,7 +4,7 @@
  * the guest puts in its transmit ring, and the compare that decides what is released;
  * and libxl's reader of the proxy's control messages.
  *
- * Byte 0: bit 0 selects libxl's reader (libxl__colo_proxy_recv over the rest, message
+ * Byte 0: bit 0 selects libxl's reader (ctlmsg_recv over the rest, message
  * by message); else the proxy runs a script of operations (one byte each, then its
  * arguments): a guest packet into the ring, secondary bytes, a control message, raw
  * control bytes (ending the connection when they stop inside a message, where the proxy
@@ -94,7 +94,7 @@ static void drain_ctl(void)
     int avail = 0;
 
     while (ioctl(ctl_peer, FIONREAD, &avail) == 0 && avail > 0) {
-        if (libxl__colo_proxy_recv(ctl_peer, msg, sizeof(msg), 1000))
+        if (ctlmsg_recv(ctl_peer, msg, sizeof(msg), 1000))
             fuzz_fail("libxl cannot read the proxy's answer: %s", strerror(errno));
         if (strcmp(msg, "COLO_USERSPACE_PROXY_INIT") && strcmp(msg, "COLO_CHECKPOINT_DONE") &&
             strcmp(msg, "DO_CHECKPOINT"))
@@ -212,9 +212,9 @@ static void libxl_reader(struct in *in)
     char msg[64];
 
     fuzz_memfd_load(msg_fd, in->p, (size_t)(in->end - in->p));
-    while (!libxl__colo_proxy_recv(msg_fd, msg, sizeof(msg), 0))
+    while (!ctlmsg_recv(msg_fd, msg, sizeof(msg), 0))
         if (strlen(msg) >= sizeof(msg))
-            fuzz_fail("libxl__colo_proxy_recv: unterminated message");
+            fuzz_fail("ctlmsg_recv: unterminated message");
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -14,6 +14,7 @@
 #include "libxl_records.h"
 #include "libxl_save_msgs.h"
 #include "test.h"
+#include "xutil.h"
 
 static int until(const void *p, size_t n, uint32_t type, char *err, size_t errlen)
 {
@@ -253,21 +254,21 @@ int main(void)
         char msg[64];
 
         fd = test_bytes_fd(ok, sizeof(ok));
-        CHECK(libxl__colo_proxy_recv(fd, msg, sizeof(msg), 1000) == 0 && !strcmp(msg, "DONE"),
+        CHECK(ctlmsg_recv(fd, msg, sizeof(msg), 1000) == 0 && !strcmp(msg, "DONE"),
               "a control message is read whole and terminated");
-        CHECK(libxl__colo_proxy_recv(fd, msg, sizeof(msg), 1000) == -1 && errno == EPIPE,
+        CHECK(ctlmsg_recv(fd, msg, sizeof(msg), 1000) == -1 && errno == EPIPE,
               "end of stream is EPIPE");
         close(fd);
         fd = test_bytes_fd(nul, sizeof(nul));
-        CHECK(libxl__colo_proxy_recv(fd, msg, sizeof(msg), 1000) == -1 && errno == EPROTO,
+        CHECK(ctlmsg_recv(fd, msg, sizeof(msg), 1000) == -1 && errno == EPROTO,
               "a message with a NUL inside is refused (it would read as \"DO\")");
         close(fd);
         fd = test_bytes_fd(big, sizeof(big));
-        CHECK(libxl__colo_proxy_recv(fd, msg, sizeof(msg), 1000) == -1 && errno == EPROTO,
+        CHECK(ctlmsg_recv(fd, msg, sizeof(msg), 1000) == -1 && errno == EPROTO,
               "a message longer than the buffer is refused before it is read");
         close(fd);
         fd = test_bytes_fd(cut, sizeof(cut));
-        CHECK(libxl__colo_proxy_recv(fd, msg, sizeof(msg), 1000) == -1,
+        CHECK(ctlmsg_recv(fd, msg, sizeof(msg), 1000) == -1,
               "a message cut short is an error");
         close(fd);
     }
