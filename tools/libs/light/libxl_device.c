@@ -332,12 +332,10 @@ void libxl__device_remove(libxl_ctx *ctx, const struct libxl__device *d)
     libxl__device_paths(d, NULL, 0, be, sizeof(be));
     script = read_node(h, be, "script");
     if (script && *script) {
-        char name[32];
-        const char *env[] = { "vif", name, "netdev", "", NULL };
-
-        /* Xen's vif scripts name the backend's interface by $vif */
-        snprintf(name, sizeof(name), "vif%u.%u", d->domid, d->devid);
-        libxl__device_hotplug(ctx, d, script, "offline", strcmp(d->kind, "vif") ? NULL : env);
+        if (!strcmp(d->kind, "vif"))
+            libxl__nic_hotplug(ctx, d, script, "offline");
+        else
+            libxl__device_hotplug(ctx, d, script, "offline", NULL);
     }
     free(script);
     if (!xs_rm(h, XBT_NULL, be) && errno != ENOENT)

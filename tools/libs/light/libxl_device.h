@@ -51,6 +51,9 @@ void libxl__device_remove(libxl_ctx *ctx, const struct libxl__device *d);
 /* The "nics" of upstream's JSON config into c->nics: every field checked. */
 struct json_object;
 int libxl__nics_from_json(libxl_ctx *ctx, struct json_object *config, libxl_domain_config *c);
+/* The hotplug script of a vif, with the environment Xen's vif scripts read ($vif). */
+int libxl__nic_hotplug(libxl_ctx *ctx, const struct libxl__device *d, const char *script,
+                       const char *action);
 /* The config's vifs for a domain this libxl built, connected to their bridges. */
 int libxl__nics_add(libxl_ctx *ctx, uint32_t domid, const libxl_domain_config *c);
 

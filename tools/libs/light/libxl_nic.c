@@ -214,6 +214,17 @@ int libxl__nics_from_json(libxl_ctx *ctx, json_object *config, libxl_domain_conf
     return rc;
 }
 
+int libxl__nic_hotplug(libxl_ctx *ctx, const struct libxl__device *d, const char *script,
+                       const char *action)
+{
+    char vif[32];
+    const char *env[] = { "vif", vif, "netdev", "", NULL };
+
+    /* Xen's vif scripts name the backend's interface by $vif: netback's vifD.N */
+    snprintf(vif, sizeof(vif), "vif%u.%u", d->domid, d->devid);
+    return libxl__device_hotplug(ctx, d, script, action, env);
+}
+
 static int nic_add(libxl_ctx *ctx, uint32_t domid, const libxl_device_nic *nic)
 {
     struct libxl__device d = { .kind = "vif", .domid = domid, .devid = (unsigned int)nic->devid };
@@ -236,7 +247,6 @@ static int nic_add(libxl_ctx *ctx, uint32_t domid, const libxl_device_nic *nic)
     const char *front[] = { "backend", be, "backend-id", "0", "state", "1", "handle", handle,
                             "mac", mac, "trusted", "1", "mtu", mtu, NULL };
     const char *dom0_owned[] = { "mtu", NULL };
-    const char *env[] = { "vif", vif, "netdev", "", NULL };
     size_t k = 18;
 
     /* the optional nodes Xen's vif scripts read */
@@ -251,7 +261,7 @@ static int nic_add(libxl_ctx *ctx, uint32_t domid, const libxl_device_nic *nic)
     back[k] = NULL;
     if (libxl__device_add(ctx, &d, back, front, dom0_owned) ||
         libxl__device_wait_backend(ctx, &d, LIBXL__XENBUS_INITWAIT) ||
-        libxl__device_hotplug(ctx, &d, script, "online", env) ||
+        libxl__nic_hotplug(ctx, &d, script, "online") ||
         libxl__device_hotplug_connected(ctx, &d)) {
         LOG_ERR(ctx, "domain %u: vif %d (mac %s, bridge %s) not connected", domid, nic->devid,
                 mac, bridge);
