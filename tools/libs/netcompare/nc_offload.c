@@ -57,7 +57,6 @@ static int segment_tcp(const struct netcompare_vnet_hdr *vh, uint8_t *frame, siz
     uint32_t seq;
     uint16_t ipid = 0;
     uint8_t flags;
-    int rc = -1;
 
     netcompare_parse(frame, len, &pk);
     if (pk.cls != NETCOMPARE_TCP || !vh->gso_size) {
@@ -102,9 +101,8 @@ static int segment_tcp(const struct netcompare_vnet_hdr *vh, uint8_t *frame, siz
         if (last)
             break;
     }
-    rc = 0;
     free(seg);
-    return rc;
+    return 0;
 }
 
 int netcompare_finish(const struct netcompare_vnet_hdr *vh, uint8_t *frame, size_t len,
