@@ -166,13 +166,26 @@ s_net_negative() {
 # other end is on xenbr0.  No COLO here (the two are not copies; no checkpoint is ever
 # asked for): the packet path on netback's vifs, its offloads, the comparison, and a
 # failover to the second guest.
-vif_proxy_guest() { # NAME BRIDGE
+# /tmp/NAME.cfg: gn's config renamed, its vif on BRIDGE (made here), xnetquiet=1.
+proxy_guest_cfg() { # NAME BRIDGE
     sed -e "s/^name .*/name = \"$1\"/" -e "s/bridge=xenbr0/bridge=$2/" \
         -e 's/xip=10.99.0.2"/xip=10.99.0.2 xnetquiet=1"/' $NETCFG > /tmp/$1.cfg
     brctl addbr "$2" 2>/dev/null; ip link set "$2" up
+}
+vif_proxy_guest() { # NAME BRIDGE
+    proxy_guest_cfg "$1" "$2"
     rm -f "$LOGS/guest-$1.log"
     timeout 120 xl create /tmp/$1.cfg >/dev/null 2>&1 && wait_cnt "$1" 1 120 &&
         grep -q '@@NET listening' "$LOGS/guest-$1.log"
+}
+# The proxy's ports: both vifs off their bridges (up), the uplink veth vpx0 whose
+# other end vpx1 is on xenbr0.
+proxy_ports() { # PRIMARY-VIF ITS-BRIDGE SECONDARY-VIF ITS-BRIDGE
+    brctl delif "$2" "$1" 2>/dev/null; brctl delif "$4" "$3" 2>/dev/null
+    ip link set "$1" up && ip link set "$3" up || return 1
+    ip link del vpx0 2>/dev/null
+    ip link add name vpx0 type veth && ip link set veth0 name vpx1 && brctl addif xenbr0 vpx1 &&
+        ip link set vpx0 up && ip link set vpx1 up
 }
 vif_proxy_stat() { grep '^@@VIFPROXY exit' /tmp/vifproxy.log | tail -n 1 | tr ' ' '\n' | sed -n "s/^$1=//p"; }
 
@@ -183,10 +196,7 @@ s_net_vif_proxy() {
     need net_vif_proxy "guest gn on its own bridge" vif_proxy_guest gn xenbp || { dump; return; }
     need net_vif_proxy "guest gn2 on its own bridge" vif_proxy_guest gn2 xenbs || { dump; return; }
     _p=vif$(xl domid gn).0; _s=vif$(xl domid gn2).0
-    brctl delif xenbp $_p; brctl delif xenbs $_s
-    ip link del vpx0 2>/dev/null
-    ip link add name vpx0 type veth && ip link set veth0 name vpx1 && brctl addif xenbr0 vpx1 &&
-        ip link set vpx0 up && ip link set vpx1 up || { failmark net_vif_proxy "the uplink veth pair"; return; }
+    proxy_ports $_p xenbp $_s xenbs || { failmark net_vif_proxy "the proxy's ports"; return; }
     rm -f /tmp/vifproxy.log
     colo-vif-proxy --uplink vpx0 --primary $_p --secondary $_s --timeout 2000 --log /tmp/vifproxy.log &
     _px=$!
@@ -219,20 +229,15 @@ s_net_vif_proxy() {
 # (the proxy told first that the secondary takes over) and the client's connection must
 # go on with the survivor.
 s_net_colo() {
-    need net_colo "colo-vif-proxy and xhv-sr in the image" command -v colo-vif-proxy || return
+    need net_colo "colo-vif-proxy in the image" command -v colo-vif-proxy || return
     need net_colo "xhv-sr in the image" command -v xhv-sr || return
     need net_colo "the bridge xenbr0" net_setup || return
     for d in g1 gn gn2 gns; do xl destroy $d >/dev/null 2>&1; done
     need net_colo "guest gn on its own bridge" vif_proxy_guest gn xenbp || { dump; return; }
-    sed -e 's/^name .*/name = "gns"/' -e 's/bridge=xenbr0/bridge=xenbs/' \
-        -e 's/xip=10.99.0.2"/xip=10.99.0.2 xnetquiet=1"/' $NETCFG > /tmp/gns.cfg
-    brctl addbr xenbs 2>/dev/null; ip link set xenbs up
+    proxy_guest_cfg gns xenbs
     run net_colo_xl_create_p 120 xl create -p /tmp/gns.cfg || return
     _p=vif$(xl domid gn).0; _s=vif$(xl domid gns).0
-    brctl delif xenbp $_p; brctl delif xenbs $_s 2>/dev/null; ip link set $_s up
-    ip link del vpx0 2>/dev/null
-    ip link add name vpx0 type veth && ip link set veth0 name vpx1 && brctl addif xenbr0 vpx1 &&
-        ip link set vpx0 up && ip link set vpx1 up || { failmark net_colo "the uplink veth pair"; return; }
+    proxy_ports $_p xenbp $_s xenbs || { failmark net_colo "the proxy's ports"; return; }
     rm -f /tmp/netcolo-proxy.log /run/vifproxy.sock
     colo-vif-proxy --uplink vpx0 --primary $_p --secondary $_s --timeout 500 \
         --control-socket /run/vifproxy.sock --log /tmp/netcolo-proxy.log &
