@@ -136,6 +136,10 @@ run() {
     sed "s/^/[$_n] /" "/tmp/$_n.out" | tail -n 30
     # a failure's reason carries the command's last words: CI shows result lines only
     _last=$(tr -d '\r' < "/tmp/$_n.out" | grep -v '^[[:space:]]*$' | tail -n 1 | cut -c1-200)
+    # and the first error it printed: the last line is often only a summary
+    _ferr=$(tr -d '\r' < "/tmp/$_n.out" | grep -iE 'error|fail|refus|cannot|couldn|lacks|timed out' |
+             grep -vF "$_last" | head -n 1 | cut -c1-240)
+    [ -n "$_ferr" ] && _last="$_last; first error: $_ferr"
     if [ $_rc = 0 ]; then mark "$_n" OK "$_t"; else mark "$_n" FAIL "$_t" "rc=$_rc ($_last): $*"; fi
     return $_rc
 }
