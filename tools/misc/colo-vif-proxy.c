@@ -106,14 +106,15 @@ static void stats_line(struct proxy *p, const char *when)
     netcompare_get_stats(p->nc, &st);
     say(p, "@@VIFPROXY %s in_primary=%llu in_secondary=%llu matched=%llu mismatches=%llu "
         "timeouts=%llu checkpoints=%llu released_at_checkpoint=%llu dropped_at_checkpoint=%llu "
-        "limit_drops=%llu/%llu offsets=%llu held=%u send_errors=%llu unfinished=%llu", when,
+        "limit_drops=%llu/%llu offsets=%llu held=%u send_errors=%llu unfinished=%llu at=%.2f", when,
         (unsigned long long)st.in[0], (unsigned long long)st.in[1],
         (unsigned long long)st.matched, (unsigned long long)st.mismatches,
         (unsigned long long)st.timeouts, (unsigned long long)st.checkpoints,
         (unsigned long long)st.released_at_checkpoint,
         (unsigned long long)st.dropped_at_checkpoint, (unsigned long long)st.limit_drops[0],
         (unsigned long long)st.limit_drops[1], (unsigned long long)st.offsets_learnt,
-        st.held_frames, (unsigned long long)p->send_errors, (unsigned long long)p->unfinished);
+        st.held_frames, (unsigned long long)p->send_errors, (unsigned long long)p->unfinished,
+        (double)clock_now_ns() / 1e9);   /* monotonic: the host's uptime, for the logs */
 }
 
 /* A packet socket on one interface: every frame it receives (not the ones we send),

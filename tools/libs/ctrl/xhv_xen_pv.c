@@ -547,24 +547,27 @@ int xen_seed_grants(xhv_t *xch, uint32_t domid, uint64_t console_mfn,
     return 0;
 }
 
-/* Grant frames a domain may have (libxl's default max_grant_frames). */
-#define GRANT_FRAMES_MAX 64
-
 int xen_granted_writable(xhv_t *xch, uint32_t domid, unsigned long *bitmap, uint64_t nbits,
                          uint64_t *added)
 {
     xenforeignmemory_resource_handle *res = NULL;
+    struct gnttab_query_size q = { .dom = (domid_t)domid };
     grant_entry_v1_t *g = NULL;
     unsigned int nr;
 
-    /* The table grows with use: the largest power of two of frames that maps. */
-    for (nr = GRANT_FRAMES_MAX; nr && !res; nr /= 2)
-        res = xenforeignmemory_map_resource(P(xch)->fmem, domid, XENMEM_resource_grant_table,
-                                            XENMEM_resource_grant_table_id_shared, 0, nr,
-                                            (void **)&g, PROT_READ, 0);
+    /* Only the frames in use: acquiring frames beyond them makes Xen grow the table. */
+    if (xc_gnttab_query_size(P(xch)->xc, &q) || q.status != GNTST_okay) {
+        errno = q.status == GNTST_okay ? errno : EINVAL;
+        return xen_fail(xch, "granted_writable: query the grant table's size", domid);
+    }
+    nr = q.nr_frames;
+    if (!nr)
+        return 0;
+    res = xenforeignmemory_map_resource(P(xch)->fmem, domid, XENMEM_resource_grant_table,
+                                        XENMEM_resource_grant_table_id_shared, 0, nr,
+                                        (void **)&g, PROT_READ, 0);
     if (!res)
         return xen_fail(xch, "granted_writable: map grant table", domid);
-    nr *= 2;   /* undo the loop's last halving */
     for (size_t i = 0; i < (size_t)nr * XC_PAGE_SIZE / sizeof(*g); i++) {
         uint16_t f = __atomic_load_n(&g[i].flags, __ATOMIC_ACQUIRE);
         uint64_t pfn = g[i].frame;

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "domain_compare.h"
+#include "libxl.h"
 #include "libxl_checkpoint.h"
 #include "libxl_colo_proxy.h"
 #include "libxl_records.h"
@@ -140,6 +141,7 @@ static int run_secondary(const char *backend, const struct colo_local_opts *opts
         .wait_checkpoint = ckpt_secondary_wait_checkpoint, .suspend = svm_suspend, .data = &s,
     };
     xen_pfn_t store = 0, console = 0;
+    libxl_ctx *devices = NULL;
     int rc;
 
     s.c.domid = opts->svm_domid;
@@ -151,6 +153,16 @@ static int run_secondary(const char *backend, const struct colo_local_opts *opts
     s.c.xch = xhv_open(backend);
     if (!s.c.xch)
         return 1;
+    /* The SVM's devices (real Xen: a vif) are libxl's; its context opens the backend
+     * named in the environment, and this process is the secondary's alone. */
+    if (!strcmp(backend, "xen") && (setenv("XHV_BACKEND", backend, 1) ||
+                                    libxl_ctx_alloc(&devices, LIBXL_VERSION, 0, NULL))) {
+        xhv_close(s.c.xch);
+        return 1;
+    }
+    if (devices)
+        libxl_ctx_set_verbosity(devices, XTL_INFO);
+    s.c.devices = devices;
     rc = xc_domain_restore(s.c.xch, main_fd, opts->svm_domid, 1, &store, 0, 2, &console, 0,
                            XC_STREAM_COLO, &cb, back_fd);
     /* Failover: a stopped SVM must be exactly as it was when it stopped (nothing of an
@@ -169,6 +181,7 @@ static int run_secondary(const char *backend, const struct colo_local_opts *opts
     }
     if (write_exact(verdict_fd, &v, sizeof(v)))
         rc = -1;
+    libxl_ctx_free(devices);
     xhv_close(s.c.xch);
     return rc ? 1 : 0;
 }

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "libxl_colo_proxy.h"
+#include "libxl_device.h"
 #include "libxl_records.h"
 #include "xutil.h"
 
@@ -263,6 +264,15 @@ int ckpt_secondary_suspend(void *data)
 {
     struct ckpt_secondary *s = data;
 
+    /* The checkpoint replaces the SVM's memory, its rings included, and its resume runs
+     * the guest's full resume path: its backends must let go and wait for it.  Before
+     * the suspend, while the SVM runs: the watch events of the backends' state changes
+     * are then read by the guest, not left in its xenstore ring (which the checkpoint
+     * replaces) or queued in xenstored behind it. */
+    if (s->devices && libxl__devices_reset(s->devices, s->domid)) {
+        FAIL(s, "disconnecting the SVM's devices (domain %u): %s", s->domid, strerror(errno));
+        return 0;
+    }
     if (xhv_domain_suspend(s->xch, s->domid, 60000)) {
         FAIL(s, "suspending the SVM (domain %u): %s", s->domid, strerror(errno));
         return 0;

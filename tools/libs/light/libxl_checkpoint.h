@@ -67,6 +67,8 @@ struct ckpt_secondary {
     unsigned int timeout_ms;
     /* COLO: called after a checkpoint was applied, both sides stopped; 0 to go on. */
     int (*after_apply)(unsigned int n, void *opaque);
+    /* COLO: the SVM's devices, disconnected at each suspend (NULL: none handled). */
+    struct libxl__ctx *devices;
     void *opaque;
     /* state */
     unsigned int applied;          /* whole checkpoints received */

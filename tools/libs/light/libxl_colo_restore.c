@@ -137,6 +137,7 @@ libxl__checkpoint_secondary_new(libxl_ctx *ctx, uint32_t domid, int stream, int 
     sec->s.colo = 1;
     sec->s.after_apply = sec_after_apply;
     sec->s.opaque = sec;
+    sec->s.devices = ctx;
     p->stream_type = XC_STREAM_COLO;
     p->cbflags = SHM_CBFLAGS_RESTORE_COLO;
     h->postcopy = sec_postcopy;

@@ -149,7 +149,9 @@ static char *read_node(struct xs_handle *h, const char *dir, const char *node)
     return xs_read(h, XBT_NULL, p, &len);
 }
 
-int libxl__device_wait_backend(libxl_ctx *ctx, const struct libxl__device *d, int state)
+/* Until the backend's state is `state` or `or_state` (bounded wait). */
+static int wait_backend_in(libxl_ctx *ctx, const struct libxl__device *d, int state,
+                           int or_state)
 {
     struct xs_handle *h = store(ctx);
     uint64_t deadline = clock_now_ns() + (uint64_t)DEVICE_STATE_TIMEOUT_MS * 1000000;
@@ -161,7 +163,7 @@ int libxl__device_wait_backend(libxl_ctx *ctx, const struct libxl__device *d, in
     while (clock_now_ns() < deadline) {
         free(v);
         v = read_node(h, be, "state");
-        if (v && atoi(v) == state) {
+        if (v && (atoi(v) == state || atoi(v) == or_state)) {
             free(v);
             return 0;
         }
@@ -173,6 +175,11 @@ int libxl__device_wait_backend(libxl_ctx *ctx, const struct libxl__device *d, in
     free(v);
     errno = ETIMEDOUT;
     return -1;
+}
+
+int libxl__device_wait_backend(libxl_ctx *ctx, const struct libxl__device *d, int state)
+{
+    return wait_backend_in(ctx, d, state, state);
 }
 
 /* The script's output, logged through the caller's logger (at `level`). */
@@ -310,6 +317,64 @@ int libxl__devices_list(libxl_ctx *ctx, uint32_t domid, struct libxl__device *ou
     return n;
 }
 
+/* The frontend's state node: the guest's; a running guest's frontend answers the
+ * backend's Closing with Closed itself, which is what the walk writes next. */
+static int put_frontend_state(libxl_ctx *ctx, const struct libxl__device *d, int state)
+{
+    char fe[160], p[192], v[4];
+
+    libxl__device_paths(d, fe, sizeof(fe), NULL, 0);
+    snprintf(p, sizeof(p), "%s/state", fe);
+    snprintf(v, sizeof(v), "%d", state);
+    if (!xs_write(xhv_xenstore(ctx->xch), XBT_NULL, p, v, strlen(v))) {
+        libxl__log(ctx, XTL_ERROR, errno, "libxl", "writing %s", p);
+        return -1;
+    }
+    return 0;
+}
+
+int libxl__devices_reset(libxl_ctx *ctx, uint32_t domid)
+{
+    /* frontend writes, backend answers; a running guest answers the backend's Closing
+     * with its own Closed at once, and the backend may be Closed before we look */
+    static const int walk[][3] = {
+        { LIBXL__XENBUS_CLOSING, LIBXL__XENBUS_CLOSING, LIBXL__XENBUS_CLOSED },
+        { LIBXL__XENBUS_CLOSED, LIBXL__XENBUS_CLOSED, LIBXL__XENBUS_CLOSED },
+        { LIBXL__XENBUS_INITIALISING, LIBXL__XENBUS_INITWAIT, LIBXL__XENBUS_INITWAIT },
+    };
+    struct libxl__device devs[16];
+    struct xs_handle *h = xhv_xenstore(ctx->xch);
+    uint64_t t0;
+    int n, rc = 0;
+
+    if (!h)
+        return errno == ENOSYS ? 0 : -1;
+    n = libxl__devices_list(ctx, domid, devs, (int)(sizeof(devs) / sizeof(devs[0])));
+    for (int i = 0; i < n && !rc; i++) {
+        char be[160], *v;
+        int connected;
+
+        /* The primary console is not a xenbus device (its frontend is the domain's
+         * console directory) and reconnects nothing. */
+        if (strcmp(devs[i].kind, "vif"))
+            continue;
+        libxl__device_paths(&devs[i], NULL, 0, be, sizeof(be));
+        v = read_node(h, be, "state");
+        connected = v && atoi(v) == LIBXL__XENBUS_CONNECTED;
+        free(v);
+        if (!connected)
+            continue;   /* never connected, or waiting already */
+        t0 = clock_now_ns();
+        for (size_t k = 0; k < sizeof(walk) / sizeof(walk[0]) && !rc; k++)
+            rc = put_frontend_state(ctx, &devs[i], walk[k][0]) ||
+                 wait_backend_in(ctx, &devs[i], walk[k][1], walk[k][2]) ? -1 : 0;
+        if (!rc)
+            LOG_INFO(ctx, "domain %u: %s %u: its backend let go (InitWait) in %.1f ms", domid,
+                     devs[i].kind, devs[i].devid, (double)(clock_now_ns() - t0) / 1e6);
+    }
+    return n < 0 ? -1 : rc;
+}
+
 void libxl__device_offline(libxl_ctx *ctx, const struct libxl__device *d)
 {
     struct xs_handle *h = store(ctx);
@@ -372,6 +437,7 @@ int libxl__device_hotplug_connected(libxl_ctx *ctx, const struct libxl__device *
 { (void)ctx; (void)d; errno = ENOSYS; return -1; }
 int libxl__devices_list(libxl_ctx *ctx, uint32_t domid, struct libxl__device *out, int max)
 { (void)ctx; (void)domid; (void)out; (void)max; return 0; }
+int libxl__devices_reset(libxl_ctx *ctx, uint32_t domid) { (void)ctx; (void)domid; return 0; }
 void libxl__device_offline(libxl_ctx *ctx, const struct libxl__device *d) { (void)ctx; (void)d; }
 void libxl__device_remove(libxl_ctx *ctx, const struct libxl__device *d) { (void)ctx; (void)d; }
 

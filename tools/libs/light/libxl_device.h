@@ -15,6 +15,9 @@
 /* xenbus states (Xen's io/xenbus.h) */
 #define LIBXL__XENBUS_INITIALISING 1
 #define LIBXL__XENBUS_INITWAIT     2
+#define LIBXL__XENBUS_CONNECTED    4
+#define LIBXL__XENBUS_CLOSING      5
+#define LIBXL__XENBUS_CLOSED       6
 
 struct libxl__device {
     const char *kind;              /* "vif" */
@@ -42,6 +45,13 @@ int libxl__device_hotplug(libxl_ctx *ctx, const struct libxl__device *d, const c
 int libxl__device_hotplug_connected(libxl_ctx *ctx, const struct libxl__device *d);
 /* The domain's dom0-backed devices (at most max): their number, or -1. */
 int libxl__devices_list(libxl_ctx *ctx, uint32_t domid, struct libxl__device *out, int max);
+/* A domain whose memory is about to be replaced (a COLO secondary before a
+ * checkpoint): each connected vif's backend is walked back to InitWait through the
+ * frontend states a guest writes when it closes a device and opens it again (Closing,
+ * Closed, Initialising), so that it unmaps the guest's rings and buffers now and waits
+ * for the guest's resume to connect afresh.  A domain without vifs (or the simulated
+ * hypervisor): nothing to do.  0 or -1. */
+int libxl__devices_reset(libxl_ctx *ctx, uint32_t domid);
 /* Tells the backend the device goes (online = 0), before the domain is destroyed. */
 void libxl__device_offline(libxl_ctx *ctx, const struct libxl__device *d);
 /* After the domain is gone: the hotplug script's "offline", the backend directory. */

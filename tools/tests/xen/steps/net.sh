@@ -228,6 +228,28 @@ s_net_vif_proxy() {
 # be right and in order across at least 20 checkpoints; then the primary is destroyed
 # (the proxy told first that the secondary takes over) and the client's connection must
 # go on with the survivor.
+# What a failed net_colo leaves to look at: the pair's messages (without the routine
+# per-checkpoint lines), the proxy's last lines, the secondary's vif states, the consoles.
+# The secondary's vif states (frontend/backend) each time they change, with the uptime.
+vif_states_watch() { # DOMAIN
+    _d=$(xl domid "$1") || return
+    _was=
+    while :; do
+        _is="$(xenstore-read /local/domain/$_d/device/vif/0/state 2>/dev/null)/$(xenstore-read /local/domain/0/backend/vif/$_d/0/state 2>/dev/null)"
+        [ "$_is" = "$_was" ] || echo "$(now) $_is"
+        _was=$_is
+        sleep 0.2
+    done > /tmp/vif-states.log
+}
+net_colo_diag() { # SECONDARY
+    grep -vE '^@@COLO checkpoint|Checkpoint sent|^\(XEN\) HVM' /tmp/net_colo.out | head -n 60 |
+        sed 's/^/[net_colo] /'
+    tail -n 14 /tmp/netcolo-proxy.log
+    note "net_colo: $1 vif states (uptime frontend/backend): $(tail -n 40 /tmp/vif-states.log | tr '\n' ';')"
+    _d=$(xl domid "$1" 2>/dev/null) &&
+        note "net_colo: $1 vif states: frontend $(xenstore-read /local/domain/$_d/device/vif/0/state 2>&1), backend $(xenstore-read /local/domain/0/backend/vif/$_d/0/state 2>&1)"
+    dump
+}
 s_net_colo() {
     need net_colo "colo-vif-proxy in the image" command -v colo-vif-proxy || return
     need net_colo "xhv-sr in the image" command -v xhv-sr || return
@@ -245,6 +267,8 @@ s_net_colo() {
     sleep 1
     $XSR colo -i 1000 -n 1000 -P /run/vifproxy.sock gn gns > /tmp/net_colo.out 2>&1 &
     _xp=$!
+    vif_states_watch gns &
+    _vw=$!
     _t=$(now)
     # xhv-sr reports the checkpoints at its end; the proxy logs each as it comes
     while [ "$(grep -c '^@@VIFPROXY checkpoint' /tmp/netcolo-proxy.log)" = 0 ]; do
@@ -266,7 +290,7 @@ s_net_colo() {
     else
         net_client_stop
         mark net_colo FAIL "$_t" "$_ck checkpoints; client: ${NETC_LINE:-$(net_count) answers}"
-        kill $_xp $_px 2>/dev/null; tail -n 5 /tmp/net_colo.out; tail -n 5 /tmp/netcolo-proxy.log
+        kill $_xp $_px $_vw 2>/dev/null; net_colo_diag gns
         return
     fi
     # the primary's host dies: the proxy is told first, then the primary goes
@@ -279,13 +303,14 @@ s_net_colo() {
         mark net_colo_failover FAIL "$_t" "$NETC_LINE ($_n0 answers before the failover); $(gstate gns)"
     fi
     wait $_xp
-    kill $_px; wait $_px
+    kill $_px $_vw; wait $_px
     # the pages of both guests compared at every checkpoint (xhv-sr's reports)
     _t=$(now)
     _eq=$(grep -c '^@@COLO checkpoint=.* diff=0 ' /tmp/net_colo.out)
     _all=$(grep -c '^@@COLO checkpoint=' /tmp/net_colo.out)
     if [ "$_all" -ge 21 ] && [ "$_eq" = "$_all" ]; then mark net_colo_equal OK "$_t" "$_eq of $_all checkpoints equal"
     else mark net_colo_equal FAIL "$_t" "$_eq of $_all checkpoints equal: $(grep '^@@COLO checkpoint=' /tmp/net_colo.out | grep -v ' diff=0 ' | head -n 1)"; fi
+    note "net_colo: $(grep -c 'let go (InitWait)' /tmp/net_colo.out) resets of the secondary's vif, last: $(grep 'let go (InitWait)' /tmp/net_colo.out | tail -n 1)"
     note "net_colo: $(grep '^@@COLO result' /tmp/net_colo.out); $(grep -v '^frame' /tmp/netcolo-proxy.log | grep -E 'wanted|failover|exit' | tail -n 4 | tr '\n' ';')"
     _t=$(now)
     _st=$(grep '^@@VIFPROXY exit' /tmp/netcolo-proxy.log | tail -n 1)
