@@ -286,6 +286,19 @@ w('ipv6', 0, P(tcp6(1, 0, 2)) + S(tcp6(99, 0, 2)) + op(2, tcp6(7, 2, 0x12, sport
 w('malformed', 0, P(tcp(1, 2, 0x10)[:30]) + S(tcp(1, 2, 0x10)[:30])
   + P(tcp(1, 2, 0x10, opts=b'\x08\x0a\0\0')) + S(tcp(1, 2, 0x10, opts=b'\x08\x0a\0\0'))
   + IN(tcp_in(1, 2, 0x10)[:50]))
+# op 6: frames with an offload header (virtio_net_hdr, host order) through
+# netcompare_finish: TCP segmentation over IPv4 and IPv6 with partial checksums, a
+# partial UDP checksum alone, and headers that promise more than the frame holds
+def vnet(frame, flags=1, gso=0, hdr_len=0, gso_size=0, cstart=0, coff=0):
+    return b'\x06' + struct.pack('<BBHHHH', flags, gso, hdr_len, gso_size, cstart, coff) \
+        + struct.pack('<H', len(frame)) + frame
+big = tcp(1000, 7, 0x18, bytes(range(256)) + bytes(94))
+big6 = tcp6(2000, 9, 0x18, bytes(300))
+w('offload', 0, vnet(big, gso=1, hdr_len=54, gso_size=100, cstart=34, coff=16)
+  + vnet(big6, gso=4, hdr_len=74, gso_size=120, cstart=54, coff=16)
+  + vnet(udp(b'partial'), cstart=34, coff=6) + vnet(big, gso=1 | 0x80, hdr_len=54, gso_size=1)
+  + vnet(tcp(1, 2, 0x10), gso=1, hdr_len=200, gso_size=10, cstart=34, coff=16)
+  + vnet(udp(b'x'), cstart=58, coff=60) + S(tcp(1000, 7, 0x18, bytes(range(100)))) + CKPT)
 PY
 ls -l "$OUT"/*/ | awk '$5 > 65536 {print "gen-seeds: large seed:", $0}'
 du -sh "$OUT"
