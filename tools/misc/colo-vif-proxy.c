@@ -106,7 +106,8 @@ static void stats_line(struct proxy *p, const char *when)
     netcompare_get_stats(p->nc, &st);
     say(p, "@@VIFPROXY %s in_primary=%llu in_secondary=%llu matched=%llu mismatches=%llu "
         "timeouts=%llu checkpoints=%llu released_at_checkpoint=%llu dropped_at_checkpoint=%llu "
-        "limit_drops=%llu/%llu offsets=%llu held=%u send_errors=%llu unfinished=%llu at=%.2f", when,
+        "limit_drops=%llu/%llu offsets=%llu held=%u send_errors=%llu unfinished=%llu "
+        "at=%.2f", when,
         (unsigned long long)st.in[0], (unsigned long long)st.in[1],
         (unsigned long long)st.matched, (unsigned long long)st.mismatches,
         (unsigned long long)st.timeouts, (unsigned long long)st.checkpoints,
