@@ -319,14 +319,15 @@ int libxl__devices_list(libxl_ctx *ctx, uint32_t domid, struct libxl__device *ou
 
 /* The frontend's state node: the guest's; a running guest's frontend answers the
  * backend's Closing with Closed itself, which is what the walk writes next. */
-static int put_frontend_state(libxl_ctx *ctx, const struct libxl__device *d, int state)
+static int put_frontend_state(libxl_ctx *ctx, struct xs_handle *h,
+                              const struct libxl__device *d, int state)
 {
     char fe[160], p[192], v[4];
 
     libxl__device_paths(d, fe, sizeof(fe), NULL, 0);
     snprintf(p, sizeof(p), "%s/state", fe);
     snprintf(v, sizeof(v), "%d", state);
-    if (!xs_write(xhv_xenstore(ctx->xch), XBT_NULL, p, v, strlen(v))) {
+    if (!xs_write(h, XBT_NULL, p, v, strlen(v))) {
         libxl__log(ctx, XTL_ERROR, errno, "libxl", "writing %s", p);
         return -1;
     }
@@ -366,7 +367,7 @@ int libxl__devices_reset(libxl_ctx *ctx, uint32_t domid)
             continue;   /* never connected, or waiting already */
         t0 = clock_now_ns();
         for (size_t k = 0; k < sizeof(walk) / sizeof(walk[0]) && !rc; k++)
-            rc = put_frontend_state(ctx, &devs[i], walk[k][0]) ||
+            rc = put_frontend_state(ctx, h, &devs[i], walk[k][0]) ||
                  wait_backend_in(ctx, &devs[i], walk[k][1], walk[k][2]) ? -1 : 0;
         if (!rc)
             LOG_INFO(ctx, "domain %u: %s %u: its backend let go (InitWait) in %.1f ms", domid,

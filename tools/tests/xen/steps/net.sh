@@ -222,14 +222,6 @@ s_net_vif_proxy() {
     xl destroy gn2 >/dev/null 2>&1; ip link del vpx0 2>/dev/null
 }
 
-# COLO of the networked guest with the compare proxy: gn runs, gns is its empty copy
-# (xl create -p), both vifs go to colo-vif-proxy, and xhv-sr colo checkpoints the pair
-# every second or when the proxy asks (its control socket).  The client's answers must
-# be right and in order across at least 20 checkpoints; then the primary is destroyed
-# (the proxy told first that the secondary takes over) and the client's connection must
-# go on with the survivor.
-# What a failed net_colo leaves to look at: the pair's messages (without the routine
-# per-checkpoint lines), the proxy's last lines, the secondary's vif states, the consoles.
 # The secondary's vif states (frontend/backend) each time they change, with the uptime.
 vif_states_watch() { # DOMAIN
     _d=$(xl domid "$1") || return
@@ -241,15 +233,22 @@ vif_states_watch() { # DOMAIN
         sleep 0.2
     done > /tmp/vif-states.log
 }
+# What a failed net_colo leaves to look at: the pair's messages (without the routine
+# per-checkpoint lines), the proxy's last lines, the secondary's vif states, the consoles.
 net_colo_diag() { # SECONDARY
     grep -vE '^@@COLO checkpoint|Checkpoint sent|^\(XEN\) HVM' /tmp/net_colo.out | head -n 60 |
         sed 's/^/[net_colo] /'
     tail -n 14 /tmp/netcolo-proxy.log
     note "net_colo: $1 vif states (uptime frontend/backend): $(tail -n 40 /tmp/vif-states.log | tr '\n' ';')"
-    _d=$(xl domid "$1" 2>/dev/null) &&
-        note "net_colo: $1 vif states: frontend $(xenstore-read /local/domain/$_d/device/vif/0/state 2>&1), backend $(xenstore-read /local/domain/0/backend/vif/$_d/0/state 2>&1)"
     dump
 }
+
+# COLO of the networked guest with the compare proxy: gn runs, gns is its empty copy
+# (xl create -p), both vifs go to colo-vif-proxy, and xhv-sr colo checkpoints the pair
+# every second or when the proxy asks (its control socket).  The client's answers must
+# be right and in order across at least 20 checkpoints; then the primary is destroyed
+# (the proxy told first that the secondary takes over) and the client's connection must
+# go on with the survivor.
 s_net_colo() {
     need net_colo "colo-vif-proxy in the image" command -v colo-vif-proxy || return
     need net_colo "xhv-sr in the image" command -v xhv-sr || return
